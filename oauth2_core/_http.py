@@ -1,0 +1,198 @@
+"""The IO boundary: request descriptions, responses and flow steps.
+
+The core never performs IO. It describes what to send as an :class:`HttpRequest`
+and interprets what came back as an :class:`HttpResponse`; a transport in
+``oauth2_transports`` (or one an integrator writes) does the sending.
+Multi-step protocols are generators of :class:`Send` values (see :data:`Flow`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from typing import TypeVar, Union
+from urllib.parse import urlsplit
+
+import attrs
+
+from oauth2_core.errors import UsageError
+
+__all__ = ["Flow", "Headers", "HttpRequest", "HttpResponse", "Send"]
+
+T = TypeVar("T")
+
+HeadersInput = Union[Mapping[str, str], Iterable[tuple[str, str]], "Headers"]
+
+
+class Headers(Mapping[str, str]):
+    """An immutable, case-insensitive view of HTTP header fields.
+
+    Names are stored lower-cased. A field that arrived several times is kept as
+    several entries: ``headers["www-authenticate"]`` joins them with ``", "``
+    (RFC 9110 §5.3) and :meth:`get_all` returns them one by one.
+    """
+
+    __slots__ = ("_fields",)
+
+    _fields: tuple[tuple[str, str], ...]
+
+    def __init__(self, fields: HeadersInput = ()) -> None:
+        if isinstance(fields, Headers):
+            items: Iterable[tuple[str, str]] = fields._fields
+        elif isinstance(fields, Mapping):
+            items = fields.items()
+        else:
+            items = fields
+        collected: list[tuple[str, str]] = []
+        for item in items:
+            name, value = item
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise UsageError("header names and values must be str")
+            collected.append((name.lower(), value))
+        object.__setattr__(self, "_fields", tuple(collected))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Headers is immutable")
+
+    def __getitem__(self, name: str) -> str:
+        key = name.lower()
+        values = [v for n, v in self._fields if n == key]
+        if not values:
+            raise KeyError(name)
+        return ", ".join(values)
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of the field ``name``, in the order received."""
+        key = name.lower()
+        return [v for n, v in self._fields if n == key]
+
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """The raw ``(name, value)`` pairs, repeated fields included."""
+        return self._fields
+
+    def __iter__(self) -> Iterator[str]:
+        seen: dict[str, None] = {}
+        for n, _ in self._fields:
+            seen.setdefault(n)
+        return iter(seen)
+
+    def __len__(self) -> int:
+        return len({n for n, _ in self._fields})
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return self._fields == other._fields
+        if isinstance(other, Mapping):
+            return dict(self.items()) == {str(k).lower(): v for k, v in other.items()}
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields)
+
+    def __repr__(self) -> str:
+        # Values may carry credentials (Authorization, DPoP, Cookie): names only.
+        return f"Headers(names={sorted(set(self))!r})"
+
+
+def _to_headers(value: HeadersInput) -> Headers:
+    return value if isinstance(value, Headers) else Headers(value)
+
+
+def _to_body(value: bytes | bytearray | memoryview | str | None) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise UsageError("body must be bytes")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its query and fragment, for reprs and messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    tail = "?…" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}{tail}"
+
+
+@attrs.frozen(repr=False)
+class HttpRequest:
+    """An HTTP request for a transport to send verbatim.
+
+    Args:
+        method: The HTTP method, upper case.
+        url: The absolute target URL.
+        headers: Header fields; names are lower-cased.
+        body: The exact bytes to send (empty for none).
+    """
+
+    method: str
+    url: str
+    headers: Headers = attrs.field(factory=Headers, converter=_to_headers)
+    body: bytes = attrs.field(default=b"", converter=_to_body)
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpRequest(method={self.method!r}, url={_safe_url(self.url)!r}, "
+            f"headers={sorted(set(self.headers))!r}, body=<{len(self.body)} bytes>)"
+        )
+
+
+def _check_received_at(_inst: object, _attr: object, value: _dt.datetime) -> None:
+    if not isinstance(value, _dt.datetime) or value.utcoffset() is None:
+        raise UsageError("received_at must be a timezone-aware datetime (UTC)")
+
+
+def _to_status(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError("status must be an int")
+    return value
+
+
+@attrs.frozen(repr=False)
+class HttpResponse:
+    """An HTTP response as received by a transport.
+
+    Args:
+        status: The status code.
+        headers: Header fields (repeated fields are kept, see :class:`Headers`).
+        body: The body bytes, already decoded from any content coding.
+        received_at: When the response arrived, a timezone-aware UTC datetime
+            stamped by the transport. It is how time enters the core:
+            ``Token.expires_at = received_at + expires_in``.
+    """
+
+    status: int = attrs.field(converter=_to_status)
+    headers: Headers = attrs.field(converter=_to_headers)
+    body: bytes = attrs.field(converter=_to_body)
+    received_at: _dt.datetime = attrs.field(validator=_check_received_at)
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters ("" when absent)."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpResponse(status={self.status}, content_type={self.content_type!r}, "
+            f"body=<{len(self.body)} bytes>)"
+        )
+
+
+@attrs.frozen
+class Send:
+    """One step of a flow: send ``request`` after waiting ``delay`` seconds.
+
+    Only the drivers (``oauth2_transports.run`` / ``arun``) wait; the core only
+    says how long.
+    """
+
+    request: HttpRequest
+    delay: float = 0.0
+
+
+Flow = Generator[Send, HttpResponse, T]
+"""A multi-step protocol: yields :class:`Send`, receives :class:`HttpResponse`, returns ``T``."""

@@ -1,0 +1,185 @@
+"""Tolerant, honest decoding of endpoint answers (shared by every processor).
+
+Bodies may be JSON (RFC 6749 §5.1) or, from some providers, form-encoded:
+GitHub answers ``application/x-www-form-urlencoded`` unless asked for JSON, and
+old Facebook Graph versions answer ``access_token=...&expires=...`` as
+``text/plain``. Anything else (an HTML error page, an empty body) is reported
+as what it is, never as "missing access token".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import NoReturn
+from urllib.parse import parse_qsl
+
+from oauth2_core._http import HttpResponse
+from oauth2_core.errors import (
+    EndpointError,
+    MalformedResponseError,
+    parse_retry_after,
+    printable,
+)
+
+__all__ = ["describe_body", "optional_str", "parse_body", "raise_for_error"]
+
+_MAX_DEPTH = 64
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _json_object(text: str) -> dict[str, object] | None:
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        # ValueError covers JSONDecodeError and Python's int-string length limit.
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _looks_nested_too_deep(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _form_object(text: str) -> dict[str, object] | None:
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, max_num_fields=200)
+    except ValueError:
+        return None
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        result.setdefault(key, value)  # first wins; duplicates are not meaningful here
+    return result or None
+
+
+def describe_body(response: HttpResponse) -> str:
+    """Say what arrived, for messages: media type and size, never the content."""
+    kind = response.content_type or "no content type"
+    if not response.body:
+        return f"an empty body ({kind})"
+    return f"a {kind} body of {len(response.body)} bytes"
+
+
+def parse_body(response: HttpResponse) -> dict[str, object] | None:
+    """Decode a JSON or form-encoded object body; ``None`` when it is neither.
+
+    JSON is recognised by media type (``application/json`` or ``+json``) or by
+    the body's first character; form bodies by media type
+    (``application/x-www-form-urlencoded``, ``text/plain``) or, without a media
+    type, by shape.
+    """
+    try:
+        text = response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    text = text.lstrip("\ufeff")
+    stripped = text.strip()
+    ctype = response.content_type
+    is_json_type = ctype == "application/json" or ctype.endswith("+json")
+    if is_json_type or stripped.startswith("{"):
+        if _looks_nested_too_deep(stripped):
+            return None
+        parsed = _json_object(stripped)
+        if parsed is not None or is_json_type:
+            return parsed
+    if ctype in ("application/x-www-form-urlencoded", "text/plain", "") and "=" in stripped:
+        return _form_object(stripped)
+    return None
+
+
+def optional_str(data: Mapping[str, object], name: str, *, status: int) -> str | None:
+    """A member that must be a string when present (``null`` counts as absent)."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedResponseError(
+            f"member {name!r} must be a string, got {type(value).__name__}",
+            field=name,
+            status=status,
+        )
+    return value
+
+
+def raise_for_error(
+    response: HttpResponse, data: dict[str, object] | None, *, endpoint: str
+) -> None:
+    """Raise :class:`EndpointError` for an RFC 6749 §5.2 error object or an error status.
+
+    An error object is an error at any status: Slack answers HTTP 200 with
+    ``{"ok": false, "error": "invalid_code"}``.
+    """
+    status = response.status
+    retry_after = parse_retry_after(response.headers.get("retry-after"), response.received_at)
+    if data is not None and isinstance(data.get("error"), str) and data["error"]:
+        error = str(data["error"])
+        description = data.get("error_description")
+        uri = data.get("error_uri")
+        description = description if isinstance(description, str) else None
+        uri = uri if isinstance(uri, str) else None
+        message = f"{endpoint} endpoint answered HTTP {status} {printable(error, 80)}"
+        if description:
+            message += f": {printable(description)}"
+        raise EndpointError(
+            message,
+            error=error,
+            status=status,
+            error_description=description,
+            error_uri=uri,
+            retry_after=retry_after,
+        )
+    if not 200 <= status < 300:
+        raise EndpointError(
+            f"{endpoint} endpoint answered HTTP {status} with {describe_body(response)}",
+            error=None,
+            status=status,
+            retry_after=retry_after,
+        )
+
+
+def require_object(
+    response: HttpResponse, data: dict[str, object] | None, *, endpoint: str
+) -> dict[str, object]:
+    """The decoded body of a 2xx answer, or a :class:`MalformedResponseError` saying what came."""
+    if data is None:
+        raise MalformedResponseError(
+            f"{endpoint} endpoint answered HTTP {response.status} with "
+            f"{describe_body(response)}, not a JSON object",
+            status=response.status,
+        )
+    return data
+
+
+def finite_number(value: object) -> float | None:
+    """``value`` as a finite float when it is a JSON number or a numeric string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return float(min(max(value, -(2**63)), 2**63))
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            # Digit strings longer than this are clamped by the caller's bound anyway.
+            if text.isascii() and text.isdigit():
+                return float(2**63)
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None

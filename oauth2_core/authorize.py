@@ -1,0 +1,375 @@
+"""The browser leg of the authorization code grant (RFC 6749 §4.1.1 to §4.1.2).
+
+:func:`new_pending_authorization` creates the per-attempt secrets (``state``,
+PKCE verifier, OpenID ``nonce``); :func:`authorization_url` builds where to
+send the user; :func:`parse_callback` checks the redirect and yields an
+:class:`AuthorizationCode`. Next: ``authorization_code_grant_request``.
+
+Checks on the redirect, in this order: duplicate parameters (RFC 6749 §3.1),
+``state`` (constant-time, §10.12), ``iss`` (RFC 9207 §2.4), then ``error``.
+A state or issuer mismatch is a :class:`CallbackValidationError` even on an
+error redirect: it may be a forgery or a mix-up attack.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import attrs
+
+from oauth2_core._params import Params, add_params, scope_string
+from oauth2_core._random import new_nonce, new_state
+from oauth2_core.client import Client
+from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
+from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
+
+__all__ = [
+    "AuthorizationCode",
+    "PendingAuthorization",
+    "authorization_url",
+    "new_pending_authorization",
+    "parse_callback",
+]
+
+_AUTH_PARAMS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "nonce",
+        "request_uri",
+    }
+)
+
+
+@attrs.frozen(repr=False)
+class PendingAuthorization:
+    """What a client must remember between the redirect out and the redirect back.
+
+    Keep it in the user's session (:meth:`to_dict` is JSON-safe); it holds
+    secrets (the PKCE verifier), so keep it server-side or encrypted.
+
+    Attributes:
+        state: The ``state`` value sent (RFC 6749 §10.12).
+        code_verifier: The PKCE verifier (RFC 7636), or ``None`` when PKCE was
+            turned off with ``pkce=False``.
+        nonce: The OpenID Connect nonce; sent only when ``openid`` is in scope.
+        redirect_uri: The redirect URI used, or ``None`` for the client's default.
+        code_challenge_method: ``"S256"`` or ``"plain"``.
+        scope: The scope to request, when fixed at creation.
+    """
+
+    state: str
+    code_verifier: str | None
+    nonce: str
+    redirect_uri: str | None = None
+    code_challenge_method: str = "S256"
+    scope: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict for :meth:`from_dict` (contains the secrets)."""
+        return {
+            "state": self.state,
+            "code_verifier": self.code_verifier,
+            "nonce": self.nonce,
+            "redirect_uri": self.redirect_uri,
+            "code_challenge_method": self.code_challenge_method,
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PendingAuthorization:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            UsageError: the mapping is not a saved pending authorization.
+        """
+        if not isinstance(data, Mapping):
+            raise UsageError("PendingAuthorization.from_dict needs a mapping")
+        for name in ("state", "nonce"):
+            if not isinstance(data.get(name), str) or not data[name]:
+                raise UsageError(f"saved authorization has no string {name!r}")
+        for name in ("code_verifier", "redirect_uri", "scope"):
+            if data.get(name) is not None and not isinstance(data.get(name), str):
+                raise UsageError(f"saved authorization has an invalid {name!r}")
+        method = data.get("code_challenge_method", "S256")
+        if method not in ("S256", "plain"):
+            raise UsageError("saved authorization has an invalid 'code_challenge_method'")
+        return cls(
+            state=data["state"],
+            code_verifier=data.get("code_verifier"),
+            nonce=data["nonce"],
+            redirect_uri=data.get("redirect_uri"),
+            code_challenge_method=method,
+            scope=data.get("scope"),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"PendingAuthorization(state=<redacted>, code_verifier=<redacted>, nonce=<redacted>, "
+            f"redirect_uri={self.redirect_uri!r}, scope={self.scope!r})"
+        )
+
+    __str__ = __repr__
+
+
+@attrs.frozen(repr=False)
+class AuthorizationCode:
+    """An authorization code from a redirect that passed every check.
+
+    Only :func:`parse_callback` makes one; exchange it with
+    ``authorization_code_grant_request``.
+
+    Attributes:
+        code: The code (never shown by ``repr``).
+        state: The state that matched.
+        iss: The issuer the server named (RFC 9207), or ``None``.
+        params: Every other parameter of the redirect (``session_state``, ...).
+    """
+
+    code: str
+    state: str
+    iss: str | None = None
+    params: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+
+    def __repr__(self) -> str:
+        return f"AuthorizationCode(code=<redacted>, iss={self.iss!r})"
+
+    __str__ = __repr__
+
+
+def new_pending_authorization(
+    client: Client,
+    *,
+    state: str | None = None,
+    code_verifier: str | None = None,
+    nonce: str | None = None,
+    redirect_uri: str | None = None,
+    scope: object = None,
+    pkce: bool = True,
+    code_challenge_method: str = "S256",
+) -> PendingAuthorization:
+    """Start an authorization: fresh ``state``, PKCE verifier and ``nonce``.
+
+    Args:
+        client: The client (its ``redirect_uri`` is the default).
+        state: Use this state instead of a random one (tests, or your own scheme).
+        code_verifier: Use this PKCE verifier (RFC 7636 §4.1) instead of a random one.
+        nonce: Use this nonce instead of a random one.
+        redirect_uri: The redirect URI for this attempt.
+        scope: The scope to request; may also be given to :func:`authorization_url`.
+        pkce: ``False`` turns PKCE off, for servers that reject it. Do not,
+            unless you must (RFC 9700 §2.1.1).
+        code_challenge_method: ``"S256"`` (default) or ``"plain"``.
+
+    Returns:
+        The pending authorization. Next: :func:`authorization_url`.
+    """
+    if code_challenge_method not in ("S256", "plain"):
+        raise UsageError("code_challenge_method must be 'S256' or 'plain'")
+    for name, value in (("state", state), ("nonce", nonce), ("redirect_uri", redirect_uri)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise UsageError(f"{name} must be a non-empty string")
+    verifier: str | None = None
+    if pkce:
+        verifier = (
+            check_code_verifier(code_verifier)
+            if code_verifier is not None
+            else generate_code_verifier()
+        )
+    elif code_verifier is not None:
+        raise UsageError("code_verifier given with pkce=False")
+    return PendingAuthorization(
+        state=state if state is not None else new_state(),
+        code_verifier=verifier,
+        nonce=nonce if nonce is not None else new_nonce(),
+        redirect_uri=redirect_uri if redirect_uri is not None else client.redirect_uri,
+        code_challenge_method=code_challenge_method,
+        scope=scope_string(scope),
+    )
+
+
+def _append_query(endpoint: str, params: Params) -> str:
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError as exc:
+        raise UsageError("authorization_endpoint is not a valid URL") from exc
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise UsageError("authorization_endpoint must be an absolute http(s) URL")
+    if parts.fragment:
+        raise UsageError("authorization_endpoint must not contain a fragment (RFC 6749 §3.1)")
+    query = urlencode(params, quote_via=_quote)
+    if parts.query:
+        query = f"{parts.query}&{query}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def _quote(
+    value: str | bytes,
+    safe: str | bytes = "",
+    encoding: str | None = None,
+    errors: str | None = None,
+) -> str:
+    # %20 rather than "+": unambiguous for every server's query parser.
+    return quote(value, safe="-._~")
+
+
+def authorization_url(
+    server: ServerMetadata,
+    client: Client,
+    pending: PendingAuthorization,
+    *,
+    scope: object = None,
+    request_uri: str | None = None,
+    **params: object,
+) -> str:
+    """Where to send the user's browser (RFC 6749 §4.1.1, RFC 7636 §4.3).
+
+    Args:
+        server: The server metadata (``authorization_endpoint``).
+        client: The client.
+        pending: From :func:`new_pending_authorization`.
+        scope: A string or iterable of strings; defaults to ``pending.scope``.
+        request_uri: A PAR ``request_uri`` (RFC 9126 §4); then only
+            ``client_id`` and ``request_uri`` are sent.
+        **params: Extra parameters (``prompt``, ``resource``, ``login_hint``, ...);
+            a list repeats the parameter; ``authorization_details`` is sent as JSON.
+
+    Returns:
+        The URL. The endpoint's own query is kept. Next: :func:`parse_callback`.
+
+    Raises:
+        UsageError: no authorization endpoint, or a keyword the library sets itself.
+    """
+    if server.authorization_endpoint is None:
+        raise UsageError("the server metadata has no authorization_endpoint")
+    query: Params = [("client_id", client.client_id)]
+    if request_uri is not None:
+        if not isinstance(request_uri, str) or not request_uri:
+            raise UsageError("request_uri must be a non-empty string")
+        query.append(("request_uri", request_uri))
+        add_params(query, params, reserved=_AUTH_PARAMS)
+        return _append_query(server.authorization_endpoint, query)
+    query = authorization_params(client, pending, scope=scope, **params)
+    return _append_query(server.authorization_endpoint, query)
+
+
+def authorization_params(
+    client: Client, pending: PendingAuthorization, *, scope: object = None, **params: object
+) -> Params:
+    """The parameters of an authorization request, for the URL or for PAR."""
+    scope_value = scope_string(scope) if scope is not None else pending.scope
+    query: Params = [("response_type", "code"), ("client_id", client.client_id)]
+    if pending.redirect_uri:
+        query.append(("redirect_uri", pending.redirect_uri))
+    if scope_value:
+        query.append(("scope", scope_value))
+    query.append(("state", pending.state))
+    if pending.code_verifier is not None:
+        query.append(
+            ("code_challenge", code_challenge(pending.code_verifier, pending.code_challenge_method))
+        )
+        query.append(("code_challenge_method", pending.code_challenge_method))
+    if scope_value and "openid" in scope_value.split():
+        query.append(("nonce", pending.nonce))
+    add_params(query, params, reserved=_AUTH_PARAMS)
+    return query
+
+
+def _callback_pairs(callback: object) -> list[tuple[str, str]]:
+    if isinstance(callback, (bytes, bytearray)):
+        try:
+            callback = bytes(callback).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CallbackValidationError("callback is not valid UTF-8") from exc
+    if isinstance(callback, str):
+        text = callback.strip()
+        if "://" in text or text.startswith("/"):
+            try:
+                parts = urlsplit(text)
+            except ValueError as exc:
+                raise CallbackValidationError("callback URL cannot be parsed") from exc
+            # Response mode "query" (default) or "fragment".
+            text = parts.query or parts.fragment
+        elif text[:1] in ("?", "#"):
+            text = text[1:]
+        try:
+            return parse_qsl(text, keep_blank_values=True, max_num_fields=100)
+        except ValueError as exc:
+            raise CallbackValidationError("callback has too many or malformed parameters") from exc
+    if isinstance(callback, Mapping):
+        pairs: list[tuple[str, str]] = []
+        for key, value in callback.items():
+            if not isinstance(key, str):
+                raise UsageError("callback parameter names must be strings")
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for item in values:
+                if not isinstance(item, str):
+                    raise UsageError("callback parameter values must be strings")
+                pairs.append((key, item))
+        return pairs
+    raise UsageError("callback must be a URL, a query string or a mapping of parameters")
+
+
+def parse_callback(
+    callback_url_or_params: object,
+    *,
+    server: ServerMetadata,
+    pending: PendingAuthorization,
+) -> AuthorizationCode:
+    """Check the authorization redirect and extract the code (RFC 6749 §4.1.2).
+
+    Args:
+        callback_url_or_params: The full redirect URL, its query string or
+            fragment, or a mapping of parameters (a ``form_post`` body).
+        server: The server metadata (``issuer``,
+            ``authorization_response_iss_parameter_supported``).
+        pending: The pending authorization this redirect answers.
+
+    Returns:
+        The checked code. Next: ``authorization_code_grant_request``.
+
+    Raises:
+        CallbackValidationError: duplicated parameters, state mismatch or
+            missing, issuer mismatch or missing where required (RFC 9207), no code.
+        AuthorizationError: the server redirected with ``error``.
+        UsageError: the argument is not a URL, string or mapping.
+    """
+    pairs = _callback_pairs(callback_url_or_params)
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key in params:
+            # RFC 6749 §3.1: parameters MUST NOT be included more than once.
+            raise CallbackValidationError(f"callback parameter {key!r} appears more than once")
+        params[key] = value
+    state = params.get("state")
+    if state is None:
+        raise CallbackValidationError("callback has no 'state'; it does not answer this request")
+    if not hmac.compare_digest(state.encode("utf-8"), pending.state.encode("utf-8")):
+        raise CallbackValidationError("callback 'state' does not match the pending authorization")
+    iss = params.get("iss")
+    if iss is None:
+        if server.authorization_response_iss_parameter_supported:
+            raise CallbackValidationError(
+                "callback has no 'iss' but the server says it sends one (RFC 9207)"
+            )
+    elif iss != server.issuer:
+        raise CallbackValidationError(
+            "callback 'iss' is not this server's issuer (possible mix-up attack, RFC 9207)"
+        )
+    error = params.get("error")
+    if error is not None:
+        raise AuthorizationError(error, params.get("error_description"), params.get("error_uri"))
+    code = params.get("code")
+    if not code:
+        raise CallbackValidationError("callback has neither 'code' nor 'error'")
+    rest = {k: v for k, v in params.items() if k not in ("code", "state", "iss")}
+    return AuthorizationCode(code=code, state=state, iss=iss, params=rest)

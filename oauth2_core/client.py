@@ -1,0 +1,229 @@
+"""The client's registration and how it authenticates (RFC 6749 §2.3).
+
+One setting, :attr:`Client.auth_method`, decides client authentication for every
+endpoint that takes it: token, revocation, introspection, device authorization
+and PAR. :func:`authenticate` is the one place it is applied.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Callable, Mapping
+from typing import Literal, Protocol
+from urllib.parse import quote, urlsplit
+
+import attrs
+
+from oauth2_core.errors import UsageError
+
+__all__ = [
+    "AUTH_METHODS",
+    "Client",
+    "Signer",
+    "authenticate",
+    "basic_credentials",
+    "check_endpoint",
+    "is_loopback_host",
+]
+
+AuthMethod = Literal[
+    "client_secret_basic",
+    "client_secret_post",
+    "none",
+    "private_key_jwt",
+    "client_secret_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+]
+AUTH_METHODS: frozenset[str] = frozenset(
+    {
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+        "private_key_jwt",
+        "client_secret_jwt",
+        "tls_client_auth",
+        "self_signed_tls_client_auth",
+    }
+)
+_SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client_secret_jwt"})
+
+
+class Signer(Protocol):
+    """Signs JWT claims into a compact JWS (a KMS or HSM may implement it)."""
+
+    def sign(self, claims: Mapping[str, object], headers: Mapping[str, object]) -> str:
+        """Return the compact serialization of the signed JWT."""
+        ...
+
+
+#: Builds the client assertion for JWT client authentication (RFC 7523 §2.2).
+#: Called with (client, audience); set by the JOSE module.
+AssertionFactory = Callable[["Client", str], str]
+
+
+def _check_auth_method(instance: Client, _attr: object, value: str) -> None:
+    if value not in AUTH_METHODS:
+        raise UsageError(f"unknown auth_method {value!r}; expected one of {sorted(AUTH_METHODS)}")
+
+
+@attrs.frozen(repr=False)
+class Client:
+    """An OAuth 2.0 client registration.
+
+    Args:
+        client_id: The client identifier.
+        client_secret: The secret of a confidential client, or ``None``.
+        auth_method: How the client authenticates (RFC 8414
+            ``token_endpoint_auth_method`` names). Default: ``client_secret_basic``
+            when there is a secret, else ``none``.
+        redirect_uri: The registered redirect URI used by default.
+        allow_insecure_http: Explicit opt-out of the https rule for this client
+            only. Loopback endpoints (127.0.0.0/8, ``[::1]``, ``localhost``) never
+            need it.
+        basic_encoding: ``"urlencoded"`` (default) percent-encodes id and secret
+            before base64 as RFC 6749 §2.3.1 asks; ``"raw"`` sends them as they
+            are, for servers that do not decode.
+        signer: Signs client assertions for ``private_key_jwt`` (RFC 7523).
+        signing_key: A private key (JWK dict or PEM) for ``private_key_jwt``.
+        assertion_audience: ``"issuer"`` (default) or ``"token_endpoint"``.
+    """
+
+    client_id: str
+    client_secret: str | None = None
+    auth_method: str = attrs.field(
+        default=attrs.Factory(
+            lambda self: "client_secret_basic" if self.client_secret else "none",
+            takes_self=True,
+        ),
+        validator=_check_auth_method,
+        kw_only=True,
+    )
+    redirect_uri: str | None = attrs.field(default=None, kw_only=True)
+    allow_insecure_http: bool = attrs.field(default=False, kw_only=True)
+    basic_encoding: Literal["urlencoded", "raw"] = attrs.field(default="urlencoded", kw_only=True)
+    signer: Signer | None = attrs.field(default=None, kw_only=True)
+    signing_key: object = attrs.field(default=None, kw_only=True)
+    assertion_audience: Literal["issuer", "token_endpoint"] = attrs.field(
+        default="issuer", kw_only=True
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.client_id, str) or not self.client_id:
+            raise UsageError("client_id must be a non-empty string")
+        if self.client_secret is not None and not isinstance(self.client_secret, str):
+            raise UsageError("client_secret must be a string")
+        if self.auth_method in _SECRET_METHODS and not self.client_secret:
+            raise UsageError(f"auth_method {self.auth_method!r} needs a client_secret")
+        if self.basic_encoding not in ("urlencoded", "raw"):
+            raise UsageError("basic_encoding must be 'urlencoded' or 'raw'")
+        if self.assertion_audience not in ("issuer", "token_endpoint"):
+            raise UsageError("assertion_audience must be 'issuer' or 'token_endpoint'")
+
+    def __repr__(self) -> str:
+        secret = "<redacted>" if self.client_secret else None
+        return (
+            f"Client(client_id={self.client_id!r}, client_secret={secret}, "
+            f"auth_method={self.auth_method!r}, redirect_uri={self.redirect_uri!r})"
+        )
+
+    __str__ = __repr__
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is 127.0.0.0/8, ``::1`` or ``localhost`` (RFC 8252 §8.3)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: object, *, what: str, allow_insecure_http: bool) -> str:
+    """Refuse an endpoint that would receive a credential over plain http.
+
+    RFC 6749 §3.2 and RFC 9700 §2.6: endpoints that receive credentials or tokens
+    MUST be https. Loopback hosts are exempt; anything else needs the explicit
+    per-client ``allow_insecure_http=True``.
+
+    Raises:
+        UsageError: the URL is missing, not absolute, or plain http.
+    """
+    if not isinstance(url, str) or not url:
+        raise UsageError(f"the server metadata has no {what}")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError as exc:
+        raise UsageError(f"{what} is not a valid URL") from exc
+    if parts.fragment:
+        raise UsageError(f"{what} must not contain a fragment")
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and host:
+        if allow_insecure_http or is_loopback_host(host):
+            return url
+        raise UsageError(
+            f"{what} uses plain http on a non-loopback host; use https, or opt out "
+            "for this client only with Client(..., allow_insecure_http=True)"
+        )
+    raise UsageError(f"{what} must be an absolute https URL")
+
+
+def basic_credentials(client: Client) -> str:
+    """The ``Authorization`` value for ``client_secret_basic``.
+
+    RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. We encode
+    space as ``%20`` (not ``+``), which servers that form-decode and servers that
+    only percent-decode both read back correctly.
+    """
+    secret = client.client_secret or ""
+    if client.basic_encoding == "raw":
+        user, password = client.client_id, secret
+    else:
+        user, password = quote(client.client_id, safe=""), quote(secret, safe="")
+    raw = f"{user}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def authenticate(
+    client: Client,
+    params: list[tuple[str, str]],
+    headers: dict[str, str],
+    *,
+    audience: str,
+    assertion: AssertionFactory | None = None,
+) -> None:
+    """Add client authentication to a request being built (in place).
+
+    Args:
+        client: The client.
+        params: The form parameters of the request.
+        headers: The header fields of the request.
+        audience: The ``aud`` for JWT client assertions.
+        assertion: Builds JWT assertions; defaults to the JOSE module's.
+    """
+    method = client.auth_method
+    if method == "client_secret_basic":
+        headers["authorization"] = basic_credentials(client)
+    elif method == "client_secret_post":
+        params.append(("client_id", client.client_id))
+        params.append(("client_secret", client.client_secret or ""))
+    elif method in ("none", "tls_client_auth", "self_signed_tls_client_auth"):
+        # RFC 8705 §2: with mTLS the certificate authenticates; client_id goes in the body.
+        params.append(("client_id", client.client_id))
+    elif method in ("private_key_jwt", "client_secret_jwt"):
+        if assertion is None:
+            from oauth2_core.jose import client_assertion
+
+            assertion = client_assertion
+        params.append(("client_id", client.client_id))
+        params.append(
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        )
+        params.append(("client_assertion", assertion(client, audience)))
+    else:  # pragma: no cover - the validator admits only the methods above
+        raise UsageError(f"unknown auth_method {method!r}")

@@ -1,0 +1,174 @@
+"""The error tree. Every error the library raises is an :class:`OAuth2Error`.
+
+Errors say whose fault it is (as h11 does): :class:`UsageError` is the
+caller's, :class:`ResponseError` the server's, :class:`CallbackError` comes from
+the browser redirect, and ``oauth2_transports.TransportError`` the network's.
+
+No message ever contains a secret: messages name fields, never their values.
+Server-provided texts (``error_description``) are kept on the exception as data
+and shown shortened, with control characters removed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import re
+
+__all__ = [
+    "AuthorizationError",
+    "CallbackError",
+    "CallbackValidationError",
+    "EndpointError",
+    "MalformedResponseError",
+    "OAuth2Error",
+    "ResponseError",
+    "UsageError",
+]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+#: Error codes after which retrying the same request later can succeed.
+RETRYABLE_ERRORS = frozenset({"server_error", "temporarily_unavailable", "slow_down"})
+#: Error codes that mean the grant is gone: the user must authorize again.
+REAUTHORIZE_ERRORS = frozenset(
+    {"invalid_grant", "login_required", "consent_required", "interaction_required"}
+)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """A server-provided text made safe to show in a message."""
+    text = _CONTROL.sub(" ", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class OAuth2Error(Exception):
+    """The root of every error raised by oauth2-core."""
+
+
+class UsageError(OAuth2Error):
+    """The caller used the library wrongly (bad argument, insecure endpoint, ...)."""
+
+
+class CallbackError(OAuth2Error):
+    """The authorization redirect cannot be used."""
+
+
+class AuthorizationError(CallbackError):
+    """The authorization server redirected back with an error (RFC 6749 §4.1.2.1).
+
+    Attributes:
+        error: The ``error`` code, e.g. ``access_denied``.
+        error_description: The server's human-readable text, or ``None``.
+        error_uri: A page about the error, or ``None``.
+    """
+
+    def __init__(
+        self, error: str, error_description: str | None = None, error_uri: str | None = None
+    ) -> None:
+        self.error = error
+        self.error_description = error_description
+        self.error_uri = error_uri
+        text = f"authorization failed: {printable(error, 80)}"
+        if error_description:
+            text += f": {printable(error_description)}"
+        super().__init__(text)
+
+
+class CallbackValidationError(CallbackError):
+    """The redirect failed a check: state, issuer (RFC 9207), duplicates, missing code.
+
+    Never retry with the same redirect: it may be a forgery or a mix-up attack.
+    """
+
+
+class ResponseError(OAuth2Error):
+    """The server answered something we cannot use.
+
+    Attributes:
+        status: The HTTP status of the answer, when there was one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status: int | None = status
+
+
+class MalformedResponseError(ResponseError):
+    """A response that breaks the protocol: wrong media type, bad JSON, a bad member.
+
+    Attributes:
+        field: The member at fault (``"expires_in"``), or ``None`` for the body as a whole.
+    """
+
+    def __init__(
+        self, message: str, *, field: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.field = field
+
+
+class EndpointError(ResponseError):
+    """An endpoint refused the request (RFC 6749 §5.2 error object, or an error status).
+
+    Attributes:
+        error: The RFC 6749 ``error`` code, or ``None`` when the body held none
+            (an HTML 502 page, say).
+        error_description: The server's text, or ``None``.
+        error_uri: A page about the error, or ``None``.
+        status: The HTTP status.
+        retry_after: Seconds the server asked us to wait (``Retry-After``), or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None,
+        status: int,
+        error_description: str | None = None,
+        error_uri: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.error = error
+        self.error_description = error_description
+        self.error_uri = error_uri
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed later (5xx, 429, ``server_error``, ...)."""
+        if self.error in RETRYABLE_ERRORS:
+            return True
+        if self.error in REAUTHORIZE_ERRORS:
+            return False
+        status = self.status or 0
+        return status >= 500 or status == 429
+
+    @property
+    def reauthorize(self) -> bool:
+        """Whether the grant is gone and the user must authorize again (``invalid_grant``)."""
+        return self.error in REAUTHORIZE_ERRORS
+
+
+def parse_retry_after(value: str | None, now: _dt.datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (RFC 9110 §10.2.3), or ``None``.
+
+    ``now`` is the response's ``received_at``, used for the HTTP-date form.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit() and len(value) < 12:
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    try:
+        return max(0.0, (when - now).total_seconds())
+    except OverflowError:
+        return None

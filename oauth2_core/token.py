@@ -1,0 +1,303 @@
+"""Access token responses (RFC 6749 §5.1, §5.2, §6) and the :class:`Token` value.
+
+Tolerant where real servers differ, strict where it matters:
+
+* JSON or form-encoded bodies (GitHub, old Facebook);
+* ``expires_in`` as a number or a numeric string (PayPal), ``null`` or missing,
+  and Facebook's ``expires``; NaN, infinity or words are a
+  :class:`MalformedResponseError` naming the field; negative means already
+  expired; more than 2**31-1 seconds is clamped;
+* ``token_type`` compared case-insensitively (``bearer`` is ``Bearer``);
+* an error object is an error at any status (Slack answers HTTP 200);
+* only a 2xx answer yields a :class:`Token`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from oauth2_core._http import HttpResponse
+from oauth2_core._parse import (
+    finite_number,
+    optional_str,
+    parse_body,
+    raise_for_error,
+    require_object,
+)
+from oauth2_core.errors import MalformedResponseError, UsageError
+
+__all__ = ["Token", "process_refresh_response", "process_token_response"]
+
+MAX_EXPIRES_IN = 2**31 - 1
+_STANDARD = frozenset(
+    {"access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"}
+)
+
+
+def _to_scope(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(value)  # type: ignore[arg-type]
+
+
+def _to_extra(value: object) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(value))  # type: ignore[call-overload]
+
+
+def _check_aware(_inst: object, _attr: object, value: _dt.datetime | None) -> None:
+    if value is not None and (not isinstance(value, _dt.datetime) or value.utcoffset() is None):
+        raise UsageError("expires_at must be a timezone-aware datetime or None")
+
+
+def normalize_token_type(value: str) -> str:
+    """Canonical spelling of a token type; unknown types are kept as sent."""
+    lowered = value.lower()
+    if lowered == "bearer":
+        return "Bearer"
+    if lowered == "dpop":
+        return "DPoP"
+    if lowered == "n_a":  # RFC 8693 §2.2.1: not an access token
+        return "N_A"
+    return value
+
+
+@attrs.frozen(repr=False)
+class Token:
+    """An access token and what came with it.
+
+    Attributes:
+        access_token: The access token (never shown by ``repr``).
+        token_type: ``"Bearer"``, ``"DPoP"``, ... (canonical case).
+        expires_at: When it expires (aware UTC datetime), or ``None`` if the
+            server did not say.
+        refresh_token: The refresh token, or ``None``.
+        scope: The granted scope as a tuple, or ``None`` when the server did
+            not say (RFC 6749 §5.1: then it is the scope requested).
+        id_token: The OpenID Connect ID token (compact JWT), or ``None``.
+        extra: Every other member of the response.
+    """
+
+    access_token: str
+    token_type: str = "Bearer"
+    expires_at: _dt.datetime | None = attrs.field(default=None, validator=_check_aware)
+    refresh_token: str | None = None
+    scope: tuple[str, ...] | None = attrs.field(default=None, converter=_to_scope)
+    id_token: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_extra, hash=False)
+
+    def is_expired(self, now: _dt.datetime, *, leeway: float = 0.0) -> bool:
+        """Whether the token is expired at ``now``, or will be within ``leeway`` seconds.
+
+        A token without ``expires_at`` never expires by the clock; use it until
+        the server refuses it.
+        """
+        if now.utcoffset() is None:
+            raise UsageError("now must be a timezone-aware datetime (UTC)")
+        if self.expires_at is None:
+            return False
+        return now + _dt.timedelta(seconds=leeway) >= self.expires_at
+
+    @property
+    def issued_token_type(self) -> str | None:
+        """RFC 8693 ``issued_token_type`` (token exchange), or ``None``."""
+        value = self.extra.get("issued_token_type")
+        return value if isinstance(value, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; :meth:`from_dict` turns it back into an equal token.
+
+        It contains the secrets: store it as you would a password.
+        """
+        result: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+        }
+        if self.expires_at is not None:
+            result["expires_at"] = self.expires_at.isoformat()
+        if self.refresh_token is not None:
+            result["refresh_token"] = self.refresh_token
+        if self.scope is not None:
+            result["scope"] = list(self.scope)
+        if self.id_token is not None:
+            result["id_token"] = self.id_token
+        if self.extra:
+            result["extra"] = dict(self.extra)
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Token:
+        """Rebuild a token saved with :meth:`to_dict`.
+
+        ``expires_at`` may be an ISO 8601 string (with offset) or POSIX seconds.
+
+        Raises:
+            UsageError: the dict is not a saved token.
+        """
+        if not isinstance(data, Mapping):
+            raise UsageError("Token.from_dict needs a mapping")
+        access_token = data.get("access_token")
+        if not isinstance(access_token, str):
+            raise UsageError("saved token has no string 'access_token'")
+        raw_expiry = data.get("expires_at")
+        expires_at: _dt.datetime | None
+        if raw_expiry is None:
+            expires_at = None
+        elif isinstance(raw_expiry, str):
+            try:
+                expires_at = _dt.datetime.fromisoformat(raw_expiry)
+            except ValueError as exc:
+                raise UsageError("saved token has an invalid 'expires_at'") from exc
+            if expires_at.utcoffset() is None:
+                raise UsageError("saved token 'expires_at' has no UTC offset")
+        elif isinstance(raw_expiry, (int, float)) and not isinstance(raw_expiry, bool):
+            try:
+                expires_at = _dt.datetime.fromtimestamp(raw_expiry, _dt.timezone.utc)
+            except (OverflowError, OSError, ValueError) as exc:
+                raise UsageError("saved token has an invalid 'expires_at'") from exc
+        else:
+            raise UsageError("saved token has an invalid 'expires_at'")
+        scope = data.get("scope")
+        if scope is not None and not (
+            isinstance(scope, str)
+            or (isinstance(scope, (list, tuple)) and all(isinstance(s, str) for s in scope))
+        ):
+            raise UsageError("saved token has an invalid 'scope'")
+        extra = data.get("extra") or {}
+        if not isinstance(extra, Mapping):
+            raise UsageError("saved token has an invalid 'extra'")
+        token_type = data.get("token_type", "Bearer")
+        for name in ("refresh_token", "id_token"):
+            if data.get(name) is not None and not isinstance(data.get(name), str):
+                raise UsageError(f"saved token has an invalid {name!r}")
+        if not isinstance(token_type, str):
+            raise UsageError("saved token has an invalid 'token_type'")
+        return cls(
+            access_token=access_token,
+            token_type=token_type,
+            expires_at=expires_at,
+            refresh_token=data.get("refresh_token"),
+            scope=scope,
+            id_token=data.get("id_token"),
+            extra=extra,
+        )
+
+    def __repr__(self) -> str:
+        expires = self.expires_at.isoformat() if self.expires_at else None
+        return (
+            f"Token(token_type={self.token_type!r}, expires_at={expires!r}, "
+            f"scope={self.scope!r}, access_token=<redacted>, "
+            f"refresh_token={'<redacted>' if self.refresh_token else None}, "
+            f"id_token={'<redacted>' if self.id_token else None}, "
+            f"extra_keys={sorted(self.extra)!r})"
+        )
+
+    __str__ = __repr__
+
+
+def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datetime | None:
+    name = "expires_in"
+    value = data.get(name)
+    if value is None and data.get("expires") is not None:
+        # Old Facebook Graph API answers `expires=5183999` instead of `expires_in`.
+        name = "expires"
+        value = data.get(name)
+    if value is None or value == "":
+        return None
+    seconds = finite_number(value)
+    if seconds is None:
+        raise MalformedResponseError(
+            f"member {name!r} must be a number of seconds",
+            field=name,
+            status=response.status,
+        )
+    seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+    received = response.received_at.astimezone(_dt.timezone.utc)
+    try:
+        return received + _dt.timedelta(seconds=seconds)
+    except OverflowError:  # a received_at near the ends of the calendar
+        edge = _dt.datetime.max if seconds > 0 else _dt.datetime.min
+        return edge.replace(tzinfo=_dt.timezone.utc)
+
+
+def _scope(data: Mapping[str, object], status: int) -> tuple[str, ...] | None:
+    value = data.get("scope")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return tuple(value.split())
+    # Some servers send an array; it means the same.
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise MalformedResponseError(
+        "member 'scope' must be a space-delimited string", field="scope", status=status
+    )
+
+
+def process_token_response(response: HttpResponse) -> Token:
+    """Turn a token endpoint answer into a :class:`Token` (RFC 6749 §5.1).
+
+    Args:
+        response: The token endpoint's answer, stamped with ``received_at``.
+
+    Returns:
+        The token. ``expires_at`` is ``received_at + expires_in``.
+
+    Raises:
+        EndpointError: an RFC 6749 §5.2 error object (at any status) or a non-2xx
+            status; ``.retryable`` / ``.reauthorize`` say what to do next.
+        MalformedResponseError: a 2xx answer that is not a usable token response
+            (HTML, empty, bad member); the message says what arrived.
+    """
+    data = parse_body(response)
+    raise_for_error(response, data, endpoint="token")
+    data = require_object(response, data, endpoint="token")
+    status = response.status
+    access_token = data.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise MalformedResponseError(
+            "token response has no string member 'access_token'"
+            if access_token is None
+            else "member 'access_token' must be a non-empty string",
+            field="access_token",
+            status=status,
+        )
+    token_type = optional_str(data, "token_type", status=status)
+    refresh_token = optional_str(data, "refresh_token", status=status) or None
+    id_token = optional_str(data, "id_token", status=status) or None
+    extra = {k: v for k, v in data.items() if k not in _STANDARD}
+    return Token(
+        access_token=access_token,
+        token_type=normalize_token_type(token_type) if token_type else "Bearer",
+        expires_at=_expires_at(data, response),
+        refresh_token=refresh_token,
+        scope=_scope(data, status),
+        id_token=id_token,
+        extra=extra,
+    )
+
+
+def process_refresh_response(response: HttpResponse, *, previous: Token) -> Token:
+    """Process a refresh answer (RFC 6749 §6), keeping what the server may omit.
+
+    The server may omit ``refresh_token`` (then the previous one stays valid)
+    and ``scope`` (then it is unchanged, §5.1).
+
+    Raises:
+        EndpointError: as :func:`process_token_response`; ``invalid_grant`` has
+            ``reauthorize`` true.
+        MalformedResponseError: as :func:`process_token_response`.
+    """
+    token = process_token_response(response)
+    changes: dict[str, Any] = {}
+    if token.refresh_token is None and previous.refresh_token is not None:
+        changes["refresh_token"] = previous.refresh_token
+    if token.scope is None and previous.scope is not None:
+        changes["scope"] = previous.scope
+    return attrs.evolve(token, **changes) if changes else token
