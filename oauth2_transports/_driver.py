@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from oauth2_core import Flow
-
 from oauth2_transports._transport import AsyncTransport, Transport
 
 __all__ = ["arun", "run"]
