@@ -1,0 +1,384 @@
+"""The high-level clients: one method per grant and endpoint.
+
+:class:`OAuth2Client` (sync) and :class:`AsyncOAuth2Client` (asyncio) hold no
+protocol logic: each method builds a core flow (``oauth2_core``) in
+:class:`_Flows` and hands it to :func:`run` or :func:`arun`. Every request,
+discovery included, goes through the transport given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from oauth2_core.device import (
+    DeviceAuthorization,
+    device_authorization_request,
+    device_poll_flow,
+    process_device_authorization_response,
+)
+from oauth2_core.discovery import discovery_flow
+from oauth2_core.par import (
+    PushedAuthorization,
+    process_pushed_authorization_response,
+    pushed_authorization_request,
+)
+from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
+
+from oauth2_core import (
+    Client,
+    Flow,
+    Introspection,
+    PendingAuthorization,
+    ServerMetadata,
+    Token,
+    UsageError,
+    authorization_url,
+    client_credentials_grant_request,
+    introspection_request,
+    password_grant_request,
+    revocation_request,
+    token_request,
+)
+from oauth2_core.flows import (
+    code_exchange_flow,
+    introspection_flow,
+    refresh_flow,
+    revocation_flow,
+    step_flow,
+    token_flow,
+)
+from oauth2_transports._driver import arun, run
+from oauth2_transports._transport import AsyncTransport, Transport
+
+__all__ = ["AsyncOAuth2Client", "OAuth2Client"]
+
+T = TypeVar("T")
+
+
+class _Flows:
+    """The flows behind every client method, shared by the sync and async clients."""
+
+    server: ServerMetadata
+    client: Client
+
+    def __init__(self, server: ServerMetadata, client: Client) -> None:
+        if not isinstance(server, ServerMetadata):
+            raise UsageError("server must be an oauth2_core.ServerMetadata")
+        if not isinstance(client, Client):
+            raise UsageError("client must be an oauth2_core.Client")
+        self.server = server
+        self.client = client
+
+    def _client_credentials(self, scope: object, params: dict[str, object]) -> Flow[Token]:
+        return token_flow(
+            client_credentials_grant_request(self.server, self.client, scope=scope, **params)
+        )
+
+    def _password(
+        self, username: str, password: str, scope: object, params: dict[str, object]
+    ) -> Flow[Token]:
+        return token_flow(
+            password_grant_request(
+                self.server, self.client, username, password, scope=scope, **params
+            )
+        )
+
+    def _grant(self, grant_type: str, params: dict[str, object]) -> Flow[Token]:
+        return token_flow(token_request(self.server, self.client, grant_type, **params))
+
+    def _exchange_code(
+        self, pending: PendingAuthorization, callback: object, params: dict[str, object]
+    ) -> Flow[Token]:
+        return code_exchange_flow(self.server, self.client, pending, callback, **params)
+
+    def _refresh(self, token: Token, params: dict[str, object]) -> Flow[Token]:
+        if not isinstance(token, Token):
+            raise UsageError("refresh() needs the Token to refresh")
+        return refresh_flow(self.server, self.client, token, **params)
+
+    def _revoke(self, token: str, hint: str | None, params: dict[str, object]) -> Flow[None]:
+        return revocation_flow(
+            revocation_request(self.server, self.client, token, token_type_hint=hint, **params)
+        )
+
+    def _introspect(
+        self, token: str, hint: str | None, params: dict[str, object]
+    ) -> Flow[Introspection]:
+        return introspection_flow(
+            introspection_request(self.server, self.client, token, token_type_hint=hint, **params)
+        )
+
+    def _device_authorization(
+        self, scope: object, params: dict[str, object]
+    ) -> Flow[DeviceAuthorization]:
+        request = device_authorization_request(self.server, self.client, scope=scope, **params)
+        return step_flow(request, process_device_authorization_response)
+
+    def _poll_device(self, auth: DeviceAuthorization, params: dict[str, object]) -> Flow[Token]:
+        return device_poll_flow(self.server, self.client, auth, **params)
+
+    def _push(
+        self, pending: PendingAuthorization, scope: object, params: dict[str, object]
+    ) -> Flow[PushedAuthorization]:
+        request = pushed_authorization_request(
+            self.server, self.client, pending, scope=scope, **params
+        )
+        return step_flow(request, process_pushed_authorization_response)
+
+    def _authorization_url(
+        self,
+        pending: PendingAuthorization,
+        scope: object,
+        par: bool | None,
+        params: dict[str, object],
+    ) -> str | Flow[str]:
+        push = par if par is not None else self.server.require_pushed_authorization_requests
+        if not push:
+            return authorization_url(self.server, self.client, pending, scope=scope, **params)
+        return self._pushed_authorization_url(pending, scope, params)
+
+    def _pushed_authorization_url(
+        self, pending: PendingAuthorization, scope: object, params: dict[str, object]
+    ) -> Flow[str]:
+        pushed = yield from self._push(pending, scope, params)
+        return authorization_url(self.server, self.client, pending, request_uri=pushed.request_uri)
+
+    def _userinfo(self, token: Token) -> Flow[UserInfo]:
+        request = userinfo_request(
+            self.server, token, allow_insecure_http=self.client.allow_insecure_http
+        )
+        return step_flow(request, process_userinfo_response)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(issuer={self.server.issuer!r}, client={self.client!r})"
+
+
+def _default_transport() -> Transport:
+    from oauth2_transports.urllib3 import Urllib3Transport
+
+    return Urllib3Transport()
+
+
+def _default_async_transport() -> AsyncTransport:
+    from oauth2_transports.httpx import AsyncHttpxTransport
+
+    return AsyncHttpxTransport()
+
+
+class OAuth2Client(_Flows):
+    """A synchronous OAuth 2.0 client over any :class:`Transport`.
+
+    Args:
+        server: The authorization server's metadata (or use :meth:`discover`).
+        client: The client registration and authentication.
+        transport: Sends the requests; default :class:`Urllib3Transport`.
+    """
+
+    def __init__(
+        self, server: ServerMetadata, client: Client, transport: Transport | None = None
+    ) -> None:
+        super().__init__(server, client)
+        self.transport: Transport = transport if transport is not None else _default_transport()
+
+    def _run(self, flow: Flow[T]) -> T:
+        return run(flow, self.transport)
+
+    @classmethod
+    def discover(
+        cls,
+        issuer: str,
+        client: Client,
+        transport: Transport | None = None,
+        *,
+        openid: bool = False,
+    ) -> OAuth2Client:
+        """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client.
+
+        The document's ``issuer`` must equal ``issuer`` exactly (RFC 8414 §3.3).
+        """
+        transport = transport if transport is not None else _default_transport()
+        flow = discovery_flow(issuer, openid=openid, allow_insecure_http=client.allow_insecure_http)
+        return cls(run(flow, transport), client, transport)
+
+    def authorization_url(
+        self,
+        pending: PendingAuthorization,
+        *,
+        scope: object = None,
+        par: bool | None = None,
+        **params: object,
+    ) -> str:
+        """Where to send the user. Pushes the request first (RFC 9126) when ``par=True``
+        or the server requires it."""
+        flow = self._authorization_url(pending, scope, par, params)
+        return flow if isinstance(flow, str) else self._run(flow)
+
+    def exchange_code(
+        self, pending: PendingAuthorization, callback: object, **params: object
+    ) -> Token:
+        """Check the redirect (state, iss, error) and exchange its code for a token."""
+        return self._run(self._exchange_code(pending, callback, params))
+
+    def client_credentials(self, *, scope: object = None, **params: object) -> Token:
+        """Client credentials grant (RFC 6749 §4.4); extra keywords are sent as parameters."""
+        return self._run(self._client_credentials(scope, params))
+
+    def password(
+        self, username: str, password: str, *, scope: object = None, **params: object
+    ) -> Token:
+        """Resource owner password grant (RFC 6749 §4.3; legacy, see RFC 9700 §2.4)."""
+        return self._run(self._password(username, password, scope, params))
+
+    def grant(self, grant_type: str, **params: object) -> Token:
+        """Any other grant type (JWT bearer, token exchange, ...)."""
+        return self._run(self._grant(grant_type, params))
+
+    def refresh(self, token: Token, **params: object) -> Token:
+        """Refresh ``token``; keeps its refresh token when the server sends none."""
+        return self._run(self._refresh(token, params))
+
+    def revoke(self, token: str, *, token_type_hint: str | None = None, **params: object) -> None:
+        """Revoke a token (RFC 7009)."""
+        self._run(self._revoke(token, token_type_hint, params))
+
+    def introspect(
+        self, token: str, *, token_type_hint: str | None = None, **params: object
+    ) -> Introspection:
+        """Ask about a token (RFC 7662)."""
+        return self._run(self._introspect(token, token_type_hint, params))
+
+    def device_authorization(
+        self, *, scope: object = None, **params: object
+    ) -> DeviceAuthorization:
+        """Start a device authorization (RFC 8628 §3.1)."""
+        return self._run(self._device_authorization(scope, params))
+
+    def poll_device(
+        self,
+        auth: DeviceAuthorization,
+        *,
+        sleep: Callable[[float], object] | None = None,
+        **params: object,
+    ) -> Token:
+        """Poll until the user approves (RFC 8628 §3.4); honours interval and slow_down."""
+        flow = self._poll_device(auth, params)
+        if sleep is None:
+            return self._run(flow)
+        return run(flow, self.transport, sleep=sleep)
+
+    def pushed_authorization(
+        self, pending: PendingAuthorization, *, scope: object = None, **params: object
+    ) -> PushedAuthorization:
+        """Push the authorization request (RFC 9126) and return its ``request_uri``."""
+        return self._run(self._push(pending, scope, params))
+
+    def userinfo(self, token: Token) -> UserInfo:
+        """Fetch the OpenID Connect UserInfo claims (OIDC Core §5.3)."""
+        return self._run(self._userinfo(token))
+
+
+class AsyncOAuth2Client(_Flows):
+    """The asyncio twin of :class:`OAuth2Client`: the same flows, awaited.
+
+    Args:
+        server: The authorization server's metadata (or use :meth:`discover`).
+        client: The client registration and authentication.
+        transport: Sends the requests; default :class:`AsyncHttpxTransport`.
+    """
+
+    def __init__(
+        self,
+        server: ServerMetadata,
+        client: Client,
+        transport: AsyncTransport | None = None,
+    ) -> None:
+        super().__init__(server, client)
+        self.transport: AsyncTransport = (
+            transport if transport is not None else _default_async_transport()
+        )
+
+    async def _run(self, flow: Flow[T]) -> T:
+        return await arun(flow, self.transport)
+
+    @classmethod
+    async def discover(
+        cls,
+        issuer: str,
+        client: Client,
+        transport: AsyncTransport | None = None,
+        *,
+        openid: bool = False,
+    ) -> AsyncOAuth2Client:
+        """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client."""
+        transport = transport if transport is not None else _default_async_transport()
+        flow = discovery_flow(issuer, openid=openid, allow_insecure_http=client.allow_insecure_http)
+        return cls(await arun(flow, transport), client, transport)
+
+    async def authorization_url(
+        self,
+        pending: PendingAuthorization,
+        *,
+        scope: object = None,
+        par: bool | None = None,
+        **params: object,
+    ) -> str:
+        """Where to send the user; pushes first when ``par=True`` or required."""
+        flow = self._authorization_url(pending, scope, par, params)
+        return flow if isinstance(flow, str) else await self._run(flow)
+
+    async def exchange_code(
+        self, pending: PendingAuthorization, callback: object, **params: object
+    ) -> Token:
+        """Check the redirect (state, iss, error) and exchange its code for a token."""
+        return await self._run(self._exchange_code(pending, callback, params))
+
+    async def client_credentials(self, *, scope: object = None, **params: object) -> Token:
+        """Client credentials grant (RFC 6749 §4.4)."""
+        return await self._run(self._client_credentials(scope, params))
+
+    async def password(
+        self, username: str, password: str, *, scope: object = None, **params: object
+    ) -> Token:
+        """Resource owner password grant (legacy)."""
+        return await self._run(self._password(username, password, scope, params))
+
+    async def grant(self, grant_type: str, **params: object) -> Token:
+        """Any other grant type."""
+        return await self._run(self._grant(grant_type, params))
+
+    async def refresh(self, token: Token, **params: object) -> Token:
+        """Refresh ``token``; keeps its refresh token when the server sends none."""
+        return await self._run(self._refresh(token, params))
+
+    async def revoke(
+        self, token: str, *, token_type_hint: str | None = None, **params: object
+    ) -> None:
+        """Revoke a token (RFC 7009)."""
+        await self._run(self._revoke(token, token_type_hint, params))
+
+    async def introspect(
+        self, token: str, *, token_type_hint: str | None = None, **params: object
+    ) -> Introspection:
+        """Ask about a token (RFC 7662)."""
+        return await self._run(self._introspect(token, token_type_hint, params))
+
+    async def device_authorization(
+        self, *, scope: object = None, **params: object
+    ) -> DeviceAuthorization:
+        """Start a device authorization (RFC 8628 §3.1)."""
+        return await self._run(self._device_authorization(scope, params))
+
+    async def poll_device(self, auth: DeviceAuthorization, **params: object) -> Token:
+        """Poll until the user approves; honours interval and slow_down."""
+        return await self._run(self._poll_device(auth, params))
+
+    async def pushed_authorization(
+        self, pending: PendingAuthorization, *, scope: object = None, **params: object
+    ) -> PushedAuthorization:
+        """Push the authorization request (RFC 9126)."""
+        return await self._run(self._push(pending, scope, params))
+
+    async def userinfo(self, token: Token) -> UserInfo:
+        """Fetch the OpenID Connect UserInfo claims."""
+        return await self._run(self._userinfo(token))

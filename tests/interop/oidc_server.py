@@ -1,0 +1,382 @@
+"""Start and drive the oidc-provider based interop authorization server.
+
+Stdlib only (plus pytest in conftest.py). Deliberately independent of the
+library under test: nothing here imports ``oauth2_core``.
+
+The server itself lives in ``server.mjs`` next to this file; the client
+registrations are shared with it through ``clients.json``.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+INTEROP_DIR = Path(__file__).resolve().parent
+SERVER_SCRIPT = INTEROP_DIR / "server.mjs"
+CLIENTS_FILE = INTEROP_DIR / "clients.json"
+PKJWT_PRIVATE_KEY_FILE = INTEROP_DIR / "keys" / "pkjwt-private.json"
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+ACCOUNT_ID = "alice"
+ACCOUNT_EMAIL = "alice@example.com"
+#: Resource indicators known to the server (see server.mjs / README.md).
+RESOURCES = {
+    "urn:example:api": {"scope": "read write api:read", "format": "opaque", "ttl": 3600},
+    "urn:example:other": {"scope": "read write", "format": "opaque", "ttl": 3600},
+    "urn:example:jwt": {"scope": "read write api:read", "format": "jwt", "ttl": 3600},
+    "urn:example:short": {"scope": "read write", "format": "opaque", "ttl": 2},
+}
+#: Default resource applied to client_credentials requests without ``resource``.
+DEFAULT_CLIENT_CREDENTIALS_RESOURCE = "urn:example:api"
+#: Polling interval (seconds) the server advertises in device authorization responses.
+DEVICE_POLL_INTERVAL = 1
+
+READY_TIMEOUT = 30.0
+NPM_CI_TIMEOUT = 600.0
+
+
+class OidcServerError(RuntimeError):
+    """Raised when the server cannot be started or a helper call fails."""
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """One registered client, as the tests need to know it."""
+
+    client_id: str
+    client_secret: Optional[str]
+    auth_method: str  # token_endpoint_auth_method
+    redirect_uri: Optional[str]  # registered loopback URI; any port works
+    grant_types: Tuple[str, ...]
+    signing_alg: Optional[str] = None  # for *_jwt client authentication
+    dpop_bound: bool = False  # dpop_bound_access_tokens
+    requires_dpop_nonce: bool = False  # token endpoint answers use_dpop_nonce first
+
+    @property
+    def name(self) -> str:
+        return self.client_id
+
+    @property
+    def is_public(self) -> bool:
+        return self.auth_method == "none"
+
+
+def load_clients() -> Dict[str, ClientInfo]:
+    """Return ``{client_id: ClientInfo}`` from ``clients.json``."""
+    data = json.loads(CLIENTS_FILE.read_text(encoding="utf-8"))
+    clients: Dict[str, ClientInfo] = {}
+    for entry in data["clients"]:
+        uris = entry.get("redirect_uris") or []
+        clients[entry["client_id"]] = ClientInfo(
+            client_id=entry["client_id"],
+            client_secret=entry.get("client_secret"),
+            auth_method=entry["token_endpoint_auth_method"],
+            redirect_uri=uris[0] if uris else None,
+            grant_types=tuple(entry["grant_types"]),
+            signing_alg=entry.get("token_endpoint_auth_signing_alg"),
+            dpop_bound=bool(entry.get("dpop_bound_access_tokens")),
+            requires_dpop_nonce=bool(entry.get("require_dpop_nonce")),
+        )
+    return clients
+
+
+def load_pkjwt_private_jwk() -> Dict[str, Any]:
+    return json.loads(PKJWT_PRIVATE_KEY_FILE.read_text(encoding="utf-8"))
+
+
+class _PassThroughErrors(urllib.request.HTTPErrorProcessor):
+    """Return 3xx/4xx/5xx responses instead of raising or following them."""
+
+    def http_response(self, request, response):  # noqa: D401 - urllib hook
+        return response
+
+    https_response = http_response
+
+
+def _origin(url: str) -> Tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+@dataclass
+class OidcServer:
+    """A running interop server. Created by :func:`start_server`."""
+
+    issuer: str
+    port: int
+    process: subprocess.Popen
+    clients: Dict[str, ClientInfo]
+    pkjwt_private_jwk: Dict[str, Any]
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    startup_seconds: float = 0.0
+    _stderr: List[str] = field(default_factory=list, repr=False)
+    _stdout: List[str] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- endpoints -----------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.issuer + path
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.metadata["token_endpoint"]
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return self.metadata["authorization_endpoint"]
+
+    @property
+    def introspection_endpoint(self) -> str:
+        return self.metadata["introspection_endpoint"]
+
+    @property
+    def revocation_endpoint(self) -> str:
+        return self.metadata["revocation_endpoint"]
+
+    @property
+    def device_authorization_endpoint(self) -> str:
+        return self.metadata["device_authorization_endpoint"]
+
+    @property
+    def par_endpoint(self) -> str:
+        return self.metadata["pushed_authorization_request_endpoint"]
+
+    @property
+    def userinfo_endpoint(self) -> str:
+        return self.metadata["userinfo_endpoint"]
+
+    # -- logs ----------------------------------------------------------------
+    def logs(self) -> str:
+        """Everything the server wrote to stderr so far (OAuth errors, server errors)."""
+        with self._lock:
+            return "".join(self._stderr)
+
+    def stdout(self) -> str:
+        with self._lock:
+            return "".join(self._stdout)
+
+    # -- browser-less front channel -----------------------------------------
+    def authorize(
+        self,
+        url: str,
+        *,
+        redirect_uri: Optional[str] = None,
+        cookiejar: Optional[http.cookiejar.CookieJar] = None,
+        max_hops: int = 20,
+        timeout: float = 10.0,
+    ) -> str:
+        """Play the user agent for an authorization request URL.
+
+        Follows the redirects authorization endpoint -> interaction -> resume ->
+        ... with a cookie-keeping opener and returns the first ``Location`` that
+        leaves the server (or starts with ``redirect_uri`` if given): the
+        callback URL with ``code``/``state``/``iss`` or ``error``. Nothing is
+        ever requested from the callback URL itself.
+
+        A fresh cookie jar (= fresh login session) is used unless ``cookiejar``
+        is passed. Raises :class:`OidcServerError` if the server answers with
+        a non-redirect (e.g. an error page for an invalid client/redirect_uri).
+        """
+        jar = cookiejar if cookiejar is not None else http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(jar), _PassThroughErrors()
+        )
+        server_origin = _origin(self.issuer)
+        current = url
+        for _ in range(max_hops):
+            request = urllib.request.Request(current, method="GET", headers={"Accept": "text/html"})
+            with opener.open(request, timeout=timeout) as response:
+                status = response.status
+                location = response.headers.get("Location")
+                body = response.read()
+            if status not in (301, 302, 303, 307, 308) or not location:
+                raise OidcServerError(
+                    f"authorization did not redirect: GET {current} -> HTTP {status}\n"
+                    f"body: {body[:2000].decode('utf-8', 'replace')}\n"
+                    f"server log tail:\n{self.logs()[-2000:]}"
+                )
+            target = urllib.parse.urljoin(current, location)
+            if redirect_uri is not None and target.startswith(redirect_uri):
+                return target
+            if _origin(target) != server_origin:
+                return target
+            current = target
+        raise OidcServerError(f"too many redirects while authorizing {url}")
+
+    # -- device flow ---------------------------------------------------------
+    def approve_device(self, user_code: str) -> Dict[str, Any]:
+        """Approve a pending device authorization as user alice (grants all requested scopes)."""
+        return self._device_call("approve", user_code)
+
+    def deny_device(self, user_code: str) -> Dict[str, Any]:
+        """Deny a pending device authorization; polling then yields access_denied."""
+        return self._device_call("deny", user_code)
+
+    def _device_call(self, action: str, user_code: str) -> Dict[str, Any]:
+        data = urllib.parse.urlencode({"user_code": user_code}).encode()
+        request = urllib.request.Request(
+            self.url(f"/test/device/{action}"),
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read().decode())
+        except urllib.error.HTTPError as exc:
+            raise OidcServerError(
+                f"{action}_device({user_code!r}) failed: HTTP {exc.code} {exc.read().decode('utf-8', 'replace')}"
+            ) from exc
+
+    # -- lifecycle -----------------------------------------------------------
+    def stop(self, timeout: float = 5.0) -> None:
+        proc = self.process
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=timeout)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+def node_executable() -> Optional[str]:
+    return shutil.which("node")
+
+
+def npm_executable() -> Optional[str]:
+    return shutil.which("npm")
+
+
+def dependencies_installed() -> bool:
+    return (INTEROP_DIR / "node_modules" / "oidc-provider" / "package.json").is_file()
+
+
+def install_dependencies(npm: str) -> None:
+    """Run ``npm ci`` in tests/interop (uses package-lock.json)."""
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=INTEROP_DIR,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=NPM_CI_TIMEOUT,
+    )
+    if proc.returncode != 0:
+        raise OidcServerError(
+            f"`npm ci` in {INTEROP_DIR} failed with exit code {proc.returncode}\n"
+            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+
+
+def _pump(stream, sink: List[str], lock: threading.Lock, ready: Optional[dict] = None) -> None:
+    for line in iter(stream.readline, ""):
+        with lock:
+            sink.append(line)
+        if ready is not None and "issuer" not in ready and line.startswith("READY "):
+            ready["issuer"] = line.split(" ", 1)[1].strip()
+            ready["event"].set()
+    if ready is not None:
+        ready["event"].set()  # EOF: process is gone (or closed stdout)
+
+
+def start_server(
+    port: int = 0,
+    *,
+    node: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    ready_timeout: float = READY_TIMEOUT,
+) -> OidcServer:
+    """Start ``node server.mjs PORT`` and wait for its READY line.
+
+    ``port=0`` (default) lets the server bind a free loopback port itself, so
+    there is no race between picking and binding a port.
+    Requires the npm dependencies to be installed (see install_dependencies).
+    """
+    node = node or node_executable()
+    if not node:
+        raise OidcServerError("`node` not found on PATH")
+    child_env = dict(os.environ)
+    child_env.update(env or {})
+    child_env["OIDC_SERVER_EXIT_ON_STDIN_EOF"] = "1"
+
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [node, str(SERVER_SCRIPT), str(port)],
+        cwd=INTEROP_DIR,
+        stdin=subprocess.PIPE,  # kept open: the server exits when we go away
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+        env=child_env,
+    )
+    stdout_lines: List[str] = []
+    stderr_lines: List[str] = []
+    lock = threading.Lock()
+    ready: Dict[str, Any] = {"event": threading.Event()}
+    threading.Thread(
+        target=_pump, args=(proc.stdout, stdout_lines, lock, ready), daemon=True, name="oidc-server-stdout"
+    ).start()
+    threading.Thread(
+        target=_pump, args=(proc.stderr, stderr_lines, lock), daemon=True, name="oidc-server-stderr"
+    ).start()
+
+    def fail(reason: str) -> OidcServerError:
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        time.sleep(0.1)  # let the pump threads drain
+        with lock:
+            out, err = "".join(stdout_lines), "".join(stderr_lines)
+        return OidcServerError(
+            f"{reason} (exit code {proc.returncode})\n--- stdout ---\n{out}\n--- stderr ---\n{err}"
+        )
+
+    if not ready["event"].wait(ready_timeout):
+        raise fail(f"oidc server did not print READY within {ready_timeout:.0f}s")
+    if "issuer" not in ready:
+        raise fail("oidc server exited before becoming ready")
+
+    issuer = ready["issuer"]
+    server = OidcServer(
+        issuer=issuer,
+        port=int(urllib.parse.urlsplit(issuer).port or 0),
+        process=proc,
+        clients=load_clients(),
+        pkjwt_private_jwk=load_pkjwt_private_jwk(),
+        _stderr=stderr_lines,
+        _stdout=stdout_lines,
+        _lock=lock,
+    )
+    try:
+        with urllib.request.urlopen(issuer + "/.well-known/openid-configuration", timeout=10) as resp:
+            server.metadata = json.loads(resp.read().decode())
+    except Exception as exc:  # pragma: no cover - diagnostic path
+        server.stop()
+        raise fail(f"discovery request failed: {exc!r}") from exc
+    server.startup_seconds = time.monotonic() - started
+    return server
