@@ -16,10 +16,13 @@ import email.utils
 import re
 
 __all__ = [
+    "AccessDeniedError",
     "AuthorizationError",
     "CallbackError",
     "CallbackValidationError",
+    "DeviceCodeExpiredError",
     "EndpointError",
+    "IssuerMismatchError",
     "MalformedResponseError",
     "OAuth2Error",
     "ResponseError",
@@ -172,3 +175,53 @@ def parse_retry_after(value: str | None, now: _dt.datetime) -> float | None:
         return max(0.0, (when - now).total_seconds())
     except OverflowError:
         return None
+
+
+class AccessDeniedError(EndpointError):
+    """The user refused the device authorization (RFC 8628 §3.5 ``access_denied``).
+
+    Polling stops; ask the user before starting a new device authorization.
+    """
+
+
+class DeviceCodeExpiredError(EndpointError):
+    """The device code expired before the user approved (RFC 8628 §3.5 ``expired_token``).
+
+    Raised when the token endpoint says so, and by ``device_poll_flow`` when the
+    next poll would fall at or after ``DeviceAuthorization.expires_at``. Start a
+    new device authorization. ``status`` is the last response's status, or
+    ``None`` when the flow gave up before sending any poll.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None = "expired_token",
+        status: int | None,
+        error_description: str | None = None,
+        error_uri: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            error=error,
+            status=status if status is not None else 0,
+            error_description=error_description,
+            error_uri=error_uri,
+            retry_after=retry_after,
+        )
+        self.status = status
+
+    @property
+    def reauthorize(self) -> bool:
+        """Always true: a new device authorization is the only way on."""
+        return True
+
+
+class IssuerMismatchError(MalformedResponseError):
+    """A discovery document names another issuer than the one asked for (RFC 8414 §3.3).
+
+    It may be an impersonation attempt: never use the document. ``field`` is
+    ``"issuer"``.
+    """

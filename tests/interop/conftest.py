@@ -8,8 +8,8 @@ the tests FAIL (they are not skipped): the interop suite is part of CI.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     """Every test collected from tests/interop gets the ``interop`` marker."""
     for item in items:
         try:
-            Path(str(item.fspath)).resolve().relative_to(_HERE)
+            Path(item.path).resolve().relative_to(_HERE)
         except ValueError:
             continue
         item.add_marker(pytest.mark.interop)

@@ -9,6 +9,7 @@ registrations are shared with it through ``clients.json``.
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -19,9 +20,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 INTEROP_DIR = Path(__file__).resolve().parent
 SERVER_SCRIPT = INTEROP_DIR / "server.mjs"
@@ -56,11 +58,11 @@ class ClientInfo:
     """One registered client, as the tests need to know it."""
 
     client_id: str
-    client_secret: Optional[str]
+    client_secret: str | None
     auth_method: str  # token_endpoint_auth_method
-    redirect_uri: Optional[str]  # registered loopback URI; any port works
-    grant_types: Tuple[str, ...]
-    signing_alg: Optional[str] = None  # for *_jwt client authentication
+    redirect_uri: str | None  # registered loopback URI; any port works
+    grant_types: tuple[str, ...]
+    signing_alg: str | None = None  # for *_jwt client authentication
     dpop_bound: bool = False  # dpop_bound_access_tokens
     requires_dpop_nonce: bool = False  # token endpoint answers use_dpop_nonce first
 
@@ -73,10 +75,10 @@ class ClientInfo:
         return self.auth_method == "none"
 
 
-def load_clients() -> Dict[str, ClientInfo]:
+def load_clients() -> dict[str, ClientInfo]:
     """Return ``{client_id: ClientInfo}`` from ``clients.json``."""
     data = json.loads(CLIENTS_FILE.read_text(encoding="utf-8"))
-    clients: Dict[str, ClientInfo] = {}
+    clients: dict[str, ClientInfo] = {}
     for entry in data["clients"]:
         uris = entry.get("redirect_uris") or []
         clients[entry["client_id"]] = ClientInfo(
@@ -92,20 +94,20 @@ def load_clients() -> Dict[str, ClientInfo]:
     return clients
 
 
-def load_pkjwt_private_jwk() -> Dict[str, Any]:
+def load_pkjwt_private_jwk() -> dict[str, Any]:
     return json.loads(PKJWT_PRIVATE_KEY_FILE.read_text(encoding="utf-8"))
 
 
 class _PassThroughErrors(urllib.request.HTTPErrorProcessor):
     """Return 3xx/4xx/5xx responses instead of raising or following them."""
 
-    def http_response(self, request, response):  # noqa: D401 - urllib hook
+    def http_response(self, request, response):
         return response
 
     https_response = http_response
 
 
-def _origin(url: str) -> Tuple[str, str]:
+def _origin(url: str) -> tuple[str, str]:
     parts = urllib.parse.urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
 
@@ -117,13 +119,14 @@ class OidcServer:
     issuer: str
     port: int
     process: subprocess.Popen
-    clients: Dict[str, ClientInfo]
-    pkjwt_private_jwk: Dict[str, Any]
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, ClientInfo]
+    pkjwt_private_jwk: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
     startup_seconds: float = 0.0
-    _stderr: List[str] = field(default_factory=list, repr=False)
-    _stdout: List[str] = field(default_factory=list, repr=False)
+    _stderr: list[str] = field(default_factory=list, repr=False)
+    _stdout: list[str] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, repr=False)
 
     # -- endpoints -----------------------------------------------------------
     def url(self, path: str) -> str:
@@ -172,8 +175,8 @@ class OidcServer:
         self,
         url: str,
         *,
-        redirect_uri: Optional[str] = None,
-        cookiejar: Optional[http.cookiejar.CookieJar] = None,
+        redirect_uri: str | None = None,
+        cookiejar: http.cookiejar.CookieJar | None = None,
         max_hops: int = 20,
         timeout: float = 10.0,
     ) -> str:
@@ -216,15 +219,15 @@ class OidcServer:
         raise OidcServerError(f"too many redirects while authorizing {url}")
 
     # -- device flow ---------------------------------------------------------
-    def approve_device(self, user_code: str) -> Dict[str, Any]:
+    def approve_device(self, user_code: str) -> dict[str, Any]:
         """Approve a pending device authorization as user alice (grants all requested scopes)."""
         return self._device_call("approve", user_code)
 
-    def deny_device(self, user_code: str) -> Dict[str, Any]:
+    def deny_device(self, user_code: str) -> dict[str, Any]:
         """Deny a pending device authorization; polling then yields access_denied."""
         return self._device_call("deny", user_code)
 
-    def _device_call(self, action: str, user_code: str) -> Dict[str, Any]:
+    def _device_call(self, action: str, user_code: str) -> dict[str, Any]:
         data = urllib.parse.urlencode({"user_code": user_code}).encode()
         request = urllib.request.Request(
             self.url(f"/test/device/{action}"),
@@ -236,8 +239,9 @@ class OidcServer:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.loads(response.read().decode())
         except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
             raise OidcServerError(
-                f"{action}_device({user_code!r}) failed: HTTP {exc.code} {exc.read().decode('utf-8', 'replace')}"
+                f"{action}_device({user_code!r}) failed: HTTP {exc.code} {detail}"
             ) from exc
 
     # -- lifecycle -----------------------------------------------------------
@@ -250,19 +254,19 @@ class OidcServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=timeout)
+        for thread in self._threads:  # the pumps end at EOF once the process is gone
+            thread.join(timeout=timeout)
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
 
 
-def node_executable() -> Optional[str]:
+def node_executable() -> str | None:
     return shutil.which("node")
 
 
-def npm_executable() -> Optional[str]:
+def npm_executable() -> str | None:
     return shutil.which("npm")
 
 
@@ -287,7 +291,7 @@ def install_dependencies(npm: str) -> None:
         )
 
 
-def _pump(stream, sink: List[str], lock: threading.Lock, ready: Optional[dict] = None) -> None:
+def _pump(stream, sink: list[str], lock: threading.Lock, ready: dict | None = None) -> None:
     for line in iter(stream.readline, ""):
         with lock:
             sink.append(line)
@@ -301,8 +305,8 @@ def _pump(stream, sink: List[str], lock: threading.Lock, ready: Optional[dict] =
 def start_server(
     port: int = 0,
     *,
-    node: Optional[str] = None,
-    env: Optional[Mapping[str, str]] = None,
+    node: str | None = None,
+    env: Mapping[str, str] | None = None,
     ready_timeout: float = READY_TIMEOUT,
 ) -> OidcServer:
     """Start ``node server.mjs PORT`` and wait for its READY line.
@@ -318,7 +322,7 @@ def start_server(
     child_env.update(env or {})
     child_env["OIDC_SERVER_EXIT_ON_STDIN_EOF"] = "1"
 
-    started = time.monotonic()
+    started = time.perf_counter()
     proc = subprocess.Popen(
         [node, str(SERVER_SCRIPT), str(port)],
         cwd=INTEROP_DIR,
@@ -331,25 +335,34 @@ def start_server(
         bufsize=1,
         env=child_env,
     )
-    stdout_lines: List[str] = []
-    stderr_lines: List[str] = []
+    stdout_lines: list[str] = []
+    stderr_lines: list[str] = []
     lock = threading.Lock()
-    ready: Dict[str, Any] = {"event": threading.Event()}
-    threading.Thread(
-        target=_pump, args=(proc.stdout, stdout_lines, lock, ready), daemon=True, name="oidc-server-stdout"
-    ).start()
-    threading.Thread(
-        target=_pump, args=(proc.stderr, stderr_lines, lock), daemon=True, name="oidc-server-stderr"
-    ).start()
+    ready: dict[str, Any] = {"event": threading.Event()}
+    threads = [
+        threading.Thread(
+            target=_pump,
+            args=(proc.stdout, stdout_lines, lock, ready),
+            daemon=True,
+            name="oidc-server-stdout",
+        ),
+        threading.Thread(
+            target=_pump,
+            args=(proc.stderr, stderr_lines, lock),
+            daemon=True,
+            name="oidc-server-stderr",
+        ),
+    ]
+    for thread in threads:
+        thread.start()
 
     def fail(reason: str) -> OidcServerError:
         if proc.poll() is None:
             proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        time.sleep(0.1)  # let the pump threads drain
+        for thread in threads:  # let the pumps drain what the process wrote
+            thread.join(timeout=2)
         with lock:
             out, err = "".join(stdout_lines), "".join(stderr_lines)
         return OidcServerError(
@@ -371,12 +384,15 @@ def start_server(
         _stderr=stderr_lines,
         _stdout=stdout_lines,
         _lock=lock,
+        _threads=threads,
     )
     try:
-        with urllib.request.urlopen(issuer + "/.well-known/openid-configuration", timeout=10) as resp:
+        with urllib.request.urlopen(
+            issuer + "/.well-known/openid-configuration", timeout=10
+        ) as resp:
             server.metadata = json.loads(resp.read().decode())
     except Exception as exc:  # pragma: no cover - diagnostic path
         server.stop()
         raise fail(f"discovery request failed: {exc!r}") from exc
-    server.startup_seconds = time.monotonic() - started
+    server.startup_seconds = time.perf_counter() - started
     return server

@@ -39,7 +39,7 @@ for (const level of ['warn', 'info', 'log']) {
   };
 }
 
-const { default: Provider, errors } = await import('oidc-provider');
+const { default: Provider, errors, interactionPolicy } = await import('oidc-provider');
 
 // --- settings ----------------------------------------------------------------
 const ACCOUNT_ID = 'alice';
@@ -54,7 +54,8 @@ const ACCOUNT = {
 };
 const DEVICE_POLL_INTERVAL = Number.parseInt(process.env.OIDC_DEVICE_INTERVAL ?? '1', 10);
 const COOKIE_KEYS = ['oauth2-core-interop-cookie-key-not-a-secret'];
-// 32 bytes, fixed so that nonces survive nothing but are deterministic in shape
+// 32 bytes and fixed: DPoP nonces are stateless HKDF values over 60 s steps, so a
+// fixed secret makes them identical across server restarts within a time step.
 const DPOP_NONCE_SECRET = crypto.createHash('sha256').update('oauth2-core-interop-dpop-nonce').digest();
 
 const STATIC_SCOPES = ['openid', 'offline_access', 'email', 'profile', 'read', 'write', 'api:read'];
@@ -216,6 +217,16 @@ function sendJson(ctx, status, body) {
   ctx.body = JSON.stringify(body);
 }
 
+// The clients are application_type=native (so any loopback port is accepted),
+// and oidc-provider by default forces a consent interaction for native clients
+// on every request. Dropping that check lets prompt=none succeed for a session
+// that has already granted everything (pass the same cookie jar to authorize()).
+function interactionPolicyWithoutNativeConsent() {
+  const policy = interactionPolicy.base();
+  policy.get('consent').checks.remove('native_client_prompt');
+  return policy;
+}
+
 // --- configuration -----------------------------------------------------------
 const configuration = {
   adapter: TestAdapter,
@@ -295,6 +306,7 @@ const configuration = {
     rpInitiatedLogout: { enabled: false },
   },
   interactions: {
+    policy: interactionPolicyWithoutNativeConsent(),
     url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
   },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -417,8 +429,13 @@ function installTestRoutes(provider) {
       if (ctx.path === '/test/device/deny' && ctx.method === 'POST') return await settleDevice(ctx, false);
       if (ctx.path === '/test/health') return sendJson(ctx, 200, { ok: true });
     } catch (err) {
+      // e.g. SessionNotFound (400) when the interaction cookie did not come back
+      const status = Number.isInteger(err?.statusCode) ? err.statusCode : 500;
       console.error(`[test-route] ${ctx.method} ${ctx.path} failed:`, err);
-      return sendJson(ctx, 500, { error: 'server_error', error_description: String(err?.message ?? err) });
+      return sendJson(ctx, status, {
+        error: err?.error ?? 'server_error',
+        error_description: String(err?.error_description ?? err?.message ?? err),
+      });
     }
     return next();
   });
