@@ -353,7 +353,10 @@ def parse_callback(
     state = params.get("state")
     if state is None:
         raise CallbackValidationError("callback has no 'state'; it does not answer this request")
-    if not hmac.compare_digest(state.encode("utf-8"), pending.state.encode("utf-8")):
+    # surrogatepass: a str callback may hold lone surrogates; they must mismatch, not crash.
+    if not hmac.compare_digest(
+        state.encode("utf-8", "surrogatepass"), pending.state.encode("utf-8", "surrogatepass")
+    ):
         raise CallbackValidationError("callback 'state' does not match the pending authorization")
     iss = params.get("iss")
     if iss is None:

@@ -218,11 +218,14 @@ def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datet
             status=response.status,
         )
     seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
-    received = response.received_at.astimezone(_dt.timezone.utc)
+    # Offset from the epoch first: aware subtraction never overflows, while
+    # astimezone() does for a received_at near the ends of the calendar.
+    epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    offset = (response.received_at - epoch) + _dt.timedelta(seconds=seconds)
     try:
-        return received + _dt.timedelta(seconds=seconds)
-    except OverflowError:  # a received_at near the ends of the calendar
-        edge = _dt.datetime.max if seconds > 0 else _dt.datetime.min
+        return epoch + offset
+    except OverflowError:
+        edge = _dt.datetime.max if offset > _dt.timedelta(0) else _dt.datetime.min
         return edge.replace(tzinfo=_dt.timezone.utc)
 
 

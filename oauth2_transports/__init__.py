@@ -1,6 +1,41 @@
 """oauth2_transports: send oauth2_core's requests over real HTTP."""
 
+import importlib
+from typing import TYPE_CHECKING
+
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport, TransportError
+from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
+from oauth2_transports.urllib3 import Urllib3Transport
 
-__all__ = ["AsyncTransport", "Transport", "TransportError", "arun", "run"]
+if TYPE_CHECKING:
+    from oauth2_transports.httpx import AsyncHttpxTransport, HttpxTransport
+    from oauth2_transports.requests import RequestsTransport
+
+__all__ = [
+    "AsyncHttpxTransport",
+    "AsyncOAuth2Client",
+    "AsyncTransport",
+    "HttpxTransport",
+    "OAuth2Client",
+    "RequestsTransport",
+    "Transport",
+    "TransportError",
+    "Urllib3Transport",
+    "arun",
+    "run",
+]
+
+# requests and httpx are optional extras: import them only when asked for.
+_LAZY = {
+    "AsyncHttpxTransport": "oauth2_transports.httpx",
+    "HttpxTransport": "oauth2_transports.httpx",
+    "RequestsTransport": "oauth2_transports.requests",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

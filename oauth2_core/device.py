@@ -1,0 +1,445 @@
+"""The device authorization grant (RFC 8628).
+
+Steps: :func:`device_authorization_request` /
+:func:`process_device_authorization_response` (§3.1, §3.2) give a
+:class:`DeviceAuthorization`; show ``user_code`` and ``verification_uri`` to the
+user; then poll the token endpoint with :func:`device_code_grant_request` /
+:func:`process_device_poll_response` (§3.4, §3.5), or let
+:func:`device_poll_flow` do the polling.
+
+Polling outcomes the client can continue from are values (:class:`Pending`,
+:class:`SlowDown`); the ones it cannot are errors (:class:`AccessDeniedError`,
+:class:`DeviceCodeExpiredError`, any other :class:`EndpointError`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
+from oauth2_core._params import Params, scope_string
+from oauth2_core._parse import (
+    finite_number,
+    optional_str,
+    parse_body,
+    raise_for_error,
+    require_object,
+)
+from oauth2_core.client import Client
+from oauth2_core.errors import (
+    AccessDeniedError,
+    DeviceCodeExpiredError,
+    EndpointError,
+    MalformedResponseError,
+    UsageError,
+)
+from oauth2_core.grants import endpoint_request
+from oauth2_core.metadata import ServerMetadata
+from oauth2_core.token import MAX_EXPIRES_IN, Token, process_token_response
+
+__all__ = [
+    "DEVICE_CODE_GRANT_TYPE",
+    "DeviceAuthorization",
+    "Pending",
+    "SlowDown",
+    "device_authorization_request",
+    "device_code_grant_request",
+    "device_poll_flow",
+    "process_device_authorization_response",
+    "process_device_poll_response",
+]
+
+DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+#: RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+DEFAULT_INTERVAL = 5.0
+#: RFC 8628 §3.5: on ``slow_down`` "the interval MUST be increased by 5 seconds".
+SLOW_DOWN_INCREMENT = 5.0
+#: A poll storm helps nobody: a smaller ``interval`` from the server is raised to this.
+MIN_INTERVAL = 1.0
+
+_STANDARD = frozenset(
+    {
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_url",
+        "verification_uri_complete",
+        "expires_in",
+        "interval",
+    }
+)
+
+
+def _to_extra(value: object) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(value))  # type: ignore[call-overload]
+
+
+def _check_aware(_inst: object, attr: attrs.Attribute[Any], value: _dt.datetime | None) -> None:
+    if value is not None and (not isinstance(value, _dt.datetime) or value.utcoffset() is None):
+        raise UsageError(f"{attr.name} must be a timezone-aware datetime")
+
+
+def _to_interval(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise UsageError("interval must be a non-negative number of seconds")
+    return float(value)
+
+
+@attrs.frozen(repr=False)
+class DeviceAuthorization:
+    """A device authorization response (RFC 8628 §3.2).
+
+    Attributes:
+        device_code: The device verification code (secret; never shown by ``repr``).
+        user_code: The code the user types at ``verification_uri``.
+        verification_uri: Where the user goes.
+        verification_uri_complete: The same page with ``user_code`` filled in
+            (for a QR code), or ``None``.
+        expires_at: When ``device_code`` expires (``received_at + expires_in``).
+        interval: Seconds to wait between polls (default 5).
+        issued_at: When the response arrived (its ``received_at``), or ``None``
+            for one built by hand; :func:`device_poll_flow` uses it to check the
+            first poll against ``expires_at``.
+        extra: Every other member of the response.
+    """
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None = attrs.field(default=None, kw_only=True)
+    expires_at: _dt.datetime = attrs.field(kw_only=True, validator=_check_aware)
+    interval: float = attrs.field(default=DEFAULT_INTERVAL, converter=_to_interval, kw_only=True)
+    issued_at: _dt.datetime | None = attrs.field(default=None, validator=_check_aware, kw_only=True)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_to_extra, hash=False, kw_only=True
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict for :meth:`from_dict`. It holds the device code: keep it private."""
+        result: dict[str, Any] = {
+            "device_code": self.device_code,
+            "user_code": self.user_code,
+            "verification_uri": self.verification_uri,
+            "expires_at": self.expires_at.isoformat(),
+            "interval": self.interval,
+        }
+        if self.verification_uri_complete is not None:
+            result["verification_uri_complete"] = self.verification_uri_complete
+        if self.issued_at is not None:
+            result["issued_at"] = self.issued_at.isoformat()
+        if self.extra:
+            result["extra"] = dict(self.extra)
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceAuthorization:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            UsageError: the mapping is not a saved device authorization.
+        """
+        if not isinstance(data, Mapping):
+            raise UsageError("DeviceAuthorization.from_dict needs a mapping")
+        for name in ("device_code", "user_code", "verification_uri"):
+            if not isinstance(data.get(name), str) or not data[name]:
+                raise UsageError(f"saved device authorization has no string {name!r}")
+        complete = data.get("verification_uri_complete")
+        if complete is not None and not isinstance(complete, str):
+            raise UsageError(
+                "saved device authorization has an invalid 'verification_uri_complete'"
+            )
+        interval = data.get("interval", DEFAULT_INTERVAL)
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)):
+            raise UsageError("saved device authorization has an invalid 'interval'")
+        extra = data.get("extra") or {}
+        if not isinstance(extra, Mapping):
+            raise UsageError("saved device authorization has an invalid 'extra'")
+        return cls(
+            data["device_code"],
+            data["user_code"],
+            data["verification_uri"],
+            verification_uri_complete=complete,
+            expires_at=_saved_time(data, "expires_at", required=True),
+            interval=interval,
+            issued_at=_saved_time(data, "issued_at", required=False),
+            extra=extra,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"DeviceAuthorization(device_code=<redacted>, user_code={self.user_code!r}, "
+            f"verification_uri={self.verification_uri!r}, "
+            f"expires_at={self.expires_at.isoformat()!r}, interval={self.interval!r})"
+        )
+
+    __str__ = __repr__
+
+
+def _saved_time(data: Mapping[str, Any], name: str, *, required: bool) -> Any:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"saved device authorization has an invalid {name!r}")
+    try:
+        when = _dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"saved device authorization has an invalid {name!r}") from exc
+    if when.utcoffset() is None:
+        raise UsageError(f"saved device authorization {name!r} has no UTC offset")
+    return when
+
+
+@attrs.frozen
+class Pending:
+    """``authorization_pending``: the user has not finished yet; poll again (RFC 8628 §3.5)."""
+
+
+@attrs.frozen
+class SlowDown:
+    """``slow_down``: poll again, with the interval raised for good (RFC 8628 §3.5).
+
+    Attributes:
+        increment: Seconds to add to the interval, for this and every later
+            poll: 5, as the RFC says.
+    """
+
+    increment: float = SLOW_DOWN_INCREMENT
+
+
+def device_authorization_request(
+    server: ServerMetadata, client: Client, *, scope: object = None, **params: object
+) -> HttpRequest:
+    """Start a device authorization (RFC 8628 §3.1).
+
+    The client authenticates as at the token endpoint (a public client sends
+    its ``client_id``).
+
+    Args:
+        server: Server metadata with ``device_authorization_endpoint``.
+        client: The client.
+        scope: A string or an iterable of strings.
+        **params: Extra parameters (``resource`` ...); a list repeats the parameter.
+
+    Returns:
+        The request. Next: :func:`process_device_authorization_response`.
+
+    Raises:
+        UsageError: no device authorization endpoint, plain http, a bad parameter.
+    """
+    body: Params = []
+    scope_value = scope_string(scope)
+    if scope_value:
+        body.append(("scope", scope_value))
+    return endpoint_request(
+        server, client, endpoint="device_authorization_endpoint", params=body, extra=params
+    )
+
+
+def _required_str(data: Mapping[str, object], name: str, status: int) -> str:
+    value = optional_str(data, name, status=status)
+    if not value:
+        raise MalformedResponseError(
+            f"device authorization response has no string member {name!r}",
+            field=name,
+            status=status,
+        )
+    return value
+
+
+def _seconds(data: Mapping[str, object], name: str, status: int) -> float | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    seconds = finite_number(value)
+    if seconds is None:
+        raise MalformedResponseError(
+            f"member {name!r} must be a number of seconds", field=name, status=status
+        )
+    return max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _add_seconds(when: _dt.datetime, seconds: float) -> _dt.datetime:
+    """``when + seconds`` in UTC, clamped to the calendar's ends rather than overflowing."""
+    # Offset from the epoch first: aware subtraction never overflows, astimezone() can.
+    offset = when - _EPOCH
+    try:
+        offset += _dt.timedelta(seconds=seconds)
+        return _EPOCH + offset
+    except OverflowError:
+        edge = _dt.datetime.max if seconds > 0 else _dt.datetime.min
+        return edge.replace(tzinfo=_dt.timezone.utc)
+
+
+def process_device_authorization_response(response: HttpResponse) -> DeviceAuthorization:
+    """Read a device authorization answer (RFC 8628 §3.2).
+
+    Args:
+        response: The device authorization endpoint's answer.
+
+    Returns:
+        The device authorization; ``expires_at`` is ``received_at + expires_in``.
+        Next: show ``user_code`` and ``verification_uri``, then
+        :func:`device_poll_flow` (or :func:`device_code_grant_request`).
+
+    Raises:
+        EndpointError: an error object or an error status.
+        MalformedResponseError: a required member missing or of the wrong type
+            (``expires_in`` is required), named in ``field``.
+    """
+    data = parse_body(response)
+    raise_for_error(response, data, endpoint="device authorization")
+    data = require_object(response, data, endpoint="device authorization")
+    status = response.status
+    device_code = _required_str(data, "device_code", status)
+    user_code = _required_str(data, "user_code", status)
+    if data.get("verification_uri") is None and data.get("verification_url") is not None:
+        # Google's device endpoint answers `verification_url` (an early draft's name).
+        verification_uri = _required_str(data, "verification_url", status)
+    else:
+        verification_uri = _required_str(data, "verification_uri", status)
+    complete = optional_str(data, "verification_uri_complete", status=status) or None
+    expires_in = _seconds(data, "expires_in", status)
+    if expires_in is None:
+        raise MalformedResponseError(
+            "device authorization response has no member 'expires_in'",
+            field="expires_in",
+            status=status,
+        )
+    interval = _seconds(data, "interval", status)
+    received = response.received_at
+    return DeviceAuthorization(
+        device_code,
+        user_code,
+        verification_uri,
+        verification_uri_complete=complete,
+        expires_at=_add_seconds(received, expires_in),
+        interval=DEFAULT_INTERVAL if interval is None else max(interval, MIN_INTERVAL),
+        issued_at=received,
+        extra={k: v for k, v in data.items() if k not in _STANDARD},
+    )
+
+
+def device_code_grant_request(
+    server: ServerMetadata, client: Client, auth: DeviceAuthorization, **params: object
+) -> HttpRequest:
+    """One poll of the token endpoint (RFC 8628 §3.4).
+
+    Args:
+        server: Server metadata with ``token_endpoint``.
+        client: The client that started the device authorization.
+        auth: From :func:`process_device_authorization_response`.
+        **params: Extra parameters.
+
+    Returns:
+        The request. Next: :func:`process_device_poll_response`.
+    """
+    if not isinstance(auth, DeviceAuthorization):
+        raise UsageError("auth must be the DeviceAuthorization from the device endpoint")
+    body: Params = [("grant_type", DEVICE_CODE_GRANT_TYPE), ("device_code", auth.device_code)]
+    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+
+
+def process_device_poll_response(response: HttpResponse) -> Token | Pending | SlowDown:
+    """Read the answer to one poll (RFC 8628 §3.5).
+
+    Returns:
+        The :class:`Token` once the user approved; :class:`Pending` while they
+        have not; :class:`SlowDown` when the server asks to poll less often.
+
+    Raises:
+        AccessDeniedError: the user refused (``access_denied``).
+        DeviceCodeExpiredError: the device code expired (``expired_token``).
+        EndpointError: any other error; MalformedResponseError: as
+            ``process_token_response``.
+    """
+    data = parse_body(response)
+    try:
+        raise_for_error(response, data, endpoint="token")
+    except EndpointError as exc:
+        if exc.error == "authorization_pending":
+            return Pending()
+        if exc.error == "slow_down":
+            return SlowDown()
+        if exc.error == "access_denied":
+            raise AccessDeniedError(
+                str(exc), error=exc.error, status=response.status, **_details(exc)
+            ) from None
+        if exc.error == "expired_token":
+            raise DeviceCodeExpiredError(
+                str(exc), error=exc.error, status=response.status, **_details(exc)
+            ) from None
+        raise
+    return process_token_response(response)
+
+
+def _details(exc: EndpointError) -> dict[str, Any]:
+    return {
+        "error_description": exc.error_description,
+        "error_uri": exc.error_uri,
+        "retry_after": exc.retry_after,
+    }
+
+
+def _expired(status: int | None) -> DeviceCodeExpiredError:
+    return DeviceCodeExpiredError(
+        "device code expired before the user approved", error="expired_token", status=status
+    )
+
+
+def device_poll_flow(
+    server: ServerMetadata, client: Client, auth: DeviceAuthorization, **params: object
+) -> Flow[Token]:
+    """Poll the token endpoint until the user decides (RFC 8628 §3.4, §3.5).
+
+    Waits ``auth.interval`` before the first poll and between polls; every
+    ``slow_down`` adds 5 seconds to the interval for good. Time is read only
+    from responses: no poll is sent whose time (last ``received_at`` plus the
+    delay; ``auth.issued_at`` before the first answer) would be at or after
+    ``auth.expires_at`` — the flow raises :class:`DeviceCodeExpiredError` instead.
+
+    A 429 or 503 answer with ``Retry-After`` is not fatal: the next poll waits
+    that long (at least the interval), and the interval is unchanged.
+
+    Returns:
+        The token.
+
+    Raises:
+        AccessDeniedError, DeviceCodeExpiredError, EndpointError,
+        MalformedResponseError: as :func:`process_device_poll_response`.
+    """
+    if not isinstance(auth, DeviceAuthorization):
+        raise UsageError("auth must be the DeviceAuthorization from the device endpoint")
+    interval = auth.interval
+    delay = interval
+    last: _dt.datetime | None = auth.issued_at
+    status: int | None = None
+    while True:
+        if last is not None and _add_seconds(last, delay) >= auth.expires_at:
+            raise _expired(status)
+        # A fresh request each time: a JWT client assertion needs a new jti per use.
+        request = device_code_grant_request(server, client, auth, **params)
+        response = yield Send(request, delay=delay)
+        last, status = response.received_at, response.status
+        try:
+            outcome = process_device_poll_response(response)
+        except (AccessDeniedError, DeviceCodeExpiredError):
+            raise
+        except EndpointError as exc:
+            if exc.status in (429, 503) and exc.retry_after is not None:
+                delay = max(interval, exc.retry_after)
+                continue
+            raise
+        if isinstance(outcome, Token):
+            return outcome
+        if isinstance(outcome, SlowDown):
+            interval += outcome.increment
+        delay = interval

@@ -1,0 +1,142 @@
+"""Pushed authorization requests (RFC 9126).
+
+The client POSTs the authorization request's parameters to the
+``pushed_authorization_request_endpoint``, authenticated as at the token
+endpoint (§2.1), and gets back a ``request_uri`` (§2.2). The browser is then
+sent to ``authorization_url(server, client, pending, request_uri=...)``, which
+carries only ``client_id`` and ``request_uri`` (§4).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import attrs
+
+from oauth2_core._http import HttpRequest, HttpResponse
+from oauth2_core._parse import (
+    finite_number,
+    optional_str,
+    parse_body,
+    raise_for_error,
+    require_object,
+)
+from oauth2_core.authorize import PendingAuthorization, authorization_params
+from oauth2_core.client import Client
+from oauth2_core.errors import MalformedResponseError, UsageError
+from oauth2_core.grants import endpoint_request
+from oauth2_core.metadata import ServerMetadata
+from oauth2_core.token import MAX_EXPIRES_IN
+
+__all__ = [
+    "PushedAuthorization",
+    "process_pushed_authorization_response",
+    "pushed_authorization_request",
+]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+# Set by client authentication; never accepted as extra parameters.
+_AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
+
+
+@attrs.frozen
+class PushedAuthorization:
+    """The answer of the PAR endpoint (RFC 9126 §2.2).
+
+    Attributes:
+        request_uri: The reference to the pushed request; pass it to
+            ``authorization_url(..., request_uri=...)``.
+        expires_at: When it expires (``received_at + expires_in``), or ``None``
+            when the server did not say (the RFC requires it; some omit it).
+    """
+
+    request_uri: str
+    expires_at: _dt.datetime | None = None
+
+
+def pushed_authorization_request(
+    server: ServerMetadata,
+    client: Client,
+    pending: PendingAuthorization,
+    *,
+    scope: object = None,
+    **params: object,
+) -> HttpRequest:
+    """Push the authorization request's parameters (RFC 9126 §2.1).
+
+    The body holds exactly what ``authorization_url`` would put in the query
+    (``response_type``, ``client_id``, ``redirect_uri``, ``scope``, ``state``,
+    PKCE, ``nonce``, extras), plus client authentication. ``client_id`` is sent
+    once, also with ``client_secret_basic``: node ``oidc-provider`` wants it in
+    the body even then.
+
+    Args:
+        server: Server metadata with ``pushed_authorization_request_endpoint``.
+        client: The client.
+        pending: From ``new_pending_authorization``.
+        scope: A string or iterable of strings; defaults to ``pending.scope``.
+        **params: Extra authorization parameters (``resource``,
+            ``authorization_details``, ``prompt`` ...); a list repeats the parameter.
+
+    Returns:
+        The request. Next: :func:`process_pushed_authorization_response`.
+
+    Raises:
+        UsageError: no PAR endpoint, plain http, ``request_uri`` given (§2.1
+            forbids it), or a parameter the library sets itself.
+    """
+    if not isinstance(pending, PendingAuthorization):
+        raise UsageError("pending must be a PendingAuthorization")
+    for name in params:
+        if name in _AUTH_PARAMS:
+            raise UsageError(f"parameter {name!r} is set by client authentication")
+    body = authorization_params(client, pending, scope=scope, **params)
+    if client.auth_method != "client_secret_basic":
+        # Every other method adds client_id itself (client.authenticate); keep one.
+        body = [(name, value) for name, value in body if name != "client_id"]
+    return endpoint_request(
+        server, client, endpoint="pushed_authorization_request_endpoint", params=body
+    )
+
+
+def process_pushed_authorization_response(response: HttpResponse) -> PushedAuthorization:
+    """Read the PAR endpoint's answer (RFC 9126 §2.2).
+
+    RFC 9126 answers 201 Created; any 2xx is accepted.
+
+    Returns:
+        The pushed authorization. Next: ``authorization_url(server, client,
+        pending, request_uri=pushed.request_uri)``.
+
+    Raises:
+        EndpointError: an error object or an error status (§2.3).
+        MalformedResponseError: no string ``request_uri``, or a bad ``expires_in``.
+    """
+    data = parse_body(response)
+    raise_for_error(response, data, endpoint="pushed authorization")
+    data = require_object(response, data, endpoint="pushed authorization")
+    status = response.status
+    request_uri = optional_str(data, "request_uri", status=status)
+    if not request_uri:
+        raise MalformedResponseError(
+            "pushed authorization response has no string member 'request_uri'",
+            field="request_uri",
+            status=status,
+        )
+    raw = data.get("expires_in")
+    expires_at: _dt.datetime | None = None
+    if raw is not None and raw != "":
+        seconds = finite_number(raw)
+        if seconds is None:
+            raise MalformedResponseError(
+                "member 'expires_in' must be a number of seconds", field="expires_in", status=status
+            )
+        seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+        # Offset from the epoch first: aware subtraction never overflows, astimezone() can.
+        offset = (response.received_at - _EPOCH) + _dt.timedelta(seconds=seconds)
+        try:
+            expires_at = _EPOCH + offset
+        except OverflowError:  # a received_at near the ends of the calendar
+            edge = _dt.datetime.max if offset > _dt.timedelta(0) else _dt.datetime.min
+            expires_at = edge.replace(tzinfo=_dt.timezone.utc)
+    return PushedAuthorization(request_uri=request_uri, expires_at=expires_at)

@@ -1,0 +1,457 @@
+"""``oauth2``: get, inspect and revoke OAuth 2.0 tokens from a terminal.
+
+Subcommands: ``discover``, ``token`` (``--grant client_credentials | password |
+authorization_code | device | refresh``), ``revoke``, ``introspect``,
+``userinfo`` and ``demo`` (every flow against the built-in mock server).
+
+Secrets are read from an environment variable, a file or standard input (never
+required on the command line). Exit codes: 0 success, 2 usage error, 3 the
+server refused or answered something unusable, 4 network error, 1 anything
+else (130 on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+import time
+import webbrowser
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn, TextIO, cast
+
+import oauth2_core as oc
+from oauth2_core.discovery import discovery_flow
+from oauth2_core.flows import step_flow
+from oauth2_core.userinfo import process_userinfo_response, userinfo_request
+from oauth2_transports._cli_flows import authorize_in_browser, device_flow
+from oauth2_transports._cli_options import (
+    ENDPOINT_FLAGS,
+    Console,
+    build_client,
+    extra_params,
+    format_mapping,
+    format_token,
+    read_password,
+    read_token_input,
+    resolve_server,
+)
+from oauth2_transports._driver import run
+from oauth2_transports._transport import Transport, TransportError
+from oauth2_transports.client import OAuth2Client
+
+__all__ = ["EXIT_NETWORK", "EXIT_OK", "EXIT_OTHER", "EXIT_REFUSED", "EXIT_USAGE", "main"]
+
+EXIT_OK = 0
+EXIT_OTHER = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_NETWORK = 4
+
+_EPILOG = """\
+exit codes: 0 ok, 2 usage error, 3 the server refused (or answered nonsense),
+4 network error, 1 anything else.
+secrets come from --*-env VAR, --*-file PATH or --*-stdin, never the command line.
+"""
+_GRANTS = ("client_credentials", "password", "authorization_code", "device", "refresh")
+_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("oauth2-core")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _server_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("server")
+    group.add_argument("--issuer", metavar="URL", help="the issuer; its metadata is discovered")
+    group.add_argument(
+        "--openid", action="store_true", help="discover at /.well-known/openid-configuration only"
+    )
+    for name in ENDPOINT_FLAGS:
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            metavar="URL",
+            help="skip discovery and use this endpoint" if name == "token_endpoint" else None,
+        )
+    group.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http to non-loopback hosts (never in production)",
+    )
+    group.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="network timeout"
+    )
+    return options
+
+
+def _client_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("client")
+    group.add_argument("--client-id", metavar="ID")
+    group.add_argument("--client-secret-env", metavar="VAR", help="read the secret from $VAR")
+    group.add_argument("--client-secret-file", metavar="PATH", help="read the secret from PATH")
+    group.add_argument(
+        "--client-secret-stdin", action="store_true", help="read the secret from stdin"
+    )
+    group.add_argument(
+        "--client-secret", metavar="SECRET", help="discouraged: visible in the process list"
+    )
+    group.add_argument(
+        "--auth-method",
+        choices=_AUTH_METHODS,
+        help="client authentication (default: client_secret_basic with a secret, else none)",
+    )
+    group.add_argument(
+        "--basic-encoding",
+        choices=("urlencoded", "raw"),
+        default="urlencoded",
+        help="how client_secret_basic encodes id and secret (RFC 6749 §2.3.1: urlencoded)",
+    )
+    return options
+
+
+def _request_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("request")
+    group.add_argument("--scope", help="space-separated scope values")
+    group.add_argument(
+        "--resource", action="append", metavar="URI", help="RFC 8707 resource (repeatable)"
+    )
+    group.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="extra parameter (repeatable)"
+    )
+    return options
+
+
+def _token_input_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group(
+        "token input (a raw token, or the JSON `oauth2 token` prints)"
+    )
+    group.add_argument("--token-env", metavar="VAR")
+    group.add_argument("--token-file", metavar="PATH")
+    group.add_argument("--token-stdin", action="store_true")
+    return options
+
+
+def build_parser(console: Console) -> argparse.ArgumentParser:
+    """The argument parser; its help and errors go to ``console``."""
+
+    class Parser(argparse.ArgumentParser):
+        def _print_message(self, message: str, file: Any = None) -> None:
+            if message:
+                (console.stderr if file is sys.stderr else console.stdout).write(message)
+
+        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+            if message:
+                console.stderr.write(message)
+            raise SystemExit(status)
+
+    parser = Parser(
+        prog="oauth2",
+        description="Get, inspect and revoke OAuth 2.0 tokens (oauth2-core).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"oauth2 {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    server, client, request = _server_options(), _client_options(), _request_options()
+    token_input = _token_input_options()
+
+    def command(
+        name: str, text: str, parents: list[argparse.ArgumentParser], formats: Sequence[str]
+    ) -> argparse.ArgumentParser:
+        cmd: argparse.ArgumentParser = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            parents=cast(Any, parents),
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        cmd.add_argument("--format", choices=formats, default="json", help="output format")
+        return cmd
+
+    discover = command(
+        "discover",
+        "fetch and print the server metadata (RFC 8414 / OIDC)",
+        [],
+        ("json", "env", "table"),
+    )
+    discover.add_argument("issuer", metavar="ISSUER")
+    discover.add_argument("--openid", action="store_true", help="OpenID Connect well-known only")
+    discover.add_argument("--insecure-http", action="store_true")
+    discover.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+
+    token = command(
+        "token",
+        "get a token",
+        [server, client, request, token_input],
+        ("json", "env", "header", "table"),
+    )
+    token.add_argument("--grant", choices=_GRANTS, required=True, help="the grant to use")
+    group = token.add_argument_group("password grant (legacy)")
+    group.add_argument("--username")
+    group.add_argument("--password-env", metavar="VAR")
+    group.add_argument("--password-file", metavar="PATH")
+    group.add_argument("--password-stdin", action="store_true")
+    group = token.add_argument_group("authorization code grant (browser + loopback redirect)")
+    group.add_argument("--no-browser", action="store_true", help="print the URL instead")
+    group.add_argument("--port", type=int, default=0, help="loopback port (default: any free one)")
+    group.add_argument("--redirect-path", default="/callback", metavar="PATH")
+    group.add_argument("--callback-timeout", type=float, default=300.0, metavar="SECONDS")
+
+    revoke = command(
+        "revoke",
+        "revoke a token (RFC 7009)",
+        [server, client, token_input],
+        ("json", "env", "table"),
+    )
+    introspect = command(
+        "introspect",
+        "ask the server about a token (RFC 7662)",
+        [server, client, token_input],
+        ("json", "env", "table"),
+    )
+    for cmd in (revoke, introspect):
+        cmd.add_argument("--token-type-hint", choices=("access_token", "refresh_token"))
+    command(
+        "userinfo",
+        "fetch the user's claims (OpenID Connect)",
+        [server, token_input],
+        ("json", "env", "table"),
+    )
+    sub.add_parser(
+        "demo",
+        help="run every flow against a built-in mock server, with a transcript",
+        description="Start the mock authorization server (a test tool) on loopback and run "
+        "every flow against it, printing what was sent and received (secrets masked).",
+    )
+    return parser
+
+
+def _transport(args: argparse.Namespace, console: Console) -> Transport:
+    if console.transport is not None:
+        return console.transport
+    from oauth2_transports.urllib3 import Urllib3Transport
+
+    return Urllib3Transport(timeout=args.timeout)
+
+
+def _client(args: argparse.Namespace, console: Console, transport: Transport) -> OAuth2Client:
+    client = build_client(args, console)
+    server = resolve_server(args, transport, allow_insecure_http=client.allow_insecure_http)
+    return OAuth2Client(server, client, transport)
+
+
+def cmd_discover(args: argparse.Namespace, console: Console, transport: Transport) -> int:
+    """``oauth2 discover ISSUER``."""
+    flow = discovery_flow(args.issuer, openid=args.openid, allow_insecure_http=args.insecure_http)
+    server = run(flow, transport)
+    console.stdout.write(format_mapping(server.to_dict(), args.format, what="metadata"))
+    return EXIT_OK
+
+
+def cmd_token(args: argparse.Namespace, console: Console, transport: Transport) -> int:
+    """``oauth2 token --grant ...``."""
+    params = extra_params(args)
+    resource: dict[str, object] = {"resource": args.resource} if args.resource else {}
+    if args.grant == "refresh":
+        previous = read_token_input(args, console)
+        if not previous.refresh_token:
+            raise oc.UsageError("the token input has no refresh_token")
+    c = _client(args, console, transport)
+    if args.grant == "client_credentials":
+        token = c.client_credentials(scope=args.scope, **params, **resource)
+    elif args.grant == "password":
+        if not args.username:
+            raise oc.UsageError("--username is required for --grant password")
+        password = read_password(args, console)
+        token = c.password(args.username, password, scope=args.scope, **params, **resource)
+    elif args.grant == "authorization_code":
+        token = authorize_in_browser(
+            c,
+            open_browser=None if args.no_browser else console.open_browser,
+            notice=console.stderr,
+            scope=args.scope,
+            authorization_params={**params, **resource},
+            token_params=resource,
+            port=args.port,
+            path=args.redirect_path,
+            timeout=args.callback_timeout,
+        )
+    elif args.grant == "device":
+        token = device_flow(
+            c,
+            notice=console.stderr,
+            scope=args.scope,
+            params={**params, **resource},
+            sleep=console.sleep or time.sleep,
+        )
+    else:
+        scope: dict[str, object] = {"scope": args.scope} if args.scope else {}
+        token = c.refresh(previous, **scope, **params, **resource)
+    console.stdout.write(format_token(token, args.format))
+    return EXIT_OK
+
+
+def _input_token_value(args: argparse.Namespace, console: Console) -> str:
+    token = read_token_input(args, console)
+    if args.token_type_hint == "refresh_token":
+        if not token.refresh_token:
+            raise oc.UsageError("the token input has no refresh_token")
+        return token.refresh_token
+    if not token.access_token:
+        raise oc.UsageError("the token input has no access_token")
+    return token.access_token
+
+
+def cmd_revoke(args: argparse.Namespace, console: Console, transport: Transport) -> int:
+    """``oauth2 revoke``."""
+    value = _input_token_value(args, console)
+    _client(args, console, transport).revoke(value, token_type_hint=args.token_type_hint)
+    console.stdout.write(format_mapping({"revoked": True}, args.format, what="revocation"))
+    return EXIT_OK
+
+
+def _introspection_dict(info: oc.Introspection) -> dict[str, object]:
+    data: dict[str, object] = {"active": info.active}
+    for name in ("scope", "client_id", "username", "token_type", "exp", "iat", "nbf"):
+        value = getattr(info, name)
+        if isinstance(value, tuple):
+            value = " ".join(value)
+        elif isinstance(value, _dt.datetime):
+            value = int(value.timestamp())
+        if value is not None:
+            data[name] = value
+    for name in ("sub", "aud", "iss", "jti"):
+        value = getattr(info, name)
+        if value is not None:
+            data[name] = list(value) if isinstance(value, tuple) else value
+    data.update(info.extra)
+    return data
+
+
+def cmd_introspect(args: argparse.Namespace, console: Console, transport: Transport) -> int:
+    """``oauth2 introspect``."""
+    value = _input_token_value(args, console)
+    info = _client(args, console, transport).introspect(value, token_type_hint=args.token_type_hint)
+    console.stdout.write(
+        format_mapping(_introspection_dict(info), args.format, what="introspection")
+    )
+    return EXIT_OK
+
+
+def cmd_userinfo(args: argparse.Namespace, console: Console, transport: Transport) -> int:
+    """``oauth2 userinfo``."""
+    token = read_token_input(args, console)
+    if not token.access_token:
+        raise oc.UsageError("the token input has no access_token")
+    server = resolve_server(args, transport, allow_insecure_http=args.insecure_http)
+    request = userinfo_request(server, token, allow_insecure_http=args.insecure_http)
+    info = run(step_flow(request, process_userinfo_response), transport)
+    console.stdout.write(format_mapping(info.claims, args.format, what="claims"))
+    return EXIT_OK
+
+
+_Command = Callable[[argparse.Namespace, Console, Transport], int]
+_COMMANDS: Mapping[str, _Command] = {
+    "discover": cmd_discover,
+    "token": cmd_token,
+    "revoke": cmd_revoke,
+    "introspect": cmd_introspect,
+    "userinfo": cmd_userinfo,
+}
+
+
+def _report(console: Console, exc: BaseException) -> None:
+    # Library messages name fields, never values: they are safe to print.
+    console.stderr.write(f"oauth2: error: {exc}\n")
+    if isinstance(exc, oc.EndpointError):
+        if exc.reauthorize:
+            console.stderr.write("oauth2: hint: the grant is gone; authorize again\n")
+        elif exc.retryable:
+            wait = f" after {exc.retry_after:g} s" if exc.retry_after is not None else ""
+            console.stderr.write(f"oauth2: hint: the server may accept a retry{wait}\n")
+
+
+def execute(args: argparse.Namespace, console: Console) -> int:
+    """Run a parsed command and map its outcome to an exit code."""
+    if args.command == "demo":
+        from oauth2_transports._cli_demo import run_demo
+
+        return run_demo(console.stdout)
+    transport: Transport | None = None
+    try:
+        transport = _transport(args, console)
+        return _COMMANDS[args.command](args, console, transport)
+    except oc.UsageError as exc:
+        _report(console, exc)
+        return EXIT_USAGE
+    except (oc.ResponseError, oc.CallbackError) as exc:
+        _report(console, exc)
+        return EXIT_REFUSED
+    except TransportError as exc:
+        _report(console, exc)
+        return EXIT_NETWORK
+    except oc.OAuth2Error as exc:
+        _report(console, exc)
+        return EXIT_OTHER
+    except KeyboardInterrupt:
+        console.stderr.write("\noauth2: interrupted\n")
+        return 130
+    finally:
+        close = getattr(transport, "close", None)
+        if transport is not None and transport is not console.transport and callable(close):
+            close()
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+    open_browser: Callable[[str], bool] | None = None,
+    transport: Transport | None = None,
+    sleep: Callable[[float], object] | None = None,
+) -> int:
+    """The ``oauth2`` console script.
+
+    Args:
+        argv: The arguments (default ``sys.argv[1:]``).
+        stdout: Where results go (default ``sys.stdout``).
+        stderr: Where messages go (default ``sys.stderr``).
+        stdin: Where ``--*-stdin`` secrets are read (default ``sys.stdin``).
+        environ: Where ``--*-env`` secrets are read (default ``os.environ``).
+        open_browser: Opens the authorization URL (default ``webbrowser.open``).
+        transport: Sends the requests (default ``Urllib3Transport``).
+        sleep: Waits between device polls (default ``time.sleep``).
+
+    Returns:
+        The exit code.
+    """
+    import os
+
+    console = Console(
+        stdout=stdout or sys.stdout,
+        stderr=stderr or sys.stderr,
+        stdin=stdin or sys.stdin,
+        environ=os.environ if environ is None else environ,
+        open_browser=open_browser or webbrowser.open,
+        transport=transport,
+        sleep=sleep,
+    )
+    try:
+        args = build_parser(console).parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return execute(args, console)

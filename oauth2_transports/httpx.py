@@ -1,0 +1,223 @@
+"""The httpx integration (DESIGN.md §3): ``HttpxTransport`` and ``AsyncHttpxTransport``.
+
+Both send an ``oauth2_core.HttpRequest`` verbatim through an ``httpx.Client``
+(``httpx.AsyncClient``) and return every status as an ``HttpResponse``: no
+redirects followed, no retries, the body capped while it streams, the client's
+``auth`` and cookies kept out, library errors turned into ``TransportError``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+import zlib
+from types import TracebackType
+
+import httpx
+
+from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_transports._common import (
+    ACCEPT_ENCODING,
+    CHUNK_SIZE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT,
+    Clock,
+    ErrorKinds,
+    Inflater,
+    aread_capped,
+    check_settings,
+    read_capped,
+    refusing_cookie_jar,
+    stamp,
+    utc_now,
+    wrap_error,
+)
+
+__all__ = ["AsyncHttpxTransport", "HttpxTransport"]
+
+_KINDS: ErrorKinds = (
+    (httpx.TimeoutException, "timed out"),
+    (httpx.ConnectError, "connection failed"),
+    (httpx.ProxyError, "proxy failure"),
+    ((httpx.DecodingError, zlib.error), "undecodable body"),
+    (httpx.ProtocolError, "protocol error"),
+    ((httpx.InvalidURL, httpx.UnsupportedProtocol), "invalid URL"),
+    (OSError, "connection failed"),
+)
+_ERRORS = (httpx.HTTPError, httpx.InvalidURL, OSError, zlib.error)
+
+# The base Auth sends the request unchanged. Passing it keeps out the client's
+# ``auth`` and the Basic credentials httpx would derive from a URL's userinfo.
+_AS_GIVEN = httpx.Auth()
+
+
+def _outgoing(
+    client: httpx.Client | httpx.AsyncClient, request: HttpRequest, timeout: httpx.Timeout
+) -> httpx.Request:
+    outgoing = client.build_request(
+        request.method,
+        request.url,
+        headers=list(request.headers.fields()),
+        content=request.body or None,
+        timeout=timeout,
+    )
+    if "cookie" not in request.headers:
+        outgoing.headers.pop("cookie", None)  # from the client's jar
+    return outgoing
+
+
+def _response(response: httpx.Response, body: bytes, received_at: datetime) -> HttpResponse:
+    return HttpResponse(
+        status=response.status_code,
+        headers=Headers(response.headers.multi_items()),
+        body=body,
+        received_at=received_at,
+    )
+
+
+class HttpxTransport:
+    """A :class:`~oauth2_transports.Transport` over an ``httpx.Client``.
+
+    Safe to share between threads: an ``httpx.Client`` may be shared and the
+    transport keeps no per-request state.
+
+    Args:
+        client: The client to send with; its transport (TLS, proxies, pool
+            limits), default headers and params apply, its ``auth``, cookies
+            and redirect setting do not. Default: a new client that ignores
+            the environment, closed by :meth:`close`.
+        timeout: Seconds allowed for each of connect, read, write and pool.
+        max_body_bytes: The largest decoded body accepted.
+        clock: Stamps ``HttpResponse.received_at``; must return an aware datetime.
+
+    Raises:
+        UsageError: ``timeout`` or ``max_body_bytes`` is out of range.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        clock: Clock = utc_now,
+    ) -> None:
+        check_settings(timeout, max_body_bytes)
+        self._owns_client = client is None
+        if client is None:
+            # Embeddable: no environment variables read, no cookies stored.
+            client = httpx.Client(trust_env=False, cookies=refusing_cookie_jar())
+            del client.headers["accept"]  # not needed by httpx; the core sets its own
+            client.headers["accept-encoding"] = ACCEPT_ENCODING  # what Inflater decodes
+        self._client = client
+        self._timeout = httpx.Timeout(timeout)
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` as it is and return the response, whatever its status.
+
+        Raises:
+            TransportError: The exchange failed or the body exceeds the cap.
+        """
+        try:
+            outgoing = _outgoing(self._client, request, self._timeout)
+            response = self._client.send(
+                outgoing, stream=True, follow_redirects=False, auth=_AS_GIVEN
+            )
+            try:
+                received_at = stamp(self._clock)
+                coding = response.headers.get("content-encoding")
+                if Inflater.handles(coding):  # decoded here, in bounded pieces
+                    chunks = Inflater(coding).inflate(response.iter_raw(CHUNK_SIZE))
+                else:  # br, zstd, stacked codings: httpx decodes them
+                    chunks = response.iter_bytes(CHUNK_SIZE)
+                body = read_capped(chunks, request, self._max_body_bytes)
+            finally:
+                response.close()
+        except _ERRORS as exc:
+            raise wrap_error(exc, request, _KINDS) from exc
+        return _response(response, body, received_at)
+
+    def close(self) -> None:
+        """Close the client if this transport created it (a client passed in stays open)."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> HttpxTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncHttpxTransport:
+    """An :class:`~oauth2_transports.AsyncTransport` over an ``httpx.AsyncClient``.
+
+    Same arguments and guarantees as :class:`HttpxTransport`; close it with
+    :meth:`aclose` or ``async with``.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        clock: Clock = utc_now,
+    ) -> None:
+        check_settings(timeout, max_body_bytes)
+        self._owns_client = client is None
+        if client is None:
+            client = httpx.AsyncClient(trust_env=False, cookies=refusing_cookie_jar())
+            del client.headers["accept"]
+            client.headers["accept-encoding"] = ACCEPT_ENCODING
+        self._client = client
+        self._timeout = httpx.Timeout(timeout)
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` as it is and return the response, whatever its status.
+
+        Raises:
+            TransportError: The exchange failed or the body exceeds the cap.
+        """
+        try:
+            outgoing = _outgoing(self._client, request, self._timeout)
+            response = await self._client.send(
+                outgoing, stream=True, follow_redirects=False, auth=_AS_GIVEN
+            )
+            try:
+                received_at = stamp(self._clock)
+                coding = response.headers.get("content-encoding")
+                if Inflater.handles(coding):
+                    achunks = Inflater(coding).ainflate(response.aiter_raw(CHUNK_SIZE))
+                else:
+                    achunks = response.aiter_bytes(CHUNK_SIZE)
+                body = await aread_capped(achunks, request, self._max_body_bytes)
+            finally:
+                await response.aclose()
+        except _ERRORS as exc:
+            raise wrap_error(exc, request, _KINDS) from exc
+        return _response(response, body, received_at)
+
+    async def aclose(self) -> None:
+        """Close the client if this transport created it (a client passed in stays open)."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncHttpxTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

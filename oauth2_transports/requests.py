@@ -1,0 +1,175 @@
+"""The requests integration (DESIGN.md §3): ``RequestsTransport``.
+
+``RequestsTransport`` sends an ``oauth2_core.HttpRequest`` verbatim through a
+``requests.Session`` and returns every status as an ``HttpResponse``. requests
+would otherwise add credentials from ``~/.netrc``, the session's ``auth`` and
+its cookie jar to OAuth requests; this module keeps all three out.
+"""
+
+from __future__ import annotations
+
+import zlib
+from types import TracebackType
+
+import requests
+import requests.adapters
+import requests.auth
+import requests.exceptions as rex
+import urllib3.exceptions
+
+from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_transports._common import (
+    ACCEPT_ENCODING,
+    CHUNK_SIZE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT,
+    Clock,
+    ErrorKinds,
+    Inflater,
+    check_settings,
+    joined_headers,
+    read_capped,
+    stamp,
+    utc_now,
+    wrap_error,
+)
+
+__all__ = ["RequestsTransport"]
+
+_KINDS: ErrorKinds = (
+    (rex.Timeout, "timed out"),  # before ConnectionError: ConnectTimeout is both
+    (rex.SSLError, "TLS failure"),
+    (rex.ProxyError, "proxy failure"),
+    ((rex.ContentDecodingError, urllib3.exceptions.DecodeError, zlib.error), "undecodable body"),
+    (rex.ChunkedEncodingError, "protocol error"),
+    (rex.ConnectionError, "connection failed"),
+    ((rex.InvalidURL, rex.MissingSchema, rex.InvalidSchema, rex.URLRequired), "invalid URL"),
+)
+
+
+class _HeadersAsGiven(requests.auth.AuthBase):
+    """An auth that changes nothing.
+
+    Passing any ``auth`` stops requests from looking up ``~/.netrc`` (or
+    ``$NETRC``), and this one also overrides the session's ``auth`` and
+    credentials in the URL: the ``Authorization`` sent is the core's or none.
+    """
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+_AS_GIVEN = _HeadersAsGiven()
+
+
+class RequestsTransport:
+    """A :class:`~oauth2_transports.Transport` over a ``requests.Session``.
+
+    Safe to share between threads for this use: each send only reads the
+    session's settings, and its connection pools are thread-safe.
+
+    Args:
+        session: The session to send with; its adapters (connection pools,
+            ``max_retries``), ``verify``, ``cert``, ``proxies`` and default
+            headers apply (and, when its ``trust_env`` is true, proxy and CA
+            bundle environment variables). Its ``auth``, cookies, hooks and
+            ``.netrc`` never do. Keep its adapters at ``max_retries=0`` (the
+            requests default) for the no-retries guarantee. Default: a new
+            session that ignores the environment, closed by :meth:`close`.
+        timeout: Seconds allowed to connect and between two reads.
+        max_body_bytes: The largest decoded body accepted.
+        clock: Stamps ``HttpResponse.received_at``; must return an aware datetime.
+
+    Raises:
+        UsageError: ``timeout`` or ``max_body_bytes`` is out of range.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        clock: Clock = utc_now,
+    ) -> None:
+        check_settings(timeout, max_body_bytes)
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # embeddable: no environment variables read
+            del session.headers["Accept"]  # not needed by requests; the core sets its own
+            session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what Inflater decodes
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, requests.adapters.HTTPAdapter(max_retries=0))
+        self._session = session
+        self._timeout = (timeout, timeout)
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` as it is and return the response, whatever its status.
+
+        Raises:
+            TransportError: The exchange failed or the body exceeds the cap.
+        """
+        session = self._session
+        outgoing = requests.Request(
+            request.method,
+            request.url,
+            headers=joined_headers(request.headers),
+            data=request.body or None,
+            auth=_AS_GIVEN,
+        )
+        try:
+            prepared = session.prepare_request(outgoing)
+            if "cookie" not in request.headers:
+                prepared.headers.pop("Cookie", None)  # from the session's jar
+            url = prepared.url or request.url
+            settings = session.merge_environment_settings(url, {}, True, None, None)
+            verify: bool | str = True if settings["verify"] is None else settings["verify"]
+            # The adapter, not session.send(): on a 3xx, session.send() reads the whole
+            # body, uncapped, to prepare the next request, and it fills the cookie jar.
+            response = session.get_adapter(url).send(
+                prepared,
+                stream=True,
+                timeout=self._timeout,
+                verify=verify,
+                cert=settings["cert"],
+                proxies=settings["proxies"],
+            )
+            try:
+                received_at = stamp(self._clock)
+                coding = response.headers.get("content-encoding")
+                if Inflater.handles(coding):  # decoded here, in bounded pieces
+                    raw = response.raw.stream(CHUNK_SIZE, decode_content=False)
+                    chunks = Inflater(coding).inflate(raw)
+                else:  # br, zstd, stacked codings: requests (urllib3) decodes them
+                    chunks = response.iter_content(CHUNK_SIZE)
+                body = read_capped(chunks, request, self._max_body_bytes)
+            finally:
+                response.close()  # back to the pool when fully read, closed otherwise
+        except (rex.RequestException, urllib3.exceptions.HTTPError, OSError, zlib.error) as exc:
+            raise wrap_error(exc, request, _KINDS) from exc
+        return HttpResponse(
+            status=response.status_code,
+            # response.headers merges repeated fields; the urllib3 ones keep them apart.
+            headers=Headers(list(response.raw.headers.items())),
+            body=body,
+            received_at=received_at,
+        )
+
+    def close(self) -> None:
+        """Close the session if this transport created it (a session passed in stays open)."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> RequestsTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,268 @@
+"""The mock server's memory: codes, grants, tokens, device authorizations.
+
+Every method here runs with :attr:`MockState.lock` held by the caller (the
+HTTP handler holds it for a whole request), so each request sees and leaves a
+consistent state.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+import attrs
+
+from oauth2_transports.testing._mock_jose import IdTokenSigner
+from oauth2_transports.testing._mock_model import MockClient, MockUser
+
+__all__ = [
+    "AccessRecord",
+    "CodeRecord",
+    "DeviceRecord",
+    "Grant",
+    "Lifetimes",
+    "MockState",
+    "PushedRecord",
+    "RefreshRecord",
+]
+
+# RFC 8628 §6.1: a base-20 alphabet without vowels avoids spelling words.
+_USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+@attrs.frozen
+class Lifetimes:
+    """Lifetimes in seconds; ``refresh_token=None`` means refresh tokens never expire."""
+
+    access_token: float = 3600
+    refresh_token: float | None = None
+    code: float = 60
+    device_code: float = 600
+    request_uri: float = 60
+
+
+@attrs.define(eq=False)
+class Grant:
+    """One authorization: every token issued from it is revoked with it."""
+
+    client_id: str
+    user: str | None
+    scope: tuple[str, ...]
+    nonce: str | None = None
+    revoked: bool = False
+
+
+@attrs.define(eq=False)
+class AccessRecord:
+    """An issued access token."""
+
+    grant: Grant
+    scope: tuple[str, ...]
+    issued_at: float
+    expires_at: float
+    revoked: bool = False
+    extra: Mapping[str, object] = attrs.field(factory=dict)
+
+    def active(self, now: float) -> bool:
+        return not self.revoked and not self.grant.revoked and now < self.expires_at
+
+
+@attrs.define(eq=False)
+class RefreshRecord:
+    """An issued refresh token; ``used`` marks a rotated one (single use)."""
+
+    grant: Grant
+    scope: tuple[str, ...]
+    issued_at: float
+    expires_at: float | None
+    used: bool = False
+    revoked: bool = False
+
+    def active(self, now: float) -> bool:
+        expired = self.expires_at is not None and now >= self.expires_at
+        return not self.revoked and not self.grant.revoked and not self.used and not expired
+
+
+@attrs.define(eq=False)
+class CodeRecord:
+    """An authorization code and the request it answers (RFC 6749 §4.1.2)."""
+
+    client_id: str
+    redirect_uri: str | None
+    user: str
+    scope: tuple[str, ...]
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    expires_at: float
+    used: bool = False
+    grant: Grant | None = None
+
+
+@attrs.define(eq=False)
+class DeviceRecord:
+    """A device authorization (RFC 8628 §3.2) and where the user is with it."""
+
+    device_code: str
+    user_code: str
+    client_id: str
+    scope: tuple[str, ...]
+    expires_at: float
+    status: str = "pending"  # pending | approved | denied | consumed
+    user: str | None = None
+
+
+@attrs.define(eq=False)
+class PushedRecord:
+    """A pushed authorization request (RFC 9126 §2.2)."""
+
+    client_id: str
+    params: tuple[tuple[str, str], ...]
+    expires_at: float
+    used: bool = False
+
+
+def new_secret(prefix: str) -> str:
+    """An unguessable opaque value; the prefix only helps a human reading logs."""
+    return prefix + secrets.token_urlsafe(24)
+
+
+def normalize_user_code(value: str) -> str:
+    """User codes are case-insensitive and punctuation is ignored (RFC 8628 §6.1)."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+class MockState:
+    """All the mock server remembers, behind one lock."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        clients: Iterable[MockClient],
+        users: Iterable[MockUser],
+        lifetimes: Lifetimes,
+        rotate_refresh_tokens: bool,
+        device_interval: int,
+        require_pkce: bool,
+        require_par: bool,
+        scopes_supported: tuple[str, ...] | None,
+        clock: Callable[[], float],
+        signer: IdTokenSigner,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.issuer = issuer
+        self.clients: dict[str, MockClient] = {c.client_id: c for c in clients}
+        self.users: dict[str, MockUser] = {u.username: u for u in users}
+        self.lifetimes = lifetimes
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.device_interval = device_interval
+        self.require_pkce = require_pkce
+        self.require_par = require_par
+        self.scopes_supported = scopes_supported
+        self.signer = signer
+        self._clock = clock
+        self.clock_offset = 0.0
+        self.codes: dict[str, CodeRecord] = {}
+        self.access_tokens: dict[str, AccessRecord] = {}
+        self.refresh_tokens: dict[str, RefreshRecord] = {}
+        self.devices: dict[str, DeviceRecord] = {}  # by device_code
+        self.pushed: dict[str, PushedRecord] = {}  # by request_uri
+        self.deny_authorizations = 0  # deny_next()
+        self.slow_downs = 0  # slow_down_next()
+        self.default_user = next(iter(self.users), "alice")
+
+    def now(self) -> float:
+        """The server's clock: the injected clock plus any :meth:`advance`."""
+        return self._clock() + self.clock_offset
+
+    def issue_tokens(
+        self,
+        grant: Grant,
+        *,
+        scope: tuple[str, ...],
+        refresh: bool,
+        extra: Mapping[str, object] | None = None,
+    ) -> dict[str, object]:
+        """Issue an access token (and a refresh token) and build the RFC 6749 §5.1 answer."""
+        now = self.now()
+        access = new_secret("mock_at_")
+        self.access_tokens[access] = AccessRecord(
+            grant=grant,
+            scope=scope,
+            issued_at=now,
+            expires_at=now + self.lifetimes.access_token,
+            extra=dict(extra or {}),
+        )
+        answer: dict[str, object] = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": int(self.lifetimes.access_token),
+        }
+        if scope:
+            answer["scope"] = " ".join(scope)
+        if refresh:
+            refresh_token = new_secret("mock_rt_")
+            lifetime = self.lifetimes.refresh_token
+            self.refresh_tokens[refresh_token] = RefreshRecord(
+                grant=grant,
+                scope=scope,
+                issued_at=now,
+                expires_at=None if lifetime is None else now + lifetime,
+            )
+            answer["refresh_token"] = refresh_token
+        if grant.user is not None and "openid" in scope:
+            id_token = self.signer.id_token(
+                issuer=self.issuer,
+                subject=grant.user,
+                audience=grant.client_id,
+                nonce=grant.nonce,
+                now=now,
+                lifetime=self.lifetimes.access_token,
+            )
+            if id_token is not None:
+                answer["id_token"] = id_token
+        if extra:
+            answer.update(extra)
+        return answer
+
+    def new_device(self, client_id: str, scope: tuple[str, ...]) -> DeviceRecord:
+        """Start a device authorization with fresh codes (RFC 8628 §3.2)."""
+        taken = {d.user_code for d in self.devices.values()}
+        while True:
+            raw = "".join(secrets.choice(_USER_CODE_ALPHABET) for _ in range(8))
+            if raw not in taken:
+                break
+        record = DeviceRecord(
+            device_code=new_secret("mock_dc_"),
+            user_code=raw,
+            client_id=client_id,
+            scope=scope,
+            expires_at=self.now() + self.lifetimes.device_code,
+        )
+        self.devices[record.device_code] = record
+        return record
+
+    def device_by_user_code(self, user_code: str) -> DeviceRecord | None:
+        """The device authorization for ``user_code`` (any spelling), or ``None``."""
+        wanted = normalize_user_code(user_code)
+        for record in self.devices.values():
+            if record.user_code == wanted:
+                return record
+        return None
+
+    def revoke_grant(self, grant: Grant) -> None:
+        """Revoke a grant and so every token issued from it."""
+        grant.revoked = True
+
+
+def default_clock() -> float:
+    """Wall-clock seconds; tests inject their own clock or call ``advance``."""
+    return time.time()
+
+
+def format_user_code(code: str) -> str:
+    """``BCDFGHJK`` shown as ``BCDF-GHJK`` for humans."""
+    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code

@@ -1,0 +1,477 @@
+"""An in-process OAuth 2.0 authorization server for tests: :class:`MockAuthorizationServer`.
+
+**A test tool, not a production server.** It keeps everything in memory,
+auto-approves authorizations, ships well-known demo credentials and is
+hardened only as far as a client test needs. It listens on a free loopback
+port (``127.0.0.1``) in a daemon thread and speaks plain ``http`` (loopback
+endpoints need no ``allow_insecure_http``).
+
+It serves RFC 8414 / OpenID Connect discovery, JWKS, the authorization
+endpoint (code + PKCE, RFC 9207 ``iss``), the token endpoint (authorization
+code, client credentials, password, refresh with rotation, device code, token
+exchange), device authorization (RFC 8628), revocation (RFC 7009),
+introspection (RFC 7662), UserInfo and PAR (RFC 9126). It validates client
+authentication like a real server, records every request, and injects faults
+on demand (``fail_next``, ``delay_next``, ``drop_next``, ``slow_down_next``,
+``answer_next``, ``deny_next``). Every method is thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from oauth2_transports.testing import _mock_authorize as front
+from oauth2_transports.testing import _mock_token as back
+from oauth2_transports.testing._mock_faults import (
+    QUIRKS,
+    Faults,
+    Planned,
+    Quirk,
+    apply_quirk,
+    failure_answer,
+)
+from oauth2_transports.testing._mock_jose import IdTokenSigner
+from oauth2_transports.testing._mock_model import (
+    DEFAULT_CLIENTS,
+    DEFAULT_USERS,
+    Answer,
+    MockClient,
+    MockUser,
+    RecordedRequest,
+    json_answer,
+)
+from oauth2_transports.testing._mock_server_http import MockHTTPServer, parse_request
+from oauth2_transports.testing._mock_state import (
+    Grant,
+    Lifetimes,
+    MockState,
+    default_clock,
+    format_user_code,
+)
+
+if TYPE_CHECKING:
+    import oauth2_core
+
+__all__ = ["MockAuthorizationServer", "MockClient", "MockUser", "RecordedRequest"]
+
+_Endpoint = Callable[[MockState, RecordedRequest], Answer]
+_POST = frozenset({"POST"})
+_GET = frozenset({"GET"})
+_BOTH = frozenset({"GET", "POST"})
+
+
+class MockAuthorizationServer:
+    """An authorization server on a free loopback port, for tests. Not for production.
+
+    It starts serving when constructed; use it as a context manager or call
+    :meth:`stop`. Without arguments it registers :data:`DEFAULT_CLIENTS`
+    (``app`` / ``app-secret`` with ``client_secret_basic``, ``post-app`` /
+    ``post-secret`` with ``client_secret_post``, public ``cli``) and the users
+    ``alice`` / ``wonderland`` and ``bob`` / ``builder``.
+
+    Args:
+        clients: The registered clients.
+        users: The resource owners.
+        rotate_refresh_tokens: Issue a new refresh token on every refresh and make
+            the old one single-use (reuse answers ``invalid_grant`` and revokes
+            the grant, RFC 9700 §4.14.2).
+        require_pkce: Require PKCE from confidential clients too (public clients
+            always need it).
+        require_par: Accept only pushed authorization requests (RFC 9126 §5).
+        scopes_supported: Accepted scope values; ``None`` accepts any.
+        access_token_lifetime: Seconds.
+        refresh_token_lifetime: Seconds, or ``None`` for no expiry.
+        code_lifetime: Seconds an authorization code stays valid.
+        device_code_lifetime: Seconds a device code stays valid.
+        device_interval: The polling ``interval`` announced (RFC 8628 §3.2).
+        clock: Returns POSIX seconds; default ``time.time``. See also :meth:`advance`.
+        sign_id_tokens: ``None`` signs ID tokens when PyJWT is installed.
+
+    Example:
+        >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
+        ...     client = OAuth2Client(server.server_metadata(), server.client("app"))
+        ...     token = client.client_credentials(scope="read")
+    """
+
+    def __init__(
+        self,
+        *,
+        clients: Iterable[MockClient] | None = None,
+        users: Iterable[MockUser] | None = None,
+        rotate_refresh_tokens: bool = True,
+        require_pkce: bool = False,
+        require_par: bool = False,
+        scopes_supported: Iterable[str] | None = None,
+        access_token_lifetime: float = 3600,
+        refresh_token_lifetime: float | None = None,
+        code_lifetime: float = 60,
+        device_code_lifetime: float = 600,
+        device_interval: int = 5,
+        clock: Callable[[], float] | None = None,
+        sign_id_tokens: bool | None = None,
+    ) -> None:
+        self._faults = Faults()
+        self._requests: list[RecordedRequest] = []
+        self._httpd = MockHTTPServer(self._handle)
+        port = self._httpd.server_address[1]
+        self._issuer = f"http://127.0.0.1:{port}"
+        self._state = MockState(
+            issuer=self._issuer,
+            clients=DEFAULT_CLIENTS if clients is None else clients,
+            users=DEFAULT_USERS if users is None else users,
+            lifetimes=Lifetimes(
+                access_token=access_token_lifetime,
+                refresh_token=refresh_token_lifetime,
+                code=code_lifetime,
+                device_code=device_code_lifetime,
+            ),
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            device_interval=device_interval,
+            require_pkce=require_pkce,
+            require_par=require_par,
+            scopes_supported=None if scopes_supported is None else tuple(scopes_supported),
+            clock=clock or default_clock,
+            signer=IdTokenSigner(sign_id_tokens),
+        )
+        self._changed = threading.Condition(self._state.lock)
+        self._routes: dict[str, tuple[frozenset[str], _Endpoint]] = {
+            "/.well-known/oauth-authorization-server": (_GET, self._discovery),
+            "/.well-known/openid-configuration": (_GET, self._discovery),
+            "/jwks": (_GET, self._jwks),
+            "/authorize": (_BOTH, front.authorize),
+            "/par": (_POST, front.pushed_authorization),
+            "/device_authorization": (_POST, front.device_authorization),
+            "/device": (_BOTH, front.device_page),
+            "/token": (_POST, back.token),
+            "/revoke": (_POST, back.revoke),
+            "/introspect": (_POST, back.introspect),
+            "/userinfo": (_BOTH, back.userinfo),
+        }
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="MockAuthorizationServer", daemon=True
+        )
+        self._thread.start()
+
+    # -- life cycle -------------------------------------------------------------------
+
+    @property
+    def issuer(self) -> str:
+        """The issuer identifier, ``http://127.0.0.1:<port>`` (no trailing slash)."""
+        return self._issuer
+
+    def url(self, path: str = "") -> str:
+        """An absolute URL on this server: ``server.url("/token")``."""
+        return self._issuer + ("" if not path or path.startswith("/") else "/") + path
+
+    def stop(self) -> None:
+        """Stop serving and close every connection (idempotent)."""
+        self._httpd.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> MockAuthorizationServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"MockAuthorizationServer(issuer={self._issuer!r})"
+
+    # -- what clients need -------------------------------------------------------------
+
+    def metadata(self) -> dict[str, object]:
+        """The discovery document (RFC 8414 §2) served at both well-known URLs."""
+        i = self._issuer
+        auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+        doc: dict[str, object] = {
+            "issuer": i,
+            "authorization_endpoint": i + "/authorize",
+            "token_endpoint": i + "/token",
+            "jwks_uri": i + "/jwks",
+            "userinfo_endpoint": i + "/userinfo",
+            "revocation_endpoint": i + "/revoke",
+            "introspection_endpoint": i + "/introspect",
+            "device_authorization_endpoint": i + "/device_authorization",
+            "pushed_authorization_request_endpoint": i + "/par",
+            "require_pushed_authorization_requests": self._state.require_par,
+            "authorization_response_iss_parameter_supported": True,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": [
+                "authorization_code",
+                "client_credentials",
+                "password",
+                "refresh_token",
+                back.DEVICE_CODE_GRANT,
+                back.TOKEN_EXCHANGE_GRANT,
+            ],
+            "token_endpoint_auth_methods_supported": auth_methods,
+            "revocation_endpoint_auth_methods_supported": auth_methods,
+            "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+            "code_challenge_methods_supported": ["S256", "plain"],
+            "subject_types_supported": ["public"],
+            "claims_supported": ["sub", "name", "email", "email_verified"],
+        }
+        if self._state.scopes_supported is not None:
+            doc["scopes_supported"] = list(self._state.scopes_supported)
+        if self._state.signer.available:
+            doc["id_token_signing_alg_values_supported"] = [self._state.signer.algorithm]
+        return doc
+
+    def server_metadata(self) -> oauth2_core.ServerMetadata:
+        """The discovery document as an ``oauth2_core.ServerMetadata``."""
+        import oauth2_core
+
+        return oauth2_core.ServerMetadata.from_dict(self.metadata())
+
+    def client(self, client_id: str = "app", **options: Any) -> oauth2_core.Client:
+        """An ``oauth2_core.Client`` for a registered client (secret and auth method set).
+
+        Args:
+            client_id: A registered client id.
+            **options: More ``Client`` keywords (``redirect_uri``, ...).
+        """
+        import oauth2_core
+
+        with self._state.lock:
+            registered = self._state.clients[client_id]
+        return oauth2_core.Client(
+            registered.client_id,
+            registered.client_secret,
+            auth_method=options.pop("auth_method", registered.auth_method),
+            **options,
+        )
+
+    def issue_token(
+        self, client_id: str = "app", *, user: str | None = "alice", scope: str = ""
+    ) -> dict[str, object]:
+        """Mint a token without any HTTP (to test a resource server or UserInfo call).
+
+        Returns:
+            The token response members (``access_token``, ``refresh_token``, ...).
+        """
+        with self._state.lock:
+            grant = Grant(client_id, user, tuple(scope.split()))
+            return self._state.issue_tokens(grant, scope=grant.scope, refresh=user is not None)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The server's clock in POSIX seconds."""
+        with self._state.lock:
+            return self._state.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move the server's clock forward: codes and tokens expire without waiting."""
+        with self._state.lock:
+            self._state.clock_offset += seconds
+
+    # -- fault injection --------------------------------------------------------------
+
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 503,
+        error: str | None = "temporarily_unavailable",
+        error_description: str | None = None,
+        retry_after: int | str | None = None,
+        body: bytes | str | None = None,
+        content_type: str = "text/html; charset=utf-8",
+        path: str | None = None,
+    ) -> None:
+        """Answer the next ``n`` requests (to ``path``, or to any path) with an error.
+
+        Args:
+            n: How many requests.
+            status: The HTTP status.
+            error: The RFC 6749 ``error`` code; ``None`` with no ``body`` sends an empty body.
+            error_description: Its description.
+            retry_after: A ``Retry-After`` value (seconds or an HTTP date).
+            body: A fixed body instead of an error object (an HTML error page).
+            content_type: The media type of ``body``.
+            path: Only requests to this path (``"/token"``); ``None`` for any.
+        """
+        answer = failure_answer(
+            status=status,
+            error=error,
+            error_description=error_description,
+            retry_after=retry_after,
+            body=body,
+            content_type=content_type,
+        )
+        with self._state.lock:
+            self._faults.add("fail", n, path, answer=answer)
+
+    def delay_next(self, n: int = 1, seconds: float = 1.0, *, path: str | None = None) -> None:
+        """Wait ``seconds`` before answering the next ``n`` requests (to trip client timeouts)."""
+        with self._state.lock:
+            self._faults.add("delay", n, path, seconds=seconds)
+
+    def drop_next(self, n: int = 1, *, path: str | None = None) -> None:
+        """Close the connection without answering the next ``n`` requests."""
+        with self._state.lock:
+            self._faults.add("drop", n, path)
+
+    def answer_next(
+        self,
+        quirk: Quirk,
+        n: int = 1,
+        *,
+        error: str = "invalid_auth",
+        path: str | None = "/token",
+    ) -> None:
+        """Answer the next ``n`` token requests the non-standard way a provider does.
+
+        Args:
+            quirk: ``"form"`` (form-encoded body, GitHub), ``"error_200"`` (HTTP 200
+                with ``{"ok": false, "error": ...}``, Slack), ``"facebook"``
+                (``expires`` instead of ``expires_in``, ``text/plain`` form body),
+                ``"string_expires_in"`` (``"3600"``) or ``"lowercase_bearer"``.
+            n: How many answers.
+            error: The error code for ``"error_200"``.
+            path: Which endpoint; default the token endpoint.
+        """
+        if quirk not in QUIRKS:
+            raise ValueError(f"unknown quirk {quirk!r}; expected one of {sorted(QUIRKS)}")
+        with self._state.lock:
+            self._faults.add("quirk", n, path, quirk=quirk, error=error)
+
+    def slow_down_next(self, n: int = 1) -> None:
+        """Answer the next ``n`` device polls with ``slow_down`` (RFC 8628 §3.5)."""
+        with self._state.lock:
+            self._state.slow_downs += n
+
+    def deny_next(self, n: int = 1) -> None:
+        """Deny the next ``n`` authorization requests (``access_denied``)."""
+        with self._state.lock:
+            self._state.deny_authorizations += n
+
+    def clear_faults(self) -> None:
+        """Forget every queued fault, slow-down and denial."""
+        with self._state.lock:
+            self._faults.clear()
+            self._state.slow_downs = 0
+            self._state.deny_authorizations = 0
+
+    # -- device flow -------------------------------------------------------------------
+
+    def approve_device(self, user_code: str, *, user: str | None = None) -> None:
+        """Approve a pending device authorization, as the user would on ``/device``.
+
+        Raises:
+            ValueError: no pending authorization has this user code, or the user is unknown.
+        """
+        with self._state.lock:
+            name = user or self._state.default_user
+            if not front.set_device_decision(self._state, user_code, approve=True, user=name):
+                raise ValueError("no pending device authorization with this user_code")
+
+    def deny_device(self, user_code: str) -> None:
+        """Deny a pending device authorization (polls then answer ``access_denied``).
+
+        Raises:
+            ValueError: no pending authorization has this user code.
+        """
+        with self._state.lock:
+            if not front.set_device_decision(self._state, user_code, approve=False, user=""):
+                raise ValueError("no pending device authorization with this user_code")
+
+    def pending_user_codes(self) -> list[str]:
+        """The user codes still waiting for the user, oldest first (``ABCD-EFGH``)."""
+        with self._state.lock:
+            now = self._state.now()
+            return [
+                format_user_code(d.user_code)
+                for d in self._state.devices.values()
+                if d.status == "pending" and now < d.expires_at
+            ]
+
+    # -- recorded requests ----------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order (a copy)."""
+        with self._state.lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self._state.lock:
+            self._requests.clear()
+
+    def wait_for(
+        self, predicate: Callable[[RecordedRequest], bool], *, timeout: float = 10.0
+    ) -> RecordedRequest:
+        """Block until a recorded request satisfies ``predicate``; return it.
+
+        Raises:
+            TimeoutError: none did within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for request in self._requests:
+                    if predicate(request):
+                        return request
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no matching request reached the mock server")
+                self._changed.wait(left)
+
+    # -- serving ------------------------------------------------------------------------
+
+    def _discovery(self, state: MockState, request: RecordedRequest) -> Answer:
+        return json_answer(200, self.metadata())
+
+    def _jwks(self, state: MockState, request: RecordedRequest) -> Answer:
+        return json_answer(200, state.signer.jwks())
+
+    def _dispatch(self, request: RecordedRequest, planned: Planned) -> Answer:
+        if planned.fail is not None:
+            return planned.fail
+        route = self._routes.get(request.path)
+        if route is None:
+            return json_answer(404, {"error": "not_found"})
+        methods, endpoint = route
+        if request.method not in methods:
+            answer = json_answer(405, {"error": "method_not_allowed"})
+            return attrs.evolve(answer, headers=(*answer.headers, ("Allow", ", ".join(methods))))
+        answer = endpoint(self._state, request)
+        if planned.quirk is not None:
+            answer = apply_quirk(answer, planned.quirk, planned.quirk_error)
+        return answer
+
+    def _record(self, request: RecordedRequest, answer: Answer | None) -> None:
+        if answer is not None:
+            request = attrs.evolve(request, status=answer.status, error=answer.error)
+        with self._changed:
+            self._requests.append(request)
+            self._changed.notify_all()
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> Answer | None:
+        """Answer one request; ``None`` means drop the connection."""
+        request = parse_request(handler, body)
+        with self._state.lock:
+            planned = self._faults.plan(request.path)
+        if planned.delay > 0:
+            self._httpd.stopping.wait(planned.delay)
+        if planned.drop:
+            self._record(request, None)
+            return None
+        with self._state.lock:
+            answer = self._dispatch(request, planned)
+            self._record(request, answer)
+        return answer

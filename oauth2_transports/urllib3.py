@@ -1,0 +1,141 @@
+"""The default transport, over urllib3 (DESIGN.md §3).
+
+``Urllib3Transport`` sends an ``oauth2_core.HttpRequest`` verbatim and returns
+every status as an ``HttpResponse``: no redirects followed, no retries, the
+body capped while it streams, library errors turned into ``TransportError``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from types import TracebackType
+
+import urllib3
+import urllib3.exceptions as u3x
+
+from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_transports._common import (
+    CHUNK_SIZE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT,
+    Clock,
+    ErrorKinds,
+    Inflater,
+    check_settings,
+    read_capped,
+    stamp,
+    utc_now,
+    wrap_error,
+)
+
+__all__ = ["Urllib3Transport"]
+
+_KINDS: ErrorKinds = (
+    # NewConnectionError subclasses ConnectTimeoutError (for history's sake): test it first.
+    (u3x.NewConnectionError, "connection failed"),
+    (u3x.TimeoutError, "timed out"),
+    (u3x.SSLError, "TLS failure"),
+    (u3x.ProxyError, "proxy failure"),
+    ((u3x.DecodeError, zlib.error), "undecodable body"),
+    (u3x.ProtocolError, "protocol error"),
+    (u3x.LocationValueError, "invalid URL"),
+    (OSError, "connection failed"),
+)
+
+
+class Urllib3Transport:
+    """A :class:`~oauth2_transports.Transport` over a ``urllib3.PoolManager``.
+
+    Safe to share between threads: a ``PoolManager`` is thread-safe and the
+    transport keeps no per-request state.
+
+    Args:
+        pool: The ``PoolManager`` (or ``ProxyManager``) to send with; its TLS
+            settings (``ca_certs``, ``cert_file`` for mTLS), proxy and default
+            headers apply. Its ``retries`` and redirect settings do not: every
+            request is sent with ``retries=False, redirect=False``. Default: a
+            new ``PoolManager()``, closed by :meth:`close`.
+        timeout: Seconds allowed to connect and between two reads.
+        max_body_bytes: The largest decoded body accepted.
+        clock: Stamps ``HttpResponse.received_at``; must return an aware datetime.
+
+    Raises:
+        UsageError: ``timeout`` or ``max_body_bytes`` is out of range.
+    """
+
+    def __init__(
+        self,
+        pool: urllib3.PoolManager | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        clock: Clock = utc_now,
+    ) -> None:
+        check_settings(timeout, max_body_bytes)
+        self._owns_pool = pool is None
+        self._pool = urllib3.PoolManager() if pool is None else pool
+        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` as it is and return the response, whatever its status.
+
+        Raises:
+            TransportError: The exchange failed or the body exceeds the cap.
+        """
+        # Repeated fields stay separate fields; the pool's defaults fill in the rest.
+        headers = urllib3.HTTPHeaderDict(list(request.headers.fields()))
+        for name, value in self._pool.headers.items():
+            if name not in headers:
+                headers.add(name, value)
+        try:
+            response = self._pool.urlopen(
+                request.method,
+                request.url,
+                body=request.body or None,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                timeout=self._timeout,
+                preload_content=False,
+                decode_content=True,
+            )
+            try:
+                received_at = stamp(self._clock)
+                coding = response.headers.get("content-encoding")
+                if Inflater.handles(coding):  # decoded here, in bounded pieces
+                    raw = response.stream(CHUNK_SIZE, decode_content=False)
+                    chunks = Inflater(coding).inflate(raw)
+                else:  # br, zstd, stacked codings: urllib3 decodes them
+                    chunks = response.stream(CHUNK_SIZE, decode_content=True)
+                body = read_capped(chunks, request, self._max_body_bytes)
+            except BaseException:
+                response.close()  # bytes left unread: the connection must not be reused
+                raise
+            finally:
+                response.release_conn()
+        except (u3x.HTTPError, OSError, zlib.error) as exc:
+            raise wrap_error(exc, request, _KINDS) from exc
+        return HttpResponse(
+            status=response.status,
+            headers=Headers(list(response.headers.items())),
+            body=body,
+            received_at=received_at,
+        )
+
+    def close(self) -> None:
+        """Close the pool if this transport created it (a pool passed in stays open)."""
+        if self._owns_pool:
+            self._pool.clear()
+
+    def __enter__(self) -> Urllib3Transport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,54 @@
+"""The transport contract (DESIGN.md §3) run against each of the four adapters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from oauth2_transports import (
+    AsyncHttpxTransport,
+    HttpxTransport,
+    RequestsTransport,
+    Urllib3Transport,
+)
+from oauth2_transports.testing import MakeTransport, TransportContract
+
+Clock = Callable[[], dt.datetime]
+
+
+class TestUrllib3Transport(TransportContract):
+    @pytest.fixture
+    def make_transport(self) -> MakeTransport:
+        def make(*, clock: Clock, max_body_bytes: int, timeout: float) -> Urllib3Transport:
+            return Urllib3Transport(clock=clock, max_body_bytes=max_body_bytes, timeout=timeout)
+
+        return make
+
+
+class TestRequestsTransport(TransportContract):
+    @pytest.fixture
+    def make_transport(self) -> MakeTransport:
+        def make(*, clock: Clock, max_body_bytes: int, timeout: float) -> RequestsTransport:
+            return RequestsTransport(clock=clock, max_body_bytes=max_body_bytes, timeout=timeout)
+
+        return make
+
+
+class TestHttpxTransport(TransportContract):
+    @pytest.fixture
+    def make_transport(self) -> MakeTransport:
+        def make(*, clock: Clock, max_body_bytes: int, timeout: float) -> HttpxTransport:
+            return HttpxTransport(clock=clock, max_body_bytes=max_body_bytes, timeout=timeout)
+
+        return make
+
+
+class TestAsyncHttpxTransport(TransportContract):
+    @pytest.fixture
+    def make_transport(self) -> MakeTransport:
+        def make(*, clock: Clock, max_body_bytes: int, timeout: float) -> AsyncHttpxTransport:
+            return AsyncHttpxTransport(clock=clock, max_body_bytes=max_body_bytes, timeout=timeout)
+
+        return make
