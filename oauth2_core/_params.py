@@ -84,5 +84,12 @@ def add_params(params: Params, extra: Mapping[str, object], *, reserved: Iterabl
 
 
 def encode_form(params: Params) -> bytes:
-    """``application/x-www-form-urlencoded`` bytes (UTF-8, space as ``+``)."""
+    """``application/x-www-form-urlencoded`` bytes (UTF-8, space as ``+``).
+
+    Raises:
+        UsageError: a value is not a string (urlencode would send its repr).
+    """
+    for name, value in params:
+        if not isinstance(value, str):
+            raise UsageError(f"parameter {name!r} must be a string")
     return urlencode(params).encode("ascii")

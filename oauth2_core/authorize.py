@@ -288,8 +288,9 @@ def _callback_pairs(callback: object) -> list[tuple[str, str]]:
     if isinstance(callback, (bytes, bytearray)):
         try:
             callback = bytes(callback).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CallbackValidationError("callback is not valid UTF-8") from exc
+        except UnicodeDecodeError:
+            # from None: the decode error's repr holds the bytes, code and state included.
+            raise CallbackValidationError("callback is not valid UTF-8") from None
     if isinstance(callback, str):
         text = callback.strip()
         if "://" in text or text.startswith("/"):

@@ -8,6 +8,7 @@ and PAR. :func:`authenticate` is the one place it is applied.
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Literal, Protocol
@@ -20,6 +21,8 @@ from oauth2_core.errors import UsageError
 __all__ = [
     "AUTH_METHODS",
     "Client",
+    "JWT_AUTH_METHODS",
+    "MTLS_AUTH_METHODS",
     "Signer",
     "authenticate",
     "basic_credentials",
@@ -48,6 +51,10 @@ AUTH_METHODS: frozenset[str] = frozenset(
     }
 )
 _SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client_secret_jwt"})
+#: Methods that sign a client assertion, so their requests need ``now`` (RFC 7523 §3).
+JWT_AUTH_METHODS = frozenset({"private_key_jwt", "client_secret_jwt"})
+#: Methods where the TLS client certificate authenticates (RFC 8705 §2).
+MTLS_AUTH_METHODS = frozenset({"tls_client_auth", "self_signed_tls_client_auth"})
 
 
 class Signer(Protocol):
@@ -59,8 +66,8 @@ class Signer(Protocol):
 
 
 #: Builds the client assertion for JWT client authentication (RFC 7523 §2.2).
-#: Called with (client, audience); set by the JOSE module.
-AssertionFactory = Callable[["Client", str], str]
+#: Called with (client, audience, now); default: ``oauth2_core.jose.client_assertion``.
+AssertionFactory = Callable[["Client", str, _dt.datetime], str]
 
 
 def _check_auth_method(instance: Client, _attr: object, value: str) -> None:
@@ -85,9 +92,20 @@ class Client:
         basic_encoding: ``"urlencoded"`` (default) percent-encodes id and secret
             before base64 as RFC 6749 §2.3.1 asks; ``"raw"`` sends them as they
             are, for servers that do not decode.
-        signer: Signs client assertions for ``private_key_jwt`` (RFC 7523).
-        signing_key: A private key (JWK dict or PEM) for ``private_key_jwt``.
+        signer: Signs client assertions for ``private_key_jwt`` (RFC 7523),
+            e.g. with a KMS or HSM; it wins over ``signing_key``.
+        signing_key: A private key for ``private_key_jwt``: a JWK dict (its
+            ``alg`` and ``kid`` are used), an unencrypted PEM, or a
+            ``cryptography`` private key. Needs the ``oauth2-core[jwt]`` extra.
         assertion_audience: ``"issuer"`` (default) or ``"token_endpoint"``.
+        use_mtls_endpoint_aliases: Send to the server's
+            ``mtls_endpoint_aliases`` (RFC 8705 §5) when it has them. Default:
+            true for ``tls_client_auth`` / ``self_signed_tls_client_auth``; set
+            it for a public client that wants certificate-bound tokens. The
+            certificate itself is the transport's business.
+
+    Requests of the JWT methods carry a signed assertion, so their builders
+    need ``now=`` (the core never reads the clock).
     """
 
     client_id: str
@@ -108,6 +126,10 @@ class Client:
     assertion_audience: Literal["issuer", "token_endpoint"] = attrs.field(
         default="issuer", kw_only=True
     )
+    use_mtls_endpoint_aliases: bool = attrs.field(
+        default=attrs.Factory(lambda self: self.auth_method in MTLS_AUTH_METHODS, takes_self=True),
+        kw_only=True,
+    )
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.client_id, str) or not self.client_id:
@@ -120,6 +142,12 @@ class Client:
             raise UsageError("basic_encoding must be 'urlencoded' or 'raw'")
         if self.assertion_audience not in ("issuer", "token_endpoint"):
             raise UsageError("assertion_audience must be 'issuer' or 'token_endpoint'")
+        if (
+            self.auth_method == "private_key_jwt"
+            and self.signer is None
+            and self.signing_key is None
+        ):
+            raise UsageError("auth_method 'private_key_jwt' needs signing_key= or signer=")
 
     def __repr__(self) -> str:
         secret = "<redacted>" if self.client_secret else None
@@ -196,6 +224,7 @@ def authenticate(
     *,
     audience: str,
     assertion: AssertionFactory | None = None,
+    now: _dt.datetime | None = None,
 ) -> None:
     """Add client authentication to a request being built (in place).
 
@@ -205,6 +234,11 @@ def authenticate(
         headers: The header fields of the request.
         audience: The ``aud`` for JWT client assertions.
         assertion: Builds JWT assertions; defaults to the JOSE module's.
+        now: The time the request is sent, an aware datetime; required by the
+            JWT methods (the assertion's ``iat`` / ``exp``), ignored by the others.
+
+    Raises:
+        UsageError: a JWT method without ``now``.
     """
     method = client.auth_method
     if method == "client_secret_basic":
@@ -215,15 +249,22 @@ def authenticate(
     elif method in ("none", "tls_client_auth", "self_signed_tls_client_auth"):
         # RFC 8705 §2: with mTLS the certificate authenticates; client_id goes in the body.
         params.append(("client_id", client.client_id))
-    elif method in ("private_key_jwt", "client_secret_jwt"):
+    elif method in JWT_AUTH_METHODS:
+        if now is None:
+            raise UsageError(
+                f"auth_method {method!r} signs a client assertion: pass now= (an aware UTC "
+                "datetime, the time the request is sent) to the request builder"
+            )
         if assertion is None:
             from oauth2_core.jose import client_assertion
 
-            assertion = client_assertion
+            signed = client_assertion(client, audience, now=now)
+        else:
+            signed = assertion(client, audience, now)
         params.append(("client_id", client.client_id))
         params.append(
             ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
         )
-        params.append(("client_assertion", assertion(client, audience)))
+        params.append(("client_assertion", signed))
     else:  # pragma: no cover - the validator admits only the methods above
         raise UsageError(f"unknown auth_method {method!r}")

@@ -22,6 +22,7 @@ __all__ = [
     "CallbackValidationError",
     "DeviceCodeExpiredError",
     "EndpointError",
+    "IdTokenError",
     "IssuerMismatchError",
     "MalformedResponseError",
     "OAuth2Error",
@@ -225,3 +226,22 @@ class IssuerMismatchError(MalformedResponseError):
     It may be an impersonation attempt: never use the document. ``field`` is
     ``"issuer"``.
     """
+
+
+class IdTokenError(ResponseError):
+    """An OpenID Connect ID token failed validation (OpenID Connect Core §3.1.3.7).
+
+    Never use the token's claims. ``check`` names the failed check:
+    ``"format"`` (not a signed JWT), ``"alg"`` (``none``, an algorithm the key
+    or the server does not allow), ``"kid"`` (no single key of the JWK set
+    fits: fetch the set again once), ``"signature"``, ``"iss"``, ``"aud"``,
+    ``"azp"``, ``"exp"``, ``"iat"``, ``"nonce"``, ``"auth_time"``,
+    ``"at_hash"`` or ``"sub"``. The message names the check, never a token.
+
+    Attributes:
+        check: The failed check.
+    """
+
+    def __init__(self, message: str, *, check: str, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.check = check

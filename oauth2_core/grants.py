@@ -9,6 +9,7 @@ a list repeats the parameter. Next: ``process_token_response``.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 
 from oauth2_core._http import HttpRequest
@@ -22,6 +23,7 @@ from oauth2_core.token import Token
 __all__ = [
     "authorization_code_grant_request",
     "client_credentials_grant_request",
+    "endpoint_for",
     "endpoint_request",
     "password_grant_request",
     "refresh_token_grant_request",
@@ -33,6 +35,35 @@ _AUTH_RESERVED = frozenset(
 )
 
 
+def endpoint_for(server: ServerMetadata, name: str, *, mtls: bool) -> str | None:
+    """The URL of the endpoint ``name``, or its mTLS alias (RFC 8705 §5).
+
+    A client doing mutual TLS uses ``mtls_endpoint_aliases[name]`` "in
+    preference to the conventional endpoints" when the server has it; the
+    certificate comes from the transport: a urllib3 ``PoolManager(cert_file=...,
+    key_file=...)``, a requests ``Session`` with ``cert=(cert, key)``, an httpx
+    client with ``cert=(cert, key)``.
+
+    Args:
+        server: The server metadata.
+        name: A metadata member, e.g. ``"token_endpoint"``.
+        mtls: Whether the client presents a TLS client certificate.
+
+    Returns:
+        The URL, or ``None`` when the server has no such endpoint.
+
+    Raises:
+        UsageError: ``name`` is not an endpoint member of :class:`ServerMetadata`.
+    """
+    if not name.endswith("_endpoint") or not hasattr(server, name):
+        raise UsageError(f"{name!r} is not an endpoint of the server metadata")
+    aliases = server.mtls_endpoint_aliases
+    if mtls and aliases and isinstance(aliases.get(name), str) and aliases[name]:
+        return aliases[name]
+    url: str | None = getattr(server, name)
+    return url
+
+
 def endpoint_request(
     server: ServerMetadata,
     client: Client,
@@ -42,15 +73,21 @@ def endpoint_request(
     extra: Mapping[str, object] | None = None,
     reserved: frozenset[str] = frozenset(),
     headers: Mapping[str, str] | None = None,
+    now: _dt.datetime | None = None,
 ) -> HttpRequest:
     """A client-authenticated form POST to the metadata endpoint named ``endpoint``.
 
-    The one place that applies the https rule and client authentication, so
-    token, revocation, introspection, device authorization and PAR behave
-    identically.
+    The one place that applies the https rule, the mTLS endpoint aliases
+    (:func:`endpoint_for`) and client authentication, so token, revocation,
+    introspection, device authorization and PAR behave identically.
+
+    ``now`` (an aware datetime: when the request is sent) dates the client
+    assertion of ``private_key_jwt`` / ``client_secret_jwt`` (RFC 7523 §3); those
+    methods raise :class:`UsageError` without it, the others ignore it.
     """
+    mtls = client.use_mtls_endpoint_aliases
     url = check_endpoint(
-        getattr(server, endpoint, None),
+        endpoint_for(server, endpoint, mtls=mtls),
         what=endpoint,
         allow_insecure_http=client.allow_insecure_http,
     )
@@ -64,12 +101,17 @@ def endpoint_request(
     if headers:
         fields.update({k.lower(): v for k, v in headers.items()})
     audience = server.issuer if client.assertion_audience == "issuer" else url
-    authenticate(client, body, fields, audience=audience)
+    authenticate(client, body, fields, audience=audience, now=now)
     return HttpRequest("POST", url, fields, encode_form(body))
 
 
 def token_request(
-    server: ServerMetadata, client: Client, grant_type: str, **params: object
+    server: ServerMetadata,
+    client: Client,
+    grant_type: str,
+    *,
+    now: _dt.datetime | None = None,
+    **params: object,
 ) -> HttpRequest:
     """A token request for any grant type (extension grants, RFC 6749 §4.5).
 
@@ -77,6 +119,7 @@ def token_request(
         server: Server metadata with ``token_endpoint``.
         client: The client.
         grant_type: The ``grant_type`` value.
+        now: When the request is sent; required for JWT client authentication.
         **params: The grant's parameters; a list repeats the parameter.
 
     Returns:
@@ -90,6 +133,7 @@ def token_request(
         endpoint="token_endpoint",
         params=[("grant_type", grant_type)],
         extra=params,
+        now=now,
     )
 
 
@@ -98,6 +142,8 @@ def authorization_code_grant_request(
     client: Client,
     code: AuthorizationCode,
     pending: PendingAuthorization,
+    *,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """Exchange an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
@@ -109,6 +155,7 @@ def authorization_code_grant_request(
         client: The client.
         code: From :func:`parse_callback`.
         pending: The pending authorization the code answers.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra parameters (``resource`` ...).
 
     Returns:
@@ -123,7 +170,9 @@ def authorization_code_grant_request(
         body.append(("redirect_uri", pending.redirect_uri))
     if pending.code_verifier is not None:
         body.append(("code_verifier", pending.code_verifier))
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )
 
 
 def refresh_token_grant_request(
@@ -132,6 +181,7 @@ def refresh_token_grant_request(
     token: Token | str,
     *,
     scope: object = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """Refresh an access token (RFC 6749 §6).
@@ -141,6 +191,7 @@ def refresh_token_grant_request(
         client: The client.
         token: The token whose refresh token to use (or the refresh token itself).
         scope: A narrower scope; omit to keep the granted one.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra parameters.
 
     Returns:
@@ -156,13 +207,22 @@ def refresh_token_grant_request(
     scope_value = scope_string(scope)
     if scope_value:
         body.append(("scope", scope_value))
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )
 
 
 def client_credentials_grant_request(
-    server: ServerMetadata, client: Client, *, scope: object = None, **params: object
+    server: ServerMetadata,
+    client: Client,
+    *,
+    scope: object = None,
+    now: _dt.datetime | None = None,
+    **params: object,
 ) -> HttpRequest:
     """A client credentials grant (RFC 6749 §4.4.2).
+
+    ``now`` (when the request is sent) is required for JWT client authentication.
 
     Returns:
         The request. Next: ``process_token_response``.
@@ -171,7 +231,9 @@ def client_credentials_grant_request(
     scope_value = scope_string(scope)
     if scope_value:
         body.append(("scope", scope_value))
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )
 
 
 def password_grant_request(
@@ -181,9 +243,12 @@ def password_grant_request(
     password: str,
     *,
     scope: object = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """A resource owner password credentials grant (RFC 6749 §4.3.2).
+
+    ``now`` (when the request is sent) is required for JWT client authentication.
 
     RFC 9700 §2.4 says this grant MUST NOT be used; it is here for legacy
     servers that offer nothing else.
@@ -201,4 +266,6 @@ def password_grant_request(
     scope_value = scope_string(scope)
     if scope_value:
         body.append(("scope", scope_value))
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )

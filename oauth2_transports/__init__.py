@@ -6,19 +6,44 @@ from typing import TYPE_CHECKING
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport, TransportError
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
+from oauth2_transports.manager import (
+    AsyncTokenManager,
+    ReauthorizationRequiredError,
+    TokenManager,
+    TokenRefreshError,
+)
+from oauth2_transports.store import (
+    FileLock,
+    FileTokenStore,
+    LockTimeoutError,
+    TokenStore,
+    TokenStoreError,
+)
 from oauth2_transports.urllib3 import Urllib3Transport
 
 if TYPE_CHECKING:
     from oauth2_transports.httpx import AsyncHttpxTransport, HttpxTransport
+    from oauth2_transports.redis import RedisLock, RedisTokenStore
     from oauth2_transports.requests import RequestsTransport
 
 __all__ = [
     "AsyncHttpxTransport",
     "AsyncOAuth2Client",
+    "AsyncTokenManager",
     "AsyncTransport",
+    "FileLock",
+    "FileTokenStore",
     "HttpxTransport",
+    "LockTimeoutError",
     "OAuth2Client",
+    "ReauthorizationRequiredError",
+    "RedisLock",
+    "RedisTokenStore",
     "RequestsTransport",
+    "TokenManager",
+    "TokenRefreshError",
+    "TokenStore",
+    "TokenStoreError",
     "Transport",
     "TransportError",
     "Urllib3Transport",
@@ -31,6 +56,9 @@ _LAZY = {
     "AsyncHttpxTransport": "oauth2_transports.httpx",
     "HttpxTransport": "oauth2_transports.httpx",
     "RequestsTransport": "oauth2_transports.requests",
+    # The redis extra: the module needs redis-py only at run time, but stays lazy too.
+    "RedisLock": "oauth2_transports.redis",
+    "RedisTokenStore": "oauth2_transports.redis",
 }
 
 

@@ -109,7 +109,7 @@ class _Demo:
         return _describe(c.client_credentials(scope="read"))
 
     def password(self) -> str:
-        self.say('python: c.password("alice", "wonderland", scope="read")  # legacy grant')
+        self.say('python: c.password("alice", password, scope="read")  # legacy grant')
         self.password_token = self.app.password("alice", "wonderland", scope="read")
         return _describe(self.password_token)
 

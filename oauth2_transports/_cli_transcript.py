@@ -64,6 +64,8 @@ class Printer:
         if not self.fancy:
             for fancy, plain in (("…", "..."), ("→", "->"), ("←", "<-"), ("✓", "ok"), ("✗", "XX")):
                 text = text.replace(fancy, plain)
+            encoding = getattr(self.out, "encoding", None) or "ascii"
+            text = text.encode(encoding, "replace").decode(encoding)
         self.out.write(text + "\n")
         self.out.flush()
 

@@ -24,10 +24,12 @@ __all__ = [
     "Clock",
     "ErrorKinds",
     "Inflater",
+    "aread_body",
     "aread_capped",
     "body_too_large",
     "check_settings",
     "joined_headers",
+    "read_body",
     "read_capped",
     "refusing_cookie_jar",
     "safe_url",
@@ -161,6 +163,44 @@ async def aread_capped(
         if len(body) > max_body_bytes:
             raise body_too_large(request, max_body_bytes)
     return bytes(body)
+
+
+def read_body(
+    request: HttpRequest,
+    max_body_bytes: int,
+    coding: str | None,
+    raw: Iterable[bytes],
+    decoded: Iterable[bytes],
+) -> bytes:
+    """Read a response body, decoded and capped, from one of two lazy iterators.
+
+    Args:
+        request: The request answered (for error messages).
+        max_body_bytes: The cap on the decoded body.
+        coding: The response's ``Content-Encoding``.
+        raw: The body as received. Used, and inflated here in bounded pieces,
+            for no coding, gzip and deflate.
+        decoded: The body as the HTTP library decodes it. Used for other
+            codings (``br``, ``zstd``, stacked codings).
+
+    Raises:
+        TransportError: The body exceeds the cap.
+        zlib.error: The body is not valid gzip / deflate.
+    """
+    chunks = Inflater(coding).inflate(raw) if Inflater.handles(coding) else decoded
+    return read_capped(chunks, request, max_body_bytes)
+
+
+async def aread_body(
+    request: HttpRequest,
+    max_body_bytes: int,
+    coding: str | None,
+    raw: AsyncIterable[bytes],
+    decoded: AsyncIterable[bytes],
+) -> bytes:
+    """The asyncio twin of :func:`read_body`."""
+    chunks = Inflater(coding).ainflate(raw) if Inflater.handles(coding) else decoded
+    return await aread_capped(chunks, request, max_body_bytes)
 
 
 def joined_headers(headers: Headers) -> dict[str, str]:

@@ -9,16 +9,31 @@ close the generator on every exit path.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from oauth2_core import Flow
+from oauth2_core import Flow, HttpRequest, HttpResponse, OAuth2Error
+from oauth2_core._http import _safe_url
 from oauth2_transports._transport import AsyncTransport, Transport
 
 __all__ = ["arun", "run"]
 
 T = TypeVar("T")
+
+#: Debug records of every request a flow sends: method, URL without its query,
+#: status and time taken. Never headers or bodies, which carry the secrets.
+logger = logging.getLogger("oauth2_transports")
+
+
+def _log(request: HttpRequest, response: HttpResponse | None, started: float) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        status = response.status if response is not None else "failed"
+        logger.debug(
+            "%s %s -> %s (%.1f ms)", request.method, _safe_url(request.url), status, elapsed_ms
+        )
 
 
 def run(
@@ -42,7 +57,17 @@ def run(
         while True:
             if step.delay > 0:
                 sleep(step.delay)
-            response = transport.send(step.request)
+            started = time.perf_counter()
+            response = None
+            try:
+                response = transport.send(step.request)
+            except OAuth2Error as exc:
+                # Let the flow decide (a retry policy may catch TransportError);
+                # a flow that does not catch it re-raises it from its yield.
+                _log(step.request, None, started)
+                step = flow.throw(exc)
+                continue
+            _log(step.request, response, started)
             step = flow.send(response)
     except StopIteration as stop:
         result: T = stop.value
@@ -66,8 +91,15 @@ async def arun(
         while True:
             if step.delay > 0:
                 await sleep(step.delay)
-            response = await transport.send(step.request)
-            step = flow.send(response)
+            started = time.perf_counter()
+            try:
+                aresponse = await transport.send(step.request)
+            except OAuth2Error as exc:
+                _log(step.request, None, started)
+                step = flow.throw(exc)
+                continue
+            _log(step.request, aresponse, started)
+            step = flow.send(aresponse)
     except StopIteration as stop:
         result: T = stop.value
         return result

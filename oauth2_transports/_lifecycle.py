@@ -1,5 +1,7 @@
 """Machinery shared by the token managers and the auth hooks.
 
+The managers' errors (:class:`TokenRefreshError`, :class:`ReauthorizationRequiredError`,
+exported from ``oauth2_transports``) and how a failed refresh maps onto them;
 :class:`Flight` is one refresh in progress that threads and asyncio tasks (on any
 event loop) can wait for; :class:`Handoff` takes a blocking lock in a worker thread
 without leaking it when the waiting task is cancelled; :func:`authorization_header`
@@ -9,13 +11,108 @@ and :func:`should_retry_401` are the RFC 6750 rules the auth hooks follow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from contextlib import AbstractContextManager
 
-from oauth2_core import Token, UsageError, parse_www_authenticate
+from oauth2_core import (
+    EndpointError,
+    OAuth2Error,
+    ResponseError,
+    Token,
+    UsageError,
+    parse_www_authenticate,
+)
 from oauth2_core.errors import printable
+from oauth2_transports._transport import TransportError
+from oauth2_transports.store import LockTimeoutError
 
-__all__ = ["Flight", "Handoff", "authorization_header", "should_retry_401"]
+__all__ = [
+    "Flight",
+    "Handoff",
+    "ReauthorizationRequiredError",
+    "TokenRefreshError",
+    "authorization_header",
+    "refresh_failure",
+    "should_retry_401",
+]
+
+
+class TokenRefreshError(OAuth2Error):
+    """Getting a new token failed; the manager still holds its previous token.
+
+    The cause (``EndpointError``, ``TransportError``, ...) is chained as ``__cause__``.
+
+    Attributes:
+        retryable: Whether asking again later may succeed (5xx, 429, network trouble).
+        reauthorize: Whether the grant is gone and the user must authorize again.
+        error: The server's RFC 6749 §5.2 ``error`` code, or ``None``.
+        status: The HTTP status of the refusal, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        reauthorize: bool = False,
+        error: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.reauthorize = reauthorize
+        self.error = error
+        self.status = status
+
+
+class ReauthorizationRequiredError(TokenRefreshError):
+    """No new token can be had without the user: authorize again.
+
+    Raised when the token expired (or was rejected) and there is no refresh token
+    and no client-credentials fallback, or when the server refused the refresh
+    token (``invalid_grant``, RFC 6749 §5.2).
+    """
+
+    def __init__(self, message: str, *, error: str | None = None, status: int | None = None):
+        super().__init__(message, retryable=False, reauthorize=True, error=error, status=status)
+
+
+def refresh_failure(exc: Exception) -> Exception:
+    """The error callers see when getting a new token raised ``exc``."""
+    failure: TokenRefreshError
+    if isinstance(exc, (UsageError, TokenRefreshError)):
+        return exc  # the caller's mistake, or already explained
+    if isinstance(exc, EndpointError):
+        if exc.reauthorize:
+            failure = ReauthorizationRequiredError(
+                f"the authorization server refused the refresh ({exc}): authorize again",
+                error=exc.error,
+                status=exc.status,
+            )
+        else:
+            verdict = "retry later" if exc.retryable else "retrying will not help"
+            failure = TokenRefreshError(
+                f"getting a new token failed ({exc}): {verdict}",
+                retryable=exc.retryable,
+                error=exc.error,
+                status=exc.status,
+            )
+    elif isinstance(exc, (TransportError, LockTimeoutError)):
+        failure = TokenRefreshError(
+            f"getting a new token failed ({exc}): retry later", retryable=True
+        )
+    elif isinstance(exc, ResponseError):
+        retryable = exc.status is None or exc.status >= 500
+        verdict = "retry later" if retryable else "retrying will not help"
+        failure = TokenRefreshError(
+            f"getting a new token failed ({exc}): {verdict}", retryable=retryable, status=exc.status
+        )
+    else:
+        return exc  # a store's or a callback's own error: let it through unchanged
+    # Set here, not by `raise ... from`: waiting threads raise it before the leader does.
+    failure.__cause__ = exc
+    return failure
 
 
 def _wake(future: asyncio.Future[None]) -> None:
@@ -50,10 +147,9 @@ class Flight:
         waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
             # Waiters may sit on other event loops, in other threads.
-            try:
+            # A closed loop raises RuntimeError: nobody is waiting there any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_wake, future)
-            except RuntimeError:  # that loop is closed: nobody is waiting there
-                pass
 
     def wait(self) -> None:
         """Block the calling thread until the flight ends."""

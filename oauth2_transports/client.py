@@ -9,21 +9,7 @@ discovery included, goes through the transport given.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
-
-from oauth2_core.device import (
-    DeviceAuthorization,
-    device_authorization_request,
-    device_poll_flow,
-    process_device_authorization_response,
-)
-from oauth2_core.discovery import discovery_flow
-from oauth2_core.par import (
-    PushedAuthorization,
-    process_pushed_authorization_response,
-    pushed_authorization_request,
-)
-from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
+from typing import Any, TypeVar
 
 from oauth2_core import (
     Client,
@@ -40,6 +26,13 @@ from oauth2_core import (
     revocation_request,
     token_request,
 )
+from oauth2_core.device import (
+    DeviceAuthorization,
+    device_authorization_request,
+    device_poll_flow,
+    process_device_authorization_response,
+)
+from oauth2_core.discovery import discovery_flow
 from oauth2_core.flows import (
     code_exchange_flow,
     introspection_flow,
@@ -48,6 +41,12 @@ from oauth2_core.flows import (
     step_flow,
     token_flow,
 )
+from oauth2_core.par import (
+    PushedAuthorization,
+    process_pushed_authorization_response,
+    pushed_authorization_request,
+)
+from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport
 
@@ -70,13 +69,13 @@ class _Flows:
         self.server = server
         self.client = client
 
-    def _client_credentials(self, scope: object, params: dict[str, object]) -> Flow[Token]:
+    def _client_credentials(self, scope: object, params: dict[str, Any]) -> Flow[Token]:
         return token_flow(
             client_credentials_grant_request(self.server, self.client, scope=scope, **params)
         )
 
     def _password(
-        self, username: str, password: str, scope: object, params: dict[str, object]
+        self, username: str, password: str, scope: object, params: dict[str, Any]
     ) -> Flow[Token]:
         return token_flow(
             password_grant_request(
@@ -84,42 +83,42 @@ class _Flows:
             )
         )
 
-    def _grant(self, grant_type: str, params: dict[str, object]) -> Flow[Token]:
+    def _grant(self, grant_type: str, params: dict[str, Any]) -> Flow[Token]:
         return token_flow(token_request(self.server, self.client, grant_type, **params))
 
     def _exchange_code(
-        self, pending: PendingAuthorization, callback: object, params: dict[str, object]
+        self, pending: PendingAuthorization, callback: object, params: dict[str, Any]
     ) -> Flow[Token]:
         return code_exchange_flow(self.server, self.client, pending, callback, **params)
 
-    def _refresh(self, token: Token, params: dict[str, object]) -> Flow[Token]:
+    def _refresh(self, token: Token, params: dict[str, Any]) -> Flow[Token]:
         if not isinstance(token, Token):
             raise UsageError("refresh() needs the Token to refresh")
         return refresh_flow(self.server, self.client, token, **params)
 
-    def _revoke(self, token: str, hint: str | None, params: dict[str, object]) -> Flow[None]:
+    def _revoke(self, token: str, hint: str | None, params: dict[str, Any]) -> Flow[None]:
         return revocation_flow(
             revocation_request(self.server, self.client, token, token_type_hint=hint, **params)
         )
 
     def _introspect(
-        self, token: str, hint: str | None, params: dict[str, object]
+        self, token: str, hint: str | None, params: dict[str, Any]
     ) -> Flow[Introspection]:
         return introspection_flow(
             introspection_request(self.server, self.client, token, token_type_hint=hint, **params)
         )
 
     def _device_authorization(
-        self, scope: object, params: dict[str, object]
+        self, scope: object, params: dict[str, Any]
     ) -> Flow[DeviceAuthorization]:
         request = device_authorization_request(self.server, self.client, scope=scope, **params)
         return step_flow(request, process_device_authorization_response)
 
-    def _poll_device(self, auth: DeviceAuthorization, params: dict[str, object]) -> Flow[Token]:
+    def _poll_device(self, auth: DeviceAuthorization, params: dict[str, Any]) -> Flow[Token]:
         return device_poll_flow(self.server, self.client, auth, **params)
 
     def _push(
-        self, pending: PendingAuthorization, scope: object, params: dict[str, object]
+        self, pending: PendingAuthorization, scope: object, params: dict[str, Any]
     ) -> Flow[PushedAuthorization]:
         request = pushed_authorization_request(
             self.server, self.client, pending, scope=scope, **params
@@ -131,7 +130,7 @@ class _Flows:
         pending: PendingAuthorization,
         scope: object,
         par: bool | None,
-        params: dict[str, object],
+        params: dict[str, Any],
     ) -> str | Flow[str]:
         push = par if par is not None else self.server.require_pushed_authorization_requests
         if not push:
@@ -139,7 +138,7 @@ class _Flows:
         return self._pushed_authorization_url(pending, scope, params)
 
     def _pushed_authorization_url(
-        self, pending: PendingAuthorization, scope: object, params: dict[str, object]
+        self, pending: PendingAuthorization, scope: object, params: dict[str, Any]
     ) -> Flow[str]:
         pushed = yield from self._push(pending, scope, params)
         return authorization_url(self.server, self.client, pending, request_uri=pushed.request_uri)

@@ -8,13 +8,15 @@ redirects followed, no retries, the body capped while it streams, the client's
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
 import zlib
+from collections.abc import AsyncGenerator, Generator
+from datetime import datetime
 from types import TracebackType
 
 import httpx
 
-from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_core import Headers, HttpRequest, HttpResponse, Token, UsageError
 from oauth2_transports._common import (
     ACCEPT_ENCODING,
     CHUNK_SIZE,
@@ -22,17 +24,18 @@ from oauth2_transports._common import (
     DEFAULT_TIMEOUT,
     Clock,
     ErrorKinds,
-    Inflater,
-    aread_capped,
+    aread_body,
     check_settings,
-    read_capped,
+    read_body,
     refusing_cookie_jar,
     stamp,
     utc_now,
     wrap_error,
 )
+from oauth2_transports._lifecycle import authorization_header, should_retry_401
+from oauth2_transports.manager import AsyncTokenManager, TokenManager
 
-__all__ = ["AsyncHttpxTransport", "HttpxTransport"]
+__all__ = ["AsyncHttpxTransport", "HttpxTransport", "OAuth2Auth"]
 
 _KINDS: ErrorKinds = (
     (httpx.TimeoutException, "timed out"),
@@ -126,12 +129,13 @@ class HttpxTransport:
             )
             try:
                 received_at = stamp(self._clock)
-                coding = response.headers.get("content-encoding")
-                if Inflater.handles(coding):  # decoded here, in bounded pieces
-                    chunks = Inflater(coding).inflate(response.iter_raw(CHUNK_SIZE))
-                else:  # br, zstd, stacked codings: httpx decodes them
-                    chunks = response.iter_bytes(CHUNK_SIZE)
-                body = read_capped(chunks, request, self._max_body_bytes)
+                body = read_body(
+                    request,
+                    self._max_body_bytes,
+                    response.headers.get("content-encoding"),
+                    raw=response.iter_raw(CHUNK_SIZE),
+                    decoded=response.iter_bytes(CHUNK_SIZE),
+                )
             finally:
                 response.close()
         except _ERRORS as exc:
@@ -194,12 +198,13 @@ class AsyncHttpxTransport:
             )
             try:
                 received_at = stamp(self._clock)
-                coding = response.headers.get("content-encoding")
-                if Inflater.handles(coding):
-                    achunks = Inflater(coding).ainflate(response.aiter_raw(CHUNK_SIZE))
-                else:
-                    achunks = response.aiter_bytes(CHUNK_SIZE)
-                body = await aread_capped(achunks, request, self._max_body_bytes)
+                body = await aread_body(
+                    request,
+                    self._max_body_bytes,
+                    response.headers.get("content-encoding"),
+                    raw=response.aiter_raw(CHUNK_SIZE),
+                    decoded=response.aiter_bytes(CHUNK_SIZE),
+                )
             finally:
                 await response.aclose()
         except _ERRORS as exc:
@@ -221,3 +226,89 @@ class AsyncHttpxTransport:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _worth_retry(request: httpx.Request, response: httpx.Response, sent: Token) -> bool:
+    return (
+        response.status_code == 401
+        # After a redirect to another origin httpx drops our header: not our 401.
+        and response.request.headers.get("authorization") == authorization_header(sent)
+        and should_retry_401(response.headers.get_list("www-authenticate"))
+        # Bytes can be sent twice; a generator or file stream was consumed.
+        and isinstance(request.stream, httpx.ByteStream)
+    )
+
+
+class OAuth2Auth(httpx.Auth):
+    """Send requests with a bearer token (RFC 6750 §2.1); refresh and retry once on a 401.
+
+    ``httpx.Client(auth=OAuth2Auth(manager))`` or ``httpx.AsyncClient(auth=...)``.
+    Each request asks the manager for a valid token (refreshed ahead of expiry).
+    When the resource server still answers 401, unless its ``WWW-Authenticate``
+    names an error other than ``invalid_token`` (RFC 6750 §3.1), the token is
+    invalidated, a new one obtained and the request sent once more (the 401 is in
+    ``response.history``). Only a body held in memory is re-sent, never a
+    generator. With a plain :class:`~oauth2_core.Token` nothing is refreshed or retried.
+
+    Args:
+        token_or_manager: A :class:`~oauth2_core.Token` of type Bearer, a
+            :class:`~oauth2_transports.TokenManager` (sync client; in an async
+            client it runs in a worker thread) or an
+            :class:`~oauth2_transports.AsyncTokenManager` (async client only).
+
+    Raises:
+        UsageError: a DPoP or other non-Bearer token (DPoP needs a proof per
+            request, RFC 9449); an ``AsyncTokenManager`` in a sync client.
+    """
+
+    def __init__(self, token_or_manager: Token | TokenManager | AsyncTokenManager) -> None:
+        if isinstance(token_or_manager, Token):
+            authorization_header(token_or_manager)  # refuse a DPoP token now, not per request
+        elif not isinstance(token_or_manager, (TokenManager, AsyncTokenManager)):
+            raise UsageError("OAuth2Auth takes an oauth2_core.Token or a token manager")
+        self._source = token_or_manager
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """The flow for ``httpx.Client``."""
+        source = self._source
+        if isinstance(source, AsyncTokenManager):
+            raise UsageError("an AsyncTokenManager needs an httpx.AsyncClient")
+        sent = source if isinstance(source, Token) else source.token()
+        request.headers["Authorization"] = authorization_header(sent)
+        response = yield request
+        if isinstance(source, TokenManager) and _worth_retry(request, response, sent):
+            source.invalidate(sent)
+            fresh = source.token()
+            if fresh.access_token != sent.access_token:
+                request.headers["Authorization"] = authorization_header(fresh)
+                yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """The flow for ``httpx.AsyncClient``."""
+        source = self._source
+        sent = await self._token(source)
+        request.headers["Authorization"] = authorization_header(sent)
+        response = yield request
+        if isinstance(source, Token) or not _worth_retry(request, response, sent):
+            return
+        if isinstance(source, AsyncTokenManager):
+            await source.invalidate(sent)
+        else:
+            source.invalidate(sent)
+        fresh = await self._token(source)
+        if fresh.access_token != sent.access_token:
+            request.headers["Authorization"] = authorization_header(fresh)
+            yield request
+
+    @staticmethod
+    async def _token(source: Token | TokenManager | AsyncTokenManager) -> Token:
+        if isinstance(source, Token):
+            return source
+        if isinstance(source, AsyncTokenManager):
+            return await source.token()
+        # A sync manager may block on a refresh: keep the event loop free.
+        return await asyncio.to_thread(source.token)

@@ -5,8 +5,8 @@ number of event loops) hand out a token that is not about to expire. When it is,
 one caller refreshes it (RFC 6749 §6) or, in client-credentials mode, fetches a new one
 (§4.4); every other caller waits for that one request and gets its result: the new token,
 or the same error. Single flight matters because refresh tokens are often single-use
-(RFC 9700 §4.14.2 rotation): a second refresh with the same refresh token is refused with
-``invalid_grant`` and may even revoke the grant.
+(RFC 9700 §4.14.2, rotation): a second refresh with the same refresh token is refused
+with ``invalid_grant``, and some servers then revoke the whole grant.
 
 Every new token goes to ``store.save`` and ``on_token`` before any caller gets it. A
 failed refresh leaves the current token in place. With a cross-process ``lock``, the
@@ -20,19 +20,418 @@ import contextlib
 import datetime as _dt
 import inspect
 import math
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Union
+from typing import cast
 
-from oauth2_core import OAuth2Error, Token, UsageError
+from oauth2_core import Token, UsageError
 from oauth2_transports._common import Clock, utc_now
-from oauth2_transports._flight import Flight, Handoff, refresh_failure
+from oauth2_transports._lifecycle import (
+    Flight,
+    Handoff,
+    ReauthorizationRequiredError,
+    TokenRefreshError,
+    refresh_failure,
+)
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
 from oauth2_transports.store import TokenStore
 
-__all__ = ["AsyncTokenManager", "ReauthorizationRequired", "TokenManager", "TokenRefreshError"]
-
-from oauth2_transports._flight import ReauthorizationRequired, TokenRefreshError  # noqa: E402
+__all__ = ["AsyncTokenManager", "ReauthorizationRequiredError", "TokenManager", "TokenRefreshError"]
 
 SyncLock = AbstractContextManager[object]
-AsyncLock = Union[AbstractContextManager[object], AbstractAsyncContextManager[object]]
+AsyncLock = AbstractContextManager[object] | AbstractAsyncContextManager[object]
+
+
+class _Lifecycle:
+    """The state and the decisions both managers share; no IO here."""
+
+    def __init__(
+        self,
+        token: Token | None,
+        *,
+        on_token: Callable[[Token], object] | None,
+        leeway: float,
+        lock: object,
+        store: TokenStore | None,
+        scope: object,
+        clock: Clock,
+        params: dict[str, object],
+    ) -> None:
+        if token is not None and not isinstance(token, Token):
+            raise UsageError("token must be an oauth2_core.Token or None")
+        if isinstance(leeway, bool) or not isinstance(leeway, (int, float)):
+            raise UsageError("leeway must be a number of seconds")
+        if not (math.isfinite(leeway) and leeway >= 0):
+            raise UsageError("leeway must be a finite, non-negative number of seconds")
+        if on_token is not None and not callable(on_token):
+            raise UsageError("on_token must be callable")
+        self._on_token = on_token
+        self._leeway = float(leeway)
+        self._store = store
+        # A store may carry its cross-process lock (FileTokenStore(path, lock=...)).
+        self._xlock = lock if lock is not None else getattr(store, "lock", None)
+        self._scope = scope
+        self._params = params
+        self._clock = clock
+        # RFC 6749 §4.4: no token to start from, or a scope to ask for, means this
+        # manager fetches its own tokens with the client credentials grant.
+        self._fetch_anew = token is None or scope is not None or bool(params)
+        self._state = threading.Lock()
+        self._flight: Flight | None = None
+        self._rejected: str | None = None  # the access token last invalidated
+        if token is None and store is not None:
+            token = store.load()
+        self._token = token
+        self._obtained_at = self._now() if token is not None else None
+
+    def _now(self) -> _dt.datetime:
+        now = self._clock()
+        if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
+            raise UsageError("the manager's clock must return a timezone-aware datetime")
+        return now
+
+    def _fresh(self, token: Token, obtained_at: _dt.datetime, now: _dt.datetime) -> bool:
+        if token.access_token == self._rejected:
+            return False
+        if token.expires_at is None:
+            return True  # used until the server refuses it (then invalidate())
+        # The margin never exceeds half the token's lifetime: a token issued for
+        # 59 s is not "expired on arrival" with a 60 s leeway.
+        lifetime = max((token.expires_at - obtained_at).total_seconds(), 0.0)
+        return not token.is_expired(now, leeway=min(self._leeway, lifetime / 2))
+
+    def _enter(self) -> tuple[Token | None, Flight | None, bool, Token | None]:
+        """``(fresh token, None, ...)`` or ``(None, flight, leads it, stale token)``."""
+        now = self._now()
+        with self._state:
+            flight = self._flight
+            if flight is not None:
+                return None, flight, False, None
+            token, obtained_at = self._token, self._obtained_at
+            if (
+                token is not None
+                and obtained_at is not None
+                and self._fresh(token, obtained_at, now)
+            ):
+                return token, None, False, None
+            self._flight = flight = Flight()
+            return None, flight, True, token
+
+    def _adoptable(self, stored: Token | None, stale: Token | None) -> bool:
+        """Whether a token found in the store can be used instead of refreshing."""
+        if stored is None or (stale is not None and stored.access_token == stale.access_token):
+            return False
+        now = self._now()
+        return self._fresh(stored, now, now)
+
+    def _base(self, stored: Token | None, stale: Token | None) -> Token | None:
+        """The token to refresh: the stored one holds the newest refresh token."""
+        for candidate in (stored, stale):
+            if candidate is not None and candidate.refresh_token:
+                return candidate
+        return stale if stale is not None else stored
+
+    def _needs_fetch(self, base: Token | None) -> bool:
+        """Whether to fetch anew (client credentials) rather than refresh ``base``."""
+        if base is not None and base.refresh_token:
+            return False
+        if self._fetch_anew:
+            return True
+        raise ReauthorizationRequiredError(
+            "the access token expired or was rejected, there is no refresh token, and this "
+            "manager does not fetch tokens with client credentials: authorize again"
+        )
+
+    def _settle(
+        self, flight: Flight, token: Token | None, error: BaseException | None = None
+    ) -> None:
+        """Publish the outcome and wake every waiter."""
+        try:
+            now = self._now()
+        except Exception:  # never leave waiters hanging on a clock that broke
+            now = utc_now()
+        with self._state:
+            if token is not None:
+                self._token, self._obtained_at, self._rejected = token, now, None
+            self._flight = None
+            flight.token = token
+            flight.error = error
+            flight.abandoned = token is None and error is None
+            flight.finish()
+
+    def _fail(self, flight: Flight, exc: BaseException) -> BaseException:
+        """Settle a failed flight; return what the leader raises."""
+        failure = refresh_failure(exc) if isinstance(exc, Exception) else None
+        # An interrupted leader (KeyboardInterrupt, cancelled task) is not a failed
+        # refresh: its waiters start over instead of seeing the interruption.
+        self._settle(flight, None, failure)
+        return failure if failure is not None else exc
+
+    def _invalidate(self, token: Token | None) -> None:
+        with self._state:
+            current = self._token
+            if current is None:
+                return
+            if token is not None and token.access_token != current.access_token:
+                return  # already replaced: invalidating the new one would waste a refresh
+            self._rejected = current.access_token
+
+    def __repr__(self) -> str:
+        client = getattr(self, "client", None)
+        return f"{type(self).__name__}(client={client!r}, token={self._token!r})"
+
+
+class TokenManager(_Lifecycle):
+    """Hands out a valid token, refreshing it once at a time across threads.
+
+    Args:
+        client: The client that refreshes and fetches tokens.
+        token: The token to start from; ``None`` fetches one with the client
+            credentials grant (RFC 6749 §4.4) on first use, after trying ``store``.
+        on_token: Called with every new token (the first fetch too) before any
+            caller gets it: persist it here. If it raises, the token is still
+            used and the error goes to the caller that triggered the refresh.
+        leeway: Seconds before expiry to refresh, at most half the token's lifetime.
+        lock: A cross-process lock (any context manager, e.g. ``FileLock`` or
+            ``RedisLock``) held while reloading ``store`` and refreshing.
+            Default: ``store.lock`` when the store has one.
+        store: A :class:`~oauth2_transports.TokenStore`: loaded when no token is
+            given, reloaded before each refresh, saved with every new token.
+        scope: The scope to ask for in client-credentials mode.
+        clock: Returns the current aware datetime (inject for tests).
+        **params: Extra parameters for client-credentials fetches (``resource``,
+            ``audience``, ...), sent the same way each time.
+
+    Raises:
+        UsageError: a bad argument.
+    """
+
+    def __init__(
+        self,
+        client: OAuth2Client,
+        token: Token | None = None,
+        *,
+        on_token: Callable[[Token], object] | None = None,
+        leeway: float = 60.0,
+        lock: SyncLock | None = None,
+        store: TokenStore | None = None,
+        scope: object = None,
+        clock: Clock = utc_now,
+        **params: object,
+    ) -> None:
+        if not isinstance(client, OAuth2Client):
+            raise UsageError("TokenManager needs an OAuth2Client (AsyncTokenManager takes async)")
+        self.client = client
+        super().__init__(
+            token,
+            on_token=on_token,
+            leeway=leeway,
+            lock=lock,
+            store=store,
+            scope=scope,
+            clock=clock,
+            params=params,
+        )
+
+    def token(self) -> Token:
+        """A token that is valid now, refreshed or fetched if needed (single flight).
+
+        Raises:
+            ReauthorizationRequiredError: the user must authorize again.
+            TokenRefreshError: the refresh failed; ``retryable`` says whether to try later.
+            UsageError: a bad setup (an ``http`` token endpoint, ...).
+            Exception: whatever ``on_token`` or ``store`` raised (to the triggering caller).
+        """
+        while True:
+            token, flight, leads, stale = self._enter()
+            if flight is None:
+                assert token is not None
+                return token
+            if leads:
+                return self._lead(flight, stale)
+            flight.wait()
+            token = flight.outcome()
+            if token is not None:
+                return token
+
+    def invalidate(self, token: Token | None = None) -> None:
+        """Make the next :meth:`token` call get a new token (the server rejected this one).
+
+        Args:
+            token: The token the server rejected. If the manager already replaced
+                it, nothing happens; ``None`` invalidates whatever is current.
+        """
+        self._invalidate(token)
+
+    def _lead(self, flight: Flight, stale: Token | None) -> Token:
+        try:
+            new, from_server, save_error = self._obtain(stale)
+        except BaseException as exc:
+            failure = self._fail(flight, exc)
+            if failure is exc:
+                raise
+            raise failure  # noqa: B904 (its __cause__ is exc already)
+        try:
+            if from_server and self._on_token is not None:
+                self._on_token(new)
+        finally:
+            self._settle(flight, new)
+        if save_error is not None:
+            raise save_error
+        return new
+
+    def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
+        """``(token, whether it is new from the server, error saving it)``."""
+        lock = cast(SyncLock, contextlib.nullcontext() if self._xlock is None else self._xlock)
+        with lock:
+            stored = self._store.load() if self._store is not None else None
+            if self._adoptable(stored, stale):
+                assert stored is not None
+                return stored, False, None  # another process refreshed already
+            base = self._base(stored, stale)
+            if self._needs_fetch(base):
+                new = self.client.client_credentials(scope=self._scope, **self._params)
+            else:
+                assert base is not None
+                new = self.client.refresh(base)
+            save_error: Exception | None = None
+            if self._store is not None:
+                try:
+                    self._store.save(new)  # inside the lock: the next process sees it
+                except Exception as exc:
+                    save_error = exc
+            return new, True, save_error
+
+
+@contextlib.asynccontextmanager
+async def _holding(lock: object) -> AsyncIterator[None]:
+    """Hold ``lock`` (sync or async context manager, or ``None``) without blocking the loop."""
+    if lock is None:
+        yield
+    elif isinstance(lock, AbstractAsyncContextManager) or hasattr(lock, "__aenter__"):
+        async with lock:  # type: ignore[attr-defined]
+            yield
+    else:
+        handoff = Handoff(lock)  # type: ignore[arg-type]
+        try:
+            await asyncio.to_thread(handoff.enter)
+        except BaseException:
+            handoff.abandon()
+            raise
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(lock.__exit__, None, None, None)  # type: ignore[attr-defined]
+
+
+class AsyncTokenManager(_Lifecycle):
+    """The asyncio twin of :class:`TokenManager`: one refresh at a time across tasks.
+
+    It holds no event-loop-bound state between calls, so one manager serves any
+    number of loops (two successive ``asyncio.run`` calls, loops in several
+    threads). The refresh runs in its own task: a caller cancelled mid-refresh
+    does not lose a rotated refresh token. ``store`` and a blocking ``lock`` run
+    in worker threads; ``lock`` may also be an async context manager and
+    ``on_token`` may be a coroutine function.
+
+    Args:
+        client: The asyncio client that refreshes and fetches tokens.
+        token, on_token, leeway, lock, store, scope, clock, **params:
+            As for :class:`TokenManager`.
+    """
+
+    def __init__(
+        self,
+        client: AsyncOAuth2Client,
+        token: Token | None = None,
+        *,
+        on_token: Callable[[Token], object] | None = None,
+        leeway: float = 60.0,
+        lock: AsyncLock | None = None,
+        store: TokenStore | None = None,
+        scope: object = None,
+        clock: Clock = utc_now,
+        **params: object,
+    ) -> None:
+        if not isinstance(client, AsyncOAuth2Client):
+            raise UsageError("AsyncTokenManager needs an AsyncOAuth2Client")
+        self.client = client
+        super().__init__(
+            token,
+            on_token=on_token,
+            leeway=leeway,
+            lock=lock,
+            store=store,
+            scope=scope,
+            clock=clock,
+            params=params,
+        )
+
+    async def token(self) -> Token:
+        """A token that is valid now, refreshed or fetched if needed (single flight).
+
+        Raises:
+            As :meth:`TokenManager.token`.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            token, flight, leads, stale = self._enter()
+            if flight is None:
+                assert token is not None
+                return token
+            with self._state:
+                waiter = flight.waiter(loop)
+            if leads:
+                flight.task = loop.create_task(self._lead(flight, stale))
+            await waiter
+            token = flight.outcome()
+            if token is None:
+                continue
+            if leads and flight.leader_error is not None:
+                raise flight.leader_error
+            return token
+
+    async def invalidate(self, token: Token | None = None) -> None:
+        """As :meth:`TokenManager.invalidate`."""
+        self._invalidate(token)
+
+    async def _lead(self, flight: Flight, stale: Token | None) -> None:
+        try:
+            new, from_server, save_error = await self._obtain(stale)
+        except BaseException as exc:
+            self._fail(flight, exc)
+            if not isinstance(exc, Exception):
+                raise  # cancelled: let the task end as cancelled
+            return  # the callers get the error from the flight
+        flight.leader_error = save_error
+        try:
+            if from_server and self._on_token is not None:
+                result = self._on_token(new)
+                if inspect.isawaitable(result):
+                    await result
+        except Exception as exc:
+            flight.leader_error = exc
+        finally:
+            self._settle(flight, new)
+
+    async def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
+        store = self._store
+        async with _holding(self._xlock):
+            stored = await asyncio.to_thread(store.load) if store is not None else None
+            if self._adoptable(stored, stale):
+                assert stored is not None
+                return stored, False, None
+            base = self._base(stored, stale)
+            if self._needs_fetch(base):
+                new = await self.client.client_credentials(scope=self._scope, **self._params)
+            else:
+                assert base is not None
+                new = await self.client.refresh(base)
+            save_error: Exception | None = None
+            if store is not None:
+                try:
+                    await asyncio.to_thread(store.save, new)
+                except Exception as exc:
+                    save_error = exc
+            return new, True, save_error

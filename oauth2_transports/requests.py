@@ -8,8 +8,10 @@ its cookie jar to OAuth requests; this module keeps all three out.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from types import TracebackType
+from typing import Any
 
 import requests
 import requests.adapters
@@ -17,7 +19,7 @@ import requests.auth
 import requests.exceptions as rex
 import urllib3.exceptions
 
-from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_core import Headers, HttpRequest, HttpResponse, Token, UsageError
 from oauth2_transports._common import (
     ACCEPT_ENCODING,
     CHUNK_SIZE,
@@ -25,16 +27,17 @@ from oauth2_transports._common import (
     DEFAULT_TIMEOUT,
     Clock,
     ErrorKinds,
-    Inflater,
     check_settings,
     joined_headers,
-    read_capped,
+    read_body,
     stamp,
     utc_now,
     wrap_error,
 )
+from oauth2_transports._lifecycle import authorization_header, should_retry_401
+from oauth2_transports.manager import AsyncTokenManager, TokenManager
 
-__all__ = ["RequestsTransport"]
+__all__ = ["OAuth2Auth", "RequestsTransport"]
 
 _KINDS: ErrorKinds = (
     (rex.Timeout, "timed out"),  # before ConnectionError: ConnectTimeout is both
@@ -125,7 +128,11 @@ class RequestsTransport:
             if "cookie" not in request.headers:
                 prepared.headers.pop("Cookie", None)  # from the session's jar
             url = prepared.url or request.url
-            settings = session.merge_environment_settings(url, {}, True, None, None)
+            # The session's verify and cert passed explicitly: unlike Session.request, a
+            # CA bundle set on the session then wins over REQUESTS_CA_BUNDLE (requests#3829).
+            settings = session.merge_environment_settings(
+                url, {}, True, session.verify, session.cert
+            )
             verify: bool | str = True if settings["verify"] is None else settings["verify"]
             # The adapter, not session.send(): on a 3xx, session.send() reads the whole
             # body, uncapped, to prepare the next request, and it fills the cookie jar.
@@ -139,13 +146,13 @@ class RequestsTransport:
             )
             try:
                 received_at = stamp(self._clock)
-                coding = response.headers.get("content-encoding")
-                if Inflater.handles(coding):  # decoded here, in bounded pieces
-                    raw = response.raw.stream(CHUNK_SIZE, decode_content=False)
-                    chunks = Inflater(coding).inflate(raw)
-                else:  # br, zstd, stacked codings: requests (urllib3) decodes them
-                    chunks = response.iter_content(CHUNK_SIZE)
-                body = read_capped(chunks, request, self._max_body_bytes)
+                body = read_body(
+                    request,
+                    self._max_body_bytes,
+                    response.headers.get("content-encoding"),
+                    raw=response.raw.stream(CHUNK_SIZE, decode_content=False),
+                    decoded=response.iter_content(CHUNK_SIZE),
+                )
             finally:
                 response.close()  # back to the pool when fully read, closed otherwise
         except (rex.RequestException, urllib3.exceptions.HTTPError, OSError, zlib.error) as exc:
@@ -173,3 +180,77 @@ class RequestsTransport:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class OAuth2Auth(requests.auth.AuthBase):
+    """Send requests with a bearer token (RFC 6750 §2.1); refresh and retry once on a 401.
+
+    ``requests.get(api_url, auth=OAuth2Auth(manager))``. Each request asks the
+    manager for a valid token (refreshed ahead of expiry). When the resource
+    server still answers 401, unless its ``WWW-Authenticate`` names an error other
+    than ``invalid_token`` (RFC 6750 §3.1: ``insufficient_scope`` needs another
+    grant, not a new token), the token is invalidated, a new one obtained and the
+    request sent once more, with the 401 kept in ``response.history``. Only a body
+    that can be sent twice (bytes, str or none) is retried: never a generator or a
+    file. With a plain :class:`~oauth2_core.Token` nothing is refreshed or retried.
+
+    Args:
+        token_or_manager: A :class:`~oauth2_core.Token` of type Bearer, or a
+            :class:`~oauth2_transports.TokenManager`.
+
+    Raises:
+        UsageError: an ``AsyncTokenManager``, or a DPoP or other non-Bearer token
+            (DPoP needs a proof per request, RFC 9449).
+    """
+
+    def __init__(self, token_or_manager: Token | TokenManager) -> None:
+        if isinstance(token_or_manager, AsyncTokenManager):
+            raise UsageError("requests is synchronous: OAuth2Auth needs a TokenManager here")
+        if isinstance(token_or_manager, Token):
+            authorization_header(token_or_manager)  # refuse a DPoP token now, not per request
+        elif not isinstance(token_or_manager, TokenManager):
+            raise UsageError("OAuth2Auth takes an oauth2_core.Token or a TokenManager")
+        self._source = token_or_manager
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        source = self._source
+        token = source if isinstance(source, Token) else source.token()
+        r.headers["Authorization"] = authorization_header(token)
+        if isinstance(source, TokenManager):
+            retry = functools.partial(self._retry_401, source, token)
+            r.register_hook("response", retry)  # type: ignore[no-untyped-call]
+        return r
+
+    @staticmethod
+    def _retry_401(
+        manager: TokenManager, sent: Token, response: requests.Response, **kwargs: Any
+    ) -> requests.Response:
+        request = response.request
+        if (
+            response.status_code != 401
+            # After a redirect to another host requests drops our header: not our 401.
+            or request.headers.get("Authorization") != authorization_header(sent)
+            or not should_retry_401(response.raw.headers.getlist("WWW-Authenticate"))
+            # A generator or a file was consumed by the first attempt.
+            or not isinstance(request.body, (bytes, str, type(None)))
+        ):
+            return response
+        manager.invalidate(sent)
+        fresh = manager.token()
+        if fresh.access_token == sent.access_token:
+            return response
+        response.content  # noqa: B018 (read it all, so the connection goes back to the pool)
+        response.close()
+        retry = request.copy()
+        retry.hooks = requests.hooks.default_hooks()  # this retry is the last one
+        jar = getattr(retry, "_cookies", None)
+        if jar is not None:  # cookies the 401 set, as requests' own digest auth does
+            requests.cookies.extract_cookies_to_jar(  # type: ignore[no-untyped-call]
+                jar, request, response.raw
+            )
+            retry.prepare_cookies(jar)
+        retry.headers["Authorization"] = authorization_header(fresh)
+        again = response.connection.send(retry, **kwargs)
+        again.history.append(response)
+        again.request = retry
+        return again

@@ -20,9 +20,8 @@ from oauth2_transports._common import (
     DEFAULT_TIMEOUT,
     Clock,
     ErrorKinds,
-    Inflater,
     check_settings,
-    read_capped,
+    read_body,
     stamp,
     utc_now,
     wrap_error,
@@ -103,13 +102,13 @@ class Urllib3Transport:
             )
             try:
                 received_at = stamp(self._clock)
-                coding = response.headers.get("content-encoding")
-                if Inflater.handles(coding):  # decoded here, in bounded pieces
-                    raw = response.stream(CHUNK_SIZE, decode_content=False)
-                    chunks = Inflater(coding).inflate(raw)
-                else:  # br, zstd, stacked codings: urllib3 decodes them
-                    chunks = response.stream(CHUNK_SIZE, decode_content=True)
-                body = read_capped(chunks, request, self._max_body_bytes)
+                body = read_body(
+                    request,
+                    self._max_body_bytes,
+                    response.headers.get("content-encoding"),
+                    raw=response.stream(CHUNK_SIZE, decode_content=False),
+                    decoded=response.stream(CHUNK_SIZE, decode_content=True),
+                )
             except BaseException:
                 response.close()  # bytes left unread: the connection must not be reused
                 raise

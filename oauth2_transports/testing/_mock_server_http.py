@@ -21,6 +21,7 @@ from oauth2_transports.testing._mock_model import Answer, RecordedRequest
 __all__ = ["MockHTTPServer", "parse_request"]
 
 MAX_BODY = 1 << 20
+MAX_DRAIN = 16 << 20
 Responder = Callable[[BaseHTTPRequestHandler, bytes], "Answer | None"]
 
 
@@ -79,6 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
+            # Read what was sent so the client sees the 413 rather than a reset connection.
+            while length > 0 and length <= MAX_DRAIN:
+                length -= len(self.rfile.read(min(length, 65536))) or length
             return None
         return self.rfile.read(length) if length > 0 else b""
 

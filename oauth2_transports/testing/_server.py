@@ -14,6 +14,9 @@ request it receives, and answers by path:
 ``/bytes/<n>[?status=<code>]``    ``payload(n)`` with a Content-Length (and a Location)
 ``/chunked/<n>``                  ``payload(n)``, chunked transfer coding
 ``/gzip/<n>``                     ``payload(n)``, gzip content coding
+``/deflate/<n>``                  ``payload(n)``, deflate content coding (zlib)
+``/raw-deflate/<n>``              ``payload(n)``, deflate as some servers send it (raw)
+``/gzip-zeros/<n>``               ``n`` zero bytes, gzip content coding (a "bomb")
 ``/bad-gzip``                     ``Content-Encoding: gzip`` on bytes that are not
 ``/sleep``                        waits until the server stops (or 10 s), then 200
 ``/truncated``                    announces 100 bytes, sends 10, closes
@@ -24,9 +27,12 @@ request it receives, and answers by path:
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
+import ssl
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs
@@ -42,6 +48,17 @@ def payload(size: int) -> bytes:
     """``size`` bytes cycling through every byte value (binary-safe, compressible)."""
     cycle = bytes(range(256))
     return (cycle * (size // 256 + 1))[:size]
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_zeros(size: int) -> bytes:
+    """``size`` zero bytes, gzip-compressed (about a thousandth of the size)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(min(size, _PIECE))
+    out = [
+        compressor.compress(block[: min(_PIECE, size - done)]) for done in range(0, size, _PIECE)
+    ]
+    return b"".join(out) + compressor.flush()
 
 
 @attrs.frozen
@@ -164,6 +181,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._chunked(payload(int(rest)))
         elif first == "gzip":
             self._answer(200, gzip.compress(payload(int(rest))), (("Content-Encoding", "gzip"),))
+        elif first in ("deflate", "raw-deflate"):
+            # RFC 9110 §8.4.1.2: zlib-wrapped; some servers send raw deflate instead.
+            wbits = zlib.MAX_WBITS if first == "deflate" else -zlib.MAX_WBITS
+            compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+            body = compressor.compress(payload(int(rest))) + compressor.flush()
+            self._answer(200, body, (("Content-Encoding", "deflate"),))
+        elif first == "gzip-zeros":
+            self._answer(200, gzip_zeros(int(rest)), (("Content-Encoding", "gzip"),))
         elif first == "bad-gzip":
             self._answer(200, b"these bytes are not gzip", (("Content-Encoding", "gzip"),))
         elif first == "sleep":
@@ -194,12 +219,19 @@ class _Handler(BaseHTTPRequestHandler):
 class LoopbackServer:
     """The contract suite's HTTP server on ``127.0.0.1`` (use as a context manager).
 
+    Args:
+        ssl_context: A server-side context to serve HTTPS instead of HTTP.
+
     Attributes:
         port: The port it listens on.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._scheme = "http"
+        if ssl_context is not None:
+            self._scheme = "https"
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._server.recorded = []
         self._server.lock = threading.Lock()
         self._server.released = threading.Event()
@@ -210,7 +242,7 @@ class LoopbackServer:
 
     def url(self, target: str) -> str:
         """The absolute URL of ``target`` (a path, with any query) on this server."""
-        return f"http://127.0.0.1:{self.port}{target}"
+        return f"{self._scheme}://127.0.0.1:{self.port}{target}"
 
     @property
     def recorded(self) -> list[RecordedRequest]:

@@ -155,7 +155,10 @@ class MockAuthorizationServer:
             "/userinfo": (_BOTH, back.userinfo),
         }
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="MockAuthorizationServer", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how soon stop() takes effect
+            name="MockAuthorizationServer",
+            daemon=True,
         )
         self._thread.start()
 

@@ -4,46 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 import urllib3
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
-
-
-def follow_authorization(url: str) -> str:
-    """What a browser does: GET the authorization URL and return the redirect Location."""
-    try:
-        with _OPENER.open(url, timeout=10) as answer:
-            raise AssertionError(f"expected a redirect, got {answer.status}")
-    except urllib.error.HTTPError as exc:
-        assert exc.code == 302, exc.code
-        location = exc.headers["Location"]
-        exc.close()
-        return str(location)
-
-
-def browser() -> Callable[[str], bool]:
-    """A scripted browser: follows the authorization redirect and delivers it to the listener."""
-
-    def open_url(url: str) -> bool:
-        location = follow_authorization(url)
-        with _OPENER.open(location, timeout=10) as answer:
-            assert answer.status == 200
-        return True
-
-    return open_url
-
-
 
 _POOL = urllib3.PoolManager(retries=False)
 
@@ -68,6 +32,24 @@ def basic(user: str, password: str) -> dict[str, str]:
     """An Authorization header with the id and secret exactly as given (no encoding)."""
     raw = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {"Authorization": f"Basic {raw}"}
+
+
+def follow_authorization(url: str) -> str:
+    """What a browser does: GET the authorization URL and return the redirect's Location."""
+    answer = call("GET", url)
+    assert answer.status == 302, answer.status
+    return str(answer.headers["Location"])
+
+
+def browser() -> Callable[[str], bool]:
+    """A scripted browser: follows the authorization redirect, delivers it to the listener."""
+
+    def open_url(url: str) -> bool:
+        location = follow_authorization(url)
+        assert call("GET", location).status == 200
+        return True
+
+    return open_url
 
 
 def body(response: urllib3.BaseHTTPResponse) -> dict[str, object]:

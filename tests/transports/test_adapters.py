@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import json
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -31,6 +33,14 @@ from oauth2_transports import (
 from oauth2_transports.testing._server import LoopbackServer, payload
 
 SyncSend = Callable[[HttpRequest], HttpResponse]
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sessions passed in trust the environment; keep loopback requests off any proxy.
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 @pytest.fixture
@@ -163,6 +173,100 @@ def test_invalid_url_is_a_transport_error(make_sender: Callable[..., SyncSend]) 
     with pytest.raises(TransportError) as info:
         make_sender()(_get("ftp://127.0.0.1/token?code=secret"))
     assert "secret" not in str(info.value)
+
+
+# -- TLS settings pass through -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "oauth2-core loopback")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(tls_files: tuple[Path, Path]) -> Iterator[LoopbackServer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls_files)
+    with LoopbackServer(ssl_context=context) as running:
+        yield running
+
+
+def test_unknown_certificate_is_a_tls_failure(
+    tls_server: LoopbackServer, make_sender: Callable[..., SyncSend]
+) -> None:
+    with pytest.raises(TransportError, match=r"^TLS failure"):
+        make_sender()(_get(tls_server.url("/echo")))
+    assert tls_server.recorded == []
+
+
+def test_urllib3_pool_ca_certs_are_used(
+    tls_server: LoopbackServer, tls_files: tuple[Path, Path]
+) -> None:
+    pool = urllib3.PoolManager(ca_certs=str(tls_files[0]))
+    assert Urllib3Transport(pool).send(_get(tls_server.url("/echo"))).status == 200
+    pool.clear()
+
+
+def test_requests_session_verify_is_used_whatever_the_environment(
+    tls_server: LoopbackServer, tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With Session.request, this variable would override session.verify.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca-bundle.pem")
+    with requests.Session() as session:
+        session.verify = str(tls_files[0])
+        assert RequestsTransport(session).send(_get(tls_server.url("/echo"))).status == 200
+
+
+def test_requests_ca_bundle_variable_counts_only_for_sessions_that_trust_env(
+    tls_server: LoopbackServer, tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files[0]))
+    with requests.Session() as session:  # trust_env defaults to true
+        assert RequestsTransport(session).send(_get(tls_server.url("/echo"))).status == 200
+    with RequestsTransport() as own, pytest.raises(TransportError, match=r"^TLS failure"):
+        own.send(_get(tls_server.url("/echo")))
+
+
+def test_httpx_client_verify_is_used(
+    tls_server: LoopbackServer, tls_files: tuple[Path, Path]
+) -> None:
+    context = ssl.create_default_context(cafile=str(tls_files[0]))
+    with httpx.Client(verify=context) as client:
+        assert HttpxTransport(client).send(_get(tls_server.url("/echo"))).status == 200
 
 
 # -- urllib3 ---------------------------------------------------------------------------

@@ -1,0 +1,264 @@
+"""JSON Web Keys and the server's JWK set (RFC 7517, RFC 7638, RFC 8414 ``jwks_uri``).
+
+* which ``alg`` fits which key (RFC 7518 §3.1, RFC 8037 §3.1): only asymmetric
+  algorithms ever fit a JWK, so an ``HS256`` token can never be "verified"
+  with a public key (alg confusion);
+* the public part of a JWK and its RFC 7638 thumbprint;
+* :class:`PrivateJwk`, a dict whose ``repr`` hides the private members;
+* the JWK set as a step pair, :func:`jwks_request` and
+  :func:`process_jwks_response`, key selection (:func:`matching_keys`) and a
+  small :class:`JwksCache` that says when to fetch the set again (an unknown
+  ``kid`` after the server rotated its keys).
+
+Nothing here needs PyJWT: these are plain dicts.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oauth2_core._http import HttpRequest, HttpResponse
+from oauth2_core._parse import parse_body, raise_for_error, require_object
+from oauth2_core.client import check_endpoint
+from oauth2_core.errors import MalformedResponseError, UsageError
+from oauth2_core.metadata import ServerMetadata
+
+__all__ = [
+    "ASYMMETRIC_ALGS",
+    "HMAC_ALGS",
+    "JwksCache",
+    "PrivateJwk",
+    "default_alg",
+    "jwk_fits_alg",
+    "jwk_thumbprint",
+    "jwks_request",
+    "matching_keys",
+    "process_jwks_response",
+    "public_jwk",
+]
+
+HMAC_ALGS: Mapping[str, Callable[[], Any]] = {
+    "HS256": hashlib.sha256,
+    "HS384": hashlib.sha384,
+    "HS512": hashlib.sha512,
+}
+#: Asymmetric ``alg`` -> (``kty``, ``crv`` or ``None``), RFC 7518 §3.1 and RFC 8037 §3.1.
+ASYMMETRIC_ALGS: Mapping[str, tuple[str, str | None]] = {
+    "RS256": ("RSA", None),
+    "RS384": ("RSA", None),
+    "RS512": ("RSA", None),
+    "PS256": ("RSA", None),
+    "PS384": ("RSA", None),
+    "PS512": ("RSA", None),
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+    "ES512": ("EC", "P-521"),
+    "ES256K": ("EC", "secp256k1"),
+    "EdDSA": ("OKP", None),
+}
+EDDSA_CURVES = frozenset({"Ed25519", "Ed448"})
+#: The members a public JWK needs (RFC 7638 §3.2 lists the same ones for thumbprints).
+PUBLIC_MEMBERS: Mapping[str, tuple[str, ...]] = {
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+    "OKP": ("crv", "kty", "x"),
+}
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+class PrivateJwk(dict[str, str]):
+    """A private JWK (RFC 7517 §4) as a plain dict whose ``repr`` hides the private part.
+
+    ``json.dumps`` sees every member (store it as you would a password);
+    ``repr`` and ``str`` show the private members as ``<redacted>``.
+    """
+
+    def __repr__(self) -> str:
+        shown = {k: ("<redacted>" if k in PRIVATE_MEMBERS else v) for k, v in self.items()}
+        return f"PrivateJwk({shown!r})"
+
+    __str__ = __repr__
+
+
+def default_alg(jwk: Mapping[str, object]) -> str | None:
+    """The ``alg`` a JWK implies when it names none (RSA: RS256, EC: by curve, OKP: EdDSA)."""
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if kty == "RSA":
+        return "RS256"
+    if kty == "EC":
+        for alg, (_, curve) in ASYMMETRIC_ALGS.items():
+            if curve == crv:
+                return alg
+        return None
+    if kty == "OKP" and crv in EDDSA_CURVES:
+        return "EdDSA"
+    return None
+
+
+def jwk_fits_alg(jwk: Mapping[str, object], alg: str) -> bool:
+    """Whether ``alg`` can be used with the JWK's key type and curve (RFC 7518 §3.1).
+
+    Only asymmetric algorithms fit: accepting ``HS256`` with an RSA key would
+    let anyone "sign" with the public key (alg confusion).
+    """
+    spec = ASYMMETRIC_ALGS.get(alg)
+    if spec is None:
+        return False
+    kty, crv = spec
+    if jwk.get("kty") != kty:
+        return False
+    if kty == "EC":
+        return jwk.get("crv") == crv
+    if kty == "OKP":
+        return jwk.get("crv") in EDDSA_CURVES
+    return True
+
+
+def public_jwk(jwk: Mapping[str, object]) -> dict[str, str]:
+    """Only the public members of a JWK: ``kty`` and its key parameters.
+
+    Raises:
+        UsageError: an unsupported key type, or a missing public member.
+    """
+    members = PUBLIC_MEMBERS.get(str(jwk.get("kty")))
+    if members is None:
+        raise UsageError("the JWK must have kty EC, RSA or OKP")
+    result = {name: jwk.get(name) for name in members}
+    if not all(isinstance(value, str) and value for value in result.values()):
+        raise UsageError("the JWK lacks a public key member")
+    return {name: str(value) for name, value in result.items()}
+
+
+def jwk_thumbprint(jwk: Mapping[str, object]) -> str:
+    """The RFC 7638 SHA-256 thumbprint of a JWK's public part, base64url-encoded."""
+    text = json.dumps(public_jwk(jwk), separators=(",", ":"), sort_keys=True)
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def matching_keys(jwks: Mapping[str, Any], *, alg: str, kid: str | None) -> list[dict[str, Any]]:
+    """The keys of a JWK set that may verify a JWS with this ``alg`` and ``kid``.
+
+    A key qualifies when its ``kty`` / ``crv`` fit ``alg``, its own ``alg`` (if
+    any) is ``alg``, its ``use`` (if any) is ``sig``, its ``key_ops`` (if any)
+    include ``verify``, and — when the JWS names a ``kid`` — its ``kid`` is that one.
+
+    Returns:
+        The candidates, in set order. OpenID Connect Core §10.1: with several
+        keys the token MUST carry a ``kid``; use the result only when it has
+        exactly one element.
+    """
+    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(keys, list):
+        return []
+    found: list[dict[str, Any]] = []
+    for jwk in keys:
+        if not isinstance(jwk, Mapping) or not jwk_fits_alg(jwk, alg):
+            continue
+        if jwk.get("alg") not in (None, alg) or jwk.get("use") not in (None, "sig"):
+            continue
+        ops = jwk.get("key_ops")
+        if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+            continue
+        if kid is not None and jwk.get("kid") != kid:
+            continue
+        found.append(dict(jwk))
+    return found
+
+
+def jwks_request(server: ServerMetadata, *, allow_insecure_http: bool = False) -> HttpRequest:
+    """Fetch the server's JWK set from ``jwks_uri`` (RFC 8414 §2, OIDC Discovery §3).
+
+    The keys decide which ID tokens are genuine, so the https rule applies.
+
+    Returns:
+        A GET request. Next: :func:`process_jwks_response`.
+
+    Raises:
+        UsageError: no ``jwks_uri``, or plain http on a non-loopback host.
+    """
+    url = check_endpoint(server.jwks_uri, what="jwks_uri", allow_insecure_http=allow_insecure_http)
+    return HttpRequest("GET", url, {"accept": "application/jwk-set+json, application/json"})
+
+
+def process_jwks_response(response: HttpResponse) -> dict[str, Any]:
+    """Read a JWK set (RFC 7517 §5).
+
+    Keys that are not objects or have no string ``kty`` are left out: §5 says
+    to ignore keys one does not understand.
+
+    Returns:
+        ``{"keys": [...]}``.
+
+    Raises:
+        EndpointError: an error status or error object.
+        MalformedResponseError: not a JSON object, or ``keys`` is not an array.
+    """
+    data = parse_body(response)
+    raise_for_error(response, data, endpoint="jwks")
+    data = require_object(response, data, endpoint="jwks")
+    keys = data.get("keys")
+    if not isinstance(keys, list):
+        raise MalformedResponseError(
+            "JWK set member 'keys' must be an array", field="keys", status=response.status
+        )
+    kept = [dict(k) for k in keys if isinstance(k, dict) and isinstance(k.get("kty"), str)]
+    return {"keys": kept}
+
+
+class JwksCache:
+    """The server's JWK set, kept between ID token validations.
+
+    One per authorization server; the only mutable value of the core, and
+    only by :meth:`update` (a reference swap, safe across threads). Hand it to
+    ``validate_id_token_flow``, which fetches the set when it is missing and
+    once more when a token names a ``kid`` the set lacks (key rotation).
+
+    Args:
+        jwks: A JWK set already known, or ``None``.
+        fetched_at: When it was received.
+    """
+
+    __slots__ = ("_fetched_at", "_jwks")
+
+    def __init__(
+        self, jwks: Mapping[str, Any] | None = None, *, fetched_at: _dt.datetime | None = None
+    ) -> None:
+        self._jwks: dict[str, Any] | None = None
+        self._fetched_at: _dt.datetime | None = None
+        if jwks is not None:
+            self.update(jwks, fetched_at=fetched_at)
+
+    @property
+    def jwks(self) -> dict[str, Any] | None:
+        """The JWK set, or ``None`` before the first fetch."""
+        return self._jwks
+
+    @property
+    def fetched_at(self) -> _dt.datetime | None:
+        """When the set was received (the response's ``received_at``)."""
+        return self._fetched_at
+
+    def lookup(self, *, alg: str, kid: str | None) -> dict[str, Any] | None:
+        """The one key for ``alg`` / ``kid``, or ``None``: then fetch the set (again)."""
+        if self._jwks is None:
+            return None
+        found = matching_keys(self._jwks, alg=alg, kid=kid)
+        return found[0] if len(found) == 1 else None
+
+    def update(self, jwks: Mapping[str, Any], *, fetched_at: _dt.datetime | None) -> None:
+        """Replace the set (from :func:`process_jwks_response`)."""
+        if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
+            raise UsageError('jwks must be a JWK set: {"keys": [...]}')
+        self._jwks = {"keys": list(jwks["keys"])}
+        self._fetched_at = fetched_at
+
+    def __repr__(self) -> str:
+        count = None if self._jwks is None else len(self._jwks["keys"])
+        when = self._fetched_at.isoformat() if self._fetched_at else None
+        return f"JwksCache(keys={count!r}, fetched_at={when!r})"

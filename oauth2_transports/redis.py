@@ -1,0 +1,231 @@
+"""A token store and a lock in Redis, for a fleet of processes that share one grant.
+
+``RedisTokenStore`` keeps the token as JSON (``Token.to_dict``) under one key;
+``RedisLock`` is a lease: ``SET key <random> NX PX <ttl>`` takes it and a Lua
+compare-and-delete releases it only if it is still ours, so a holder that dies
+leaves a lock that expires after ``ttl`` instead of a deadlock. Together::
+
+    store = RedisTokenStore(r, "oauth2:token:app", lock=RedisLock(r, "oauth2:lock:app"))
+    manager = TokenManager(c, store=store)   # every process refreshes once, not each
+
+Both take a ``redis.Redis`` client (the ``redis`` extra, redis-py >= 5) or anything
+with the same ``get`` / ``set`` / ``register_script`` methods. This module does not
+import redis-py until an error has to be recognised.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Protocol
+
+from oauth2_core import Token, UsageError
+from oauth2_transports.store import (
+    LockTimeoutError,
+    TokenStoreError,
+    token_from_json,
+    token_to_json,
+)
+
+__all__ = ["RedisLock", "RedisTokenStore"]
+
+# KEYS[1] is the lock, ARGV[1] our random value: delete it only if it is still ours
+# (it may have expired and been taken by another process meanwhile).
+_RELEASE = """
+if redis.call("get", KEYS[1]) == ARGV[1] then
+    return redis.call("del", KEYS[1])
+end
+return 0
+"""
+
+
+class RedisClient(Protocol):
+    """The part of ``redis.Redis`` these classes use."""
+
+    def get(self, name: str) -> object:
+        """``GET name``."""
+        ...
+
+    def set(self, name: str, value: str, *, nx: bool = ..., px: int | None = ...) -> object:
+        """``SET name value [NX] [PX ms]``."""
+        ...
+
+    def register_script(self, script: str) -> Callable[..., object]:
+        """A callable that runs ``script`` with ``EVALSHA`` (``EVAL`` the first time)."""
+        ...
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import redis
+    except ImportError:  # a duck-typed client without redis-py installed
+        return (OSError,)
+    return (redis.RedisError, OSError)
+
+
+class RedisTokenStore:
+    """A :class:`~oauth2_transports.TokenStore` in one Redis key (``GET`` / ``SET``).
+
+    ``SET`` replaces the value atomically. The key has no expiry: a refresh
+    token outlives its access token.
+
+    Args:
+        redis_client: A ``redis.Redis`` client (bytes or decoded responses).
+        key: The key holding the token.
+        lock: A cross-process lock (e.g. :class:`RedisLock`) that a
+            :class:`~oauth2_transports.TokenManager` given this store and no lock
+            of its own holds while it reloads and refreshes.
+    """
+
+    def __init__(
+        self,
+        redis_client: RedisClient,
+        key: str,
+        *,
+        lock: AbstractContextManager[object] | None = None,
+    ) -> None:
+        if not isinstance(key, str) or not key:
+            raise UsageError("key must be a non-empty string")
+        self._redis = redis_client
+        self.key = key
+        self.lock = lock
+
+    def load(self) -> Token | None:
+        """The saved token, or ``None`` when the key does not exist.
+
+        Raises:
+            TokenStoreError: the value is not a saved token, or Redis failed
+                (``retryable`` then).
+        """
+        try:
+            raw = self._redis.get(self.key)
+        except _redis_errors() as exc:
+            raise TokenStoreError(f"redis GET {self.key!r} failed", retryable=True) from exc
+        if raw is None:
+            return None
+        if not isinstance(raw, (bytes, str)):
+            raise TokenStoreError(f"redis key {self.key!r} does not hold a saved token")
+        return token_from_json(raw, f"redis key {self.key!r}")
+
+    def save(self, token: Token) -> None:
+        """Replace the saved token.
+
+        Raises:
+            TokenStoreError: Redis failed (``retryable``).
+        """
+        value = token_to_json(token)
+        try:
+            self._redis.set(self.key, value)
+        except _redis_errors() as exc:
+            raise TokenStoreError(f"redis SET {self.key!r} failed", retryable=True) from exc
+
+    def __repr__(self) -> str:
+        return f"RedisTokenStore(key={self.key!r})"
+
+
+class RedisLock:
+    """A lease in Redis: one holder at a time across processes, expiring if the holder dies.
+
+    Use it as a context manager. The lease lasts ``ttl`` seconds: keep it well
+    above the time a refresh may take (the transport's timeout). If it runs out,
+    another process may take the lock; our release then leaves theirs alone.
+
+    Args:
+        redis_client: A ``redis.Redis`` client.
+        key: The lock's key.
+        ttl: Seconds before a lease not released expires.
+        wait: Seconds to wait for the lock before :class:`LockTimeoutError`.
+
+    Raises:
+        UsageError: ``ttl`` or ``wait`` out of range.
+    """
+
+    def __init__(
+        self, redis_client: RedisClient, key: str, *, ttl: float = 30.0, wait: float = 60.0
+    ) -> None:
+        if not isinstance(key, str) or not key:
+            raise UsageError("key must be a non-empty string")
+        if not ttl >= 0.001:
+            raise UsageError("ttl must be at least a millisecond")
+        if not wait >= 0:
+            raise UsageError("wait must not be negative")
+        self._redis = redis_client
+        self.key = key
+        self.ttl = float(ttl)
+        self.wait = float(wait)
+        self._release_script = redis_client.register_script(_RELEASE)
+        # One holder per instance; other instances and processes are kept out by Redis.
+        self._in_process = threading.Lock()
+        self._value: str | None = None
+
+    def acquire(self) -> None:
+        """Take the lease, waiting up to ``wait`` seconds.
+
+        Raises:
+            LockTimeoutError: another holder kept it longer than ``wait``.
+            TokenStoreError: Redis failed (``retryable``).
+        """
+        deadline = time.monotonic() + self.wait
+        if not self._in_process.acquire(timeout=self.wait):
+            raise LockTimeoutError(f"redis lock {self.key!r} is held by another thread")
+        try:
+            self._value = self._take(deadline)
+        except BaseException:
+            self._in_process.release()
+            raise
+
+    def _take(self, deadline: float) -> str:
+        value = secrets.token_hex(16)
+        delay = 0.005
+        while True:
+            try:
+                taken = self._redis.set(self.key, value, nx=True, px=max(1, int(self.ttl * 1000)))
+            except _redis_errors() as exc:
+                raise TokenStoreError(f"redis lock {self.key!r} failed", retryable=True) from exc
+            if taken:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeoutError(f"redis lock {self.key!r} is held by another process")
+            # Jitter keeps a crowd of waiters from retrying in lockstep.
+            time.sleep(min(remaining, delay * (0.5 + random.random())))  # noqa: S311
+            delay = min(delay * 2, 0.2)
+
+    def release(self) -> bool:
+        """Release the lease if it is still ours.
+
+        Returns:
+            Whether it was still ours (``False``: it had expired, and may now
+            belong to another holder, which keeps it).
+        """
+        value, self._value = self._value, None
+        if value is None:
+            raise UsageError("RedisLock.release() without acquire()")
+        try:
+            deleted = self._release_script(keys=[self.key], args=[value])
+        except _redis_errors() as exc:
+            # The lease expires on its own: nothing deadlocks.
+            raise TokenStoreError(f"redis lock {self.key!r} release failed") from exc
+        finally:
+            self._in_process.release()
+        return bool(deleted)
+
+    def __enter__(self) -> RedisLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"RedisLock(key={self.key!r}, ttl={self.ttl})"
