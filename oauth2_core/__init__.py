@@ -38,6 +38,15 @@ from oauth2_core.discovery import (
     discovery_urls,
     process_discovery_response,
 )
+from oauth2_core.dpop import (
+    dpop_jkt,
+    dpop_nonce_challenge,
+    dpop_proof,
+    dpop_request,
+    dpop_resource_flow,
+    dpop_token_flow,
+    generate_dpop_key,
+)
 from oauth2_core.errors import (
     AccessDeniedError,
     AuthorizationError,
@@ -45,6 +54,7 @@ from oauth2_core.errors import (
     CallbackValidationError,
     DeviceCodeExpiredError,
     EndpointError,
+    IdTokenError,
     IssuerMismatchError,
     MalformedResponseError,
     OAuth2Error,
@@ -63,18 +73,35 @@ from oauth2_core.extension_grants import (
     jwt_bearer_grant_request,
     token_exchange_grant_request,
 )
+from oauth2_core.flows import (
+    code_exchange_flow,
+    introspection_flow,
+    refresh_flow,
+    revocation_flow,
+    step_flow,
+    token_flow,
+)
 from oauth2_core.grants import (
     authorization_code_grant_request,
     client_credentials_grant_request,
+    endpoint_for,
     password_grant_request,
     refresh_token_grant_request,
     token_request,
+)
+from oauth2_core.id_token import (
+    IdTokenClaims,
+    id_token_flow,
+    validate_id_token,
+    validate_id_token_flow,
 )
 from oauth2_core.introspection import (
     Introspection,
     introspection_request,
     process_introspection_response,
 )
+from oauth2_core.jose import client_assertion
+from oauth2_core.jwks import JwksCache, PrivateJwk, jwks_request, process_jwks_response
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.par import (
     PushedAuthorization,
@@ -82,6 +109,7 @@ from oauth2_core.par import (
     pushed_authorization_request,
 )
 from oauth2_core.pkce import code_challenge, generate_code_verifier
+from oauth2_core.retry import RetryPolicy, retry_flow
 from oauth2_core.revocation import process_revocation_response, revocation_request
 from oauth2_core.token import Token, process_refresh_response, process_token_response
 from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
@@ -102,15 +130,20 @@ __all__ = [
     "Headers",
     "HttpRequest",
     "HttpResponse",
+    "IdTokenClaims",
+    "IdTokenError",
     "Introspection",
     "IssuerMismatchError",
     "JWT_BEARER_GRANT_TYPE",
+    "JwksCache",
     "MalformedResponseError",
     "OAuth2Error",
     "Pending",
     "PendingAuthorization",
+    "PrivateJwk",
     "PushedAuthorization",
     "ResponseError",
+    "RetryPolicy",
     "Send",
     "ServerMetadata",
     "Signer",
@@ -128,16 +161,29 @@ __all__ = [
     "authorization_code_grant_request",
     "authorization_url",
     "bearer_authorize",
+    "client_assertion",
     "client_credentials_grant_request",
     "code_challenge",
+    "code_exchange_flow",
     "device_authorization_request",
     "device_code_grant_request",
     "device_poll_flow",
     "discovery_flow",
     "discovery_request",
     "discovery_urls",
+    "dpop_jkt",
+    "dpop_nonce_challenge",
+    "dpop_proof",
+    "dpop_request",
+    "dpop_resource_flow",
+    "dpop_token_flow",
+    "endpoint_for",
     "generate_code_verifier",
+    "generate_dpop_key",
+    "id_token_flow",
+    "introspection_flow",
     "introspection_request",
+    "jwks_request",
     "jwt_bearer_grant_request",
     "new_pending_authorization",
     "parse_bearer_challenge",
@@ -148,15 +194,23 @@ __all__ = [
     "process_device_poll_response",
     "process_discovery_response",
     "process_introspection_response",
+    "process_jwks_response",
     "process_pushed_authorization_response",
     "process_refresh_response",
     "process_revocation_response",
     "process_token_response",
     "process_userinfo_response",
     "pushed_authorization_request",
+    "refresh_flow",
     "refresh_token_grant_request",
+    "retry_flow",
+    "revocation_flow",
     "revocation_request",
+    "step_flow",
     "token_exchange_grant_request",
+    "token_flow",
     "token_request",
     "userinfo_request",
+    "validate_id_token",
+    "validate_id_token_flow",
 ]

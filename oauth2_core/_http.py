@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from typing import TypeVar, Union
+from typing import TypeVar, Union, overload
 from urllib.parse import urlsplit
 
 import attrs
@@ -39,7 +39,7 @@ class Headers(Mapping[str, str]):
     def __init__(self, fields: HeadersInput = ()) -> None:
         if isinstance(fields, Headers):
             items: Iterable[tuple[str, str]] = fields._fields
-        elif isinstance(fields, Mapping):
+        elif isinstance(fields, (dict, Mapping)):  # dict first: skips the slow ABC check
             items = fields.items()
         else:
             items = fields
@@ -60,6 +60,18 @@ class Headers(Mapping[str, str]):
         if not values:
             raise KeyError(name)
         return ", ".join(values)
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | T) -> str | T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        """The field's value (repeated fields joined with ``", "``), or ``default``."""
+        # Mapping.get would go through a raised and caught KeyError for every absent
+        # field; processors look up absent fields (retry-after) on every response.
+        key = name.lower()
+        values = [v for n, v in self._fields if n == key]
+        return ", ".join(values) if values else default
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the field ``name``, in the order received."""

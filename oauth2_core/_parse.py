@@ -32,9 +32,13 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+# Built once: json.loads with a keyword builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _json_object(text: str) -> dict[str, object] | None:
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = _DECODER.decode(text)
     except (ValueError, RecursionError):
         # ValueError covers JSONDecodeError and Python's int-string length limit.
         return None
@@ -42,6 +46,9 @@ def _json_object(text: str) -> dict[str, object] | None:
 
 
 def _looks_nested_too_deep(text: str) -> bool:
+    if text.count("{") + text.count("[") <= _MAX_DEPTH:
+        # Depth never exceeds the number of openers: skip the per-character scan.
+        return False
     depth = 0
     for ch in text:
         if ch in "[{":

@@ -16,11 +16,11 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import attrs
 
-from oauth2_core._params import Params, add_params, scope_string
+from oauth2_core._params import Params, add_params, encode_query, scope_string
 from oauth2_core._random import new_nonce, new_state
 from oauth2_core.client import Client
 from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
@@ -206,20 +206,10 @@ def _append_query(endpoint: str, params: Params) -> str:
         raise UsageError("authorization_endpoint must be an absolute http(s) URL")
     if parts.fragment:
         raise UsageError("authorization_endpoint must not contain a fragment (RFC 6749 §3.1)")
-    query = urlencode(params, quote_via=_quote)
+    query = encode_query(params)
     if parts.query:
         query = f"{parts.query}&{query}"
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-
-def _quote(
-    value: str | bytes,
-    safe: str | bytes = "",
-    encoding: str | None = None,
-    errors: str | None = None,
-) -> str:
-    # %20 rather than "+": unambiguous for every server's query parser.
-    return quote(value, safe="-._~")
 
 
 def authorization_url(

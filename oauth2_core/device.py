@@ -54,6 +54,7 @@ __all__ = [
     "process_device_poll_response",
 ]
 
+#: The ``grant_type`` of the device code grant (RFC 8628 §3.4).
 DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 #: RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
 DEFAULT_INTERVAL = 5.0
@@ -213,7 +214,12 @@ class SlowDown:
 
 
 def device_authorization_request(
-    server: ServerMetadata, client: Client, *, scope: object = None, **params: object
+    server: ServerMetadata,
+    client: Client,
+    *,
+    scope: object = None,
+    now: _dt.datetime | None = None,
+    **params: object,
 ) -> HttpRequest:
     """Start a device authorization (RFC 8628 §3.1).
 
@@ -224,6 +230,7 @@ def device_authorization_request(
         server: Server metadata with ``device_authorization_endpoint``.
         client: The client.
         scope: A string or an iterable of strings.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra parameters (``resource`` ...); a list repeats the parameter.
 
     Returns:
@@ -237,7 +244,12 @@ def device_authorization_request(
     if scope_value:
         body.append(("scope", scope_value))
     return endpoint_request(
-        server, client, endpoint="device_authorization_endpoint", params=body, extra=params
+        server,
+        client,
+        endpoint="device_authorization_endpoint",
+        params=body,
+        extra=params,
+        now=now,
     )
 
 
@@ -329,7 +341,12 @@ def process_device_authorization_response(response: HttpResponse) -> DeviceAutho
 
 
 def device_code_grant_request(
-    server: ServerMetadata, client: Client, auth: DeviceAuthorization, **params: object
+    server: ServerMetadata,
+    client: Client,
+    auth: DeviceAuthorization,
+    *,
+    now: _dt.datetime | None = None,
+    **params: object,
 ) -> HttpRequest:
     """One poll of the token endpoint (RFC 8628 §3.4).
 
@@ -337,6 +354,7 @@ def device_code_grant_request(
         server: Server metadata with ``token_endpoint``.
         client: The client that started the device authorization.
         auth: From :func:`process_device_authorization_response`.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra parameters.
 
     Returns:
@@ -345,7 +363,9 @@ def device_code_grant_request(
     if not isinstance(auth, DeviceAuthorization):
         raise UsageError("auth must be the DeviceAuthorization from the device endpoint")
     body: Params = [("grant_type", DEVICE_CODE_GRANT_TYPE), ("device_code", auth.device_code)]
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )
 
 
 def process_device_poll_response(response: HttpResponse) -> Token | Pending | SlowDown:
@@ -396,7 +416,12 @@ def _expired(status: int | None) -> DeviceCodeExpiredError:
 
 
 def device_poll_flow(
-    server: ServerMetadata, client: Client, auth: DeviceAuthorization, **params: object
+    server: ServerMetadata,
+    client: Client,
+    auth: DeviceAuthorization,
+    *,
+    now: _dt.datetime | None = None,
+    **params: object,
 ) -> Flow[Token]:
     """Poll the token endpoint until the user decides (RFC 8628 §3.4, §3.5).
 
@@ -408,6 +433,10 @@ def device_poll_flow(
 
     A 429 or 503 answer with ``Retry-After`` is not fatal: the next poll waits
     that long (at least the interval), and the interval is unchanged.
+
+    Each poll is dated (for a JWT client assertion, RFC 7523 §3) with its send
+    time: the last ``received_at`` (``auth.issued_at`` at first, else ``now``)
+    plus the delay.
 
     Returns:
         The token.
@@ -426,7 +455,9 @@ def device_poll_flow(
         if last is not None and _add_seconds(last, delay) >= auth.expires_at:
             raise _expired(status)
         # A fresh request each time: a JWT client assertion needs a new jti per use.
-        request = device_code_grant_request(server, client, auth, **params)
+        base = last if last is not None else now
+        sent_at = _add_seconds(base, delay) if base is not None else None
+        request = device_code_grant_request(server, client, auth, now=sent_at, **params)
         response = yield Send(request, delay=delay)
         last, status = response.received_at, response.status
         try:

@@ -46,8 +46,6 @@ from oauth2_core.jwks import PrivateJwk, jwk_thumbprint
 from oauth2_core.token import Token, process_refresh_response, process_token_response
 
 __all__ = [
-    "DPOP_ALGS",
-    "access_token_hash",
     "dpop_jkt",
     "dpop_nonce_challenge",
     "dpop_proof",
@@ -55,7 +53,6 @@ __all__ = [
     "dpop_resource_flow",
     "dpop_token_flow",
     "generate_dpop_key",
-    "target_uri",
 ]
 
 #: Algorithms :func:`generate_dpop_key` can make keys for.
@@ -99,7 +96,8 @@ def generate_dpop_key(alg: str = "ES256") -> PrivateJwk:
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = jwa_algorithm(alg).to_jwk(key, as_dict=True)
-    result = PrivateJwk({str(k): str(v) for k, v in jwk.items()})
+    # Only the key's string members: PyJWT adds "key_ops" as a list for RSA.
+    result = PrivateJwk({str(k): v for k, v in jwk.items() if isinstance(v, str)})
     result["alg"] = alg
     return result
 

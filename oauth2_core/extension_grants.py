@@ -9,6 +9,8 @@ exchange answer's ``Token.issued_token_type`` says what was issued, and its
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from oauth2_core._http import HttpRequest
 from oauth2_core._params import Params, add_params, scope_string
 from oauth2_core.client import Client
@@ -29,14 +31,22 @@ __all__ = [
     "token_exchange_grant_request",
 ]
 
+#: The ``grant_type`` of the JWT bearer grant (RFC 7523 §2.1).
 JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: The ``grant_type`` of token exchange (RFC 8693 §2.1).
 TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 # RFC 8693 §3: token type identifiers.
+#: Token type identifier for an OAuth access token (RFC 8693 §3).
 TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+#: Token type identifier for an OAuth refresh token (RFC 8693 §3).
 TOKEN_TYPE_REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
+#: Token type identifier for an OpenID Connect ID token (RFC 8693 §3).
 TOKEN_TYPE_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+#: Token type identifier for a SAML 1.1 assertion (RFC 8693 §3).
 TOKEN_TYPE_SAML1 = "urn:ietf:params:oauth:token-type:saml1"
+#: Token type identifier for a SAML 2.0 assertion (RFC 8693 §3).
 TOKEN_TYPE_SAML2 = "urn:ietf:params:oauth:token-type:saml2"
+#: Token type identifier for a JWT (RFC 8693 §3).
 TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt"
 
 
@@ -52,6 +62,7 @@ def jwt_bearer_grant_request(
     assertion: str,
     *,
     scope: object = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """Exchange a JWT assertion for an access token (RFC 7523 §2.1).
@@ -64,6 +75,7 @@ def jwt_bearer_grant_request(
         client: The client.
         assertion: The signed JWT (compact serialization), made by the caller.
         scope: A string or an iterable of strings.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra parameters (``resource`` ...).
 
     Returns:
@@ -79,7 +91,9 @@ def jwt_bearer_grant_request(
     scope_value = scope_string(scope)
     if scope_value:
         body.append(("scope", scope_value))
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )
 
 
 def token_exchange_grant_request(
@@ -94,6 +108,7 @@ def token_exchange_grant_request(
     audience: object = None,
     resource: object = None,
     scope: object = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """A token exchange request (RFC 8693 §2.1).
@@ -110,6 +125,7 @@ def token_exchange_grant_request(
         audience: Logical name(s) of the target service; a list repeats the parameter.
         resource: URI(s) of the target service (RFC 8707); a list repeats it.
         scope: A string or an iterable of strings.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra parameters.
 
     Returns:
@@ -138,4 +154,6 @@ def token_exchange_grant_request(
     if actor_token is not None:
         body.append(("actor_token", _required("actor_token", actor_token)))
         body.append(("actor_token_type", _required("actor_token_type", actor_token_type)))
-    return endpoint_request(server, client, endpoint="token_endpoint", params=body, extra=params)
+    return endpoint_request(
+        server, client, endpoint="token_endpoint", params=body, extra=params, now=now
+    )

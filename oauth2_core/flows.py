@@ -8,6 +8,7 @@ every line of protocol code (the pattern of httpx's auth flows).
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -44,10 +45,18 @@ def token_flow(request: HttpRequest) -> Flow[Token]:
 
 
 def refresh_flow(
-    server: ServerMetadata, client: Client, token: Token, **params: object
+    server: ServerMetadata,
+    client: Client,
+    token: Token,
+    *,
+    now: _dt.datetime | None = None,
+    **params: object,
 ) -> Flow[Token]:
-    """Refresh ``token``, keeping its refresh token when the server omits one (RFC 6749 §6)."""
-    request = refresh_token_grant_request(server, client, token, **params)
+    """Refresh ``token``, keeping its refresh token when the server omits one (RFC 6749 §6).
+
+    ``now`` (when the request is sent) is required for JWT client authentication.
+    """
+    request = refresh_token_grant_request(server, client, token, now=now, **params)
     response = yield Send(request)
     return process_refresh_response(response, previous=token)
 
@@ -57,11 +66,16 @@ def code_exchange_flow(
     client: Client,
     pending: PendingAuthorization,
     callback: object,
+    *,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> Flow[Token]:
-    """Check the redirect, then exchange the code (RFC 6749 §4.1.2 and §4.1.3)."""
+    """Check the redirect, then exchange the code (RFC 6749 §4.1.2 and §4.1.3).
+
+    ``now`` (when the request is sent) is required for JWT client authentication.
+    """
     code = parse_callback(callback, server=server, pending=pending)
-    request = authorization_code_grant_request(server, client, code, pending, **params)
+    request = authorization_code_grant_request(server, client, code, pending, now=now, **params)
     return (yield from token_flow(request))
 
 

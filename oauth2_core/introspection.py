@@ -75,9 +75,12 @@ def introspection_request(
     token: str,
     *,
     token_type_hint: str | None = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """Ask the server about ``token`` (RFC 7662 §2.1).
+
+    ``now`` (when the request is sent) is required for JWT client authentication.
 
     Returns:
         The request. Next: :func:`process_introspection_response`.
@@ -88,7 +91,7 @@ def introspection_request(
     if token_type_hint is not None:
         body.append(("token_type_hint", token_type_hint))
     return endpoint_request(
-        server, client, endpoint="introspection_endpoint", params=body, extra=params
+        server, client, endpoint="introspection_endpoint", params=body, extra=params, now=now
     )
 
 

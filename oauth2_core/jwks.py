@@ -28,19 +28,9 @@ from oauth2_core.client import check_endpoint
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.metadata import ServerMetadata
 
-__all__ = [
-    "ASYMMETRIC_ALGS",
-    "HMAC_ALGS",
-    "JwksCache",
-    "PrivateJwk",
-    "default_alg",
-    "jwk_fits_alg",
-    "jwk_thumbprint",
-    "jwks_request",
-    "matching_keys",
-    "process_jwks_response",
-    "public_jwk",
-]
+# The other names here (alg tables, jwk_fits_alg, matching_keys, ...) serve the
+# JOSE, DPoP and ID token modules; they are not part of the package's API.
+__all__ = ["JwksCache", "PrivateJwk", "jwks_request", "process_jwks_response"]
 
 HMAC_ALGS: Mapping[str, Callable[[], Any]] = {
     "HS256": hashlib.sha256,

@@ -60,6 +60,7 @@ def pushed_authorization_request(
     pending: PendingAuthorization,
     *,
     scope: object = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """Push the authorization request's parameters (RFC 9126 §2.1).
@@ -75,6 +76,7 @@ def pushed_authorization_request(
         client: The client.
         pending: From ``new_pending_authorization``.
         scope: A string or iterable of strings; defaults to ``pending.scope``.
+        now: When the request is sent; required for JWT client authentication.
         **params: Extra authorization parameters (``resource``,
             ``authorization_details``, ``prompt`` ...); a list repeats the parameter.
 
@@ -95,7 +97,7 @@ def pushed_authorization_request(
         # Every other method adds client_id itself (client.authenticate); keep one.
         body = [(name, value) for name, value in body if name != "client_id"]
     return endpoint_request(
-        server, client, endpoint="pushed_authorization_request_endpoint", params=body
+        server, client, endpoint="pushed_authorization_request_endpoint", params=body, now=now
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from oauth2_core._http import HttpRequest, HttpResponse
 from oauth2_core._parse import parse_body, raise_for_error
 from oauth2_core.client import Client
@@ -18,6 +20,7 @@ def revocation_request(
     token: str,
     *,
     token_type_hint: str | None = None,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> HttpRequest:
     """Ask the server to revoke ``token`` (RFC 7009 §2.1).
@@ -27,6 +30,7 @@ def revocation_request(
         client: The client (authenticated like at the token endpoint).
         token: The access or refresh token to revoke.
         token_type_hint: ``"access_token"`` or ``"refresh_token"``, to speed the lookup.
+        now: When the request is sent; required for JWT client authentication.
 
     Returns:
         The request. Next: :func:`process_revocation_response`.
@@ -37,7 +41,7 @@ def revocation_request(
     if token_type_hint is not None:
         body.append(("token_type_hint", token_type_hint))
     return endpoint_request(
-        server, client, endpoint="revocation_endpoint", params=body, extra=params
+        server, client, endpoint="revocation_endpoint", params=body, extra=params, now=now
     )
 
 

@@ -34,6 +34,7 @@ from oauth2_core.errors import MalformedResponseError, UsageError
 __all__ = ["Token", "process_refresh_response", "process_token_response"]
 
 MAX_EXPIRES_IN = 2**31 - 1
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _STANDARD = frozenset(
     {"access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"}
 )
@@ -220,10 +221,9 @@ def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datet
     seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
     # Offset from the epoch first: aware subtraction never overflows, while
     # astimezone() does for a received_at near the ends of the calendar.
-    epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-    offset = (response.received_at - epoch) + _dt.timedelta(seconds=seconds)
+    offset = (response.received_at - _EPOCH) + _dt.timedelta(seconds=seconds)
     try:
-        return epoch + offset
+        return _EPOCH + offset
     except OverflowError:
         edge = _dt.datetime.max if offset > _dt.timedelta(0) else _dt.datetime.min
         return edge.replace(tzinfo=_dt.timezone.utc)

@@ -73,6 +73,7 @@ class _Demo:
         self.public = OAuth2Client(self.meta, oc.Client("cli"), transport)
         self.password_token: oc.Token | None = None
         self.code_token: oc.Token | None = None
+        self.pending: oc.PendingAuthorization | None = None
 
     def _code_token(self) -> oc.Token:
         if self.code_token is None:
@@ -115,7 +116,7 @@ class _Demo:
 
     def authorization_code(self) -> str:
         self.say("same code path as `oauth2 token --grant authorization_code`, browser scripted")
-        self.code_token = authorize_in_browser(
+        self.code_token, self.pending = authorize_in_browser(
             self.public,
             open_browser=scripted_browser(self.printer),
             notice=_Notice(self.printer),
@@ -123,6 +124,23 @@ class _Demo:
             timeout=10,
         )
         return _describe(self.code_token)
+
+    def id_token(self) -> str:
+        token = self._code_token()
+        if token.id_token is None:  # the mock signs ID tokens only when PyJWT is installed
+            return "skipped: no ID token (install oauth2-core[jwt])"
+        from oauth2_core.id_token import id_token_flow
+        from oauth2_transports._driver import run
+
+        if self.pending is None:
+            raise DemoStepError("the authorization code step gave no pending authorization")
+        self.say("python: run(id_token_flow(token, server=..., client=..., pending=...), t)")
+        now = _dt.datetime.now(_dt.timezone.utc)
+        flow = id_token_flow(
+            token, server=self.meta, client=self.public.client, pending=self.pending, now=now
+        )
+        claims = run(flow, self.transport)
+        return f"signature, iss, aud, exp, nonce and at_hash valid; sub={claims['sub']!r}"
 
     def userinfo(self) -> str:
         self.say("python: c.userinfo(token)")
@@ -236,6 +254,7 @@ class _Demo:
                 "Authorization code + PKCE, loopback redirect (RFC 7636, RFC 8252)",
                 self.authorization_code,
             ),
+            ("ID token validation (OpenID Connect Core §3.1.3.7)", self.id_token),
             ("UserInfo (OpenID Connect)", self.userinfo),
             ("Introspection (RFC 7662)", self.introspection),
             ("Refresh with rotation (RFC 6749 §6, RFC 9700 §4.14)", self.refresh),

@@ -136,7 +136,7 @@ def authorize_in_browser(
     port: int = 0,
     path: str = "/callback",
     timeout: float = 300.0,
-) -> oc.Token:
+) -> tuple[oc.Token, oc.PendingAuthorization]:
     """The authorization code grant with PKCE through the user's browser (RFC 8252).
 
     Args:
@@ -152,7 +152,8 @@ def authorize_in_browser(
         timeout: Seconds to wait for the redirect.
 
     Returns:
-        The token.
+        The token, and the pending authorization it answers (its ``nonce`` is
+        what the ID token must carry).
 
     Raises:
         CallbackError: the redirect failed a check or carried an error.
@@ -171,7 +172,7 @@ def authorize_in_browser(
         notice.write(f"Waiting for the redirect to {listener.redirect_uri} ...\n")
         notice.flush()
         callback = listener.wait(timeout)
-    return client.exchange_code(pending, callback, **(token_params or {}))
+    return client.exchange_code(pending, callback, **(token_params or {})), pending
 
 
 class Countdown:

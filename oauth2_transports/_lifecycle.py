@@ -3,9 +3,10 @@
 The managers' errors (:class:`TokenRefreshError`, :class:`ReauthorizationRequiredError`,
 exported from ``oauth2_transports``) and how a failed refresh maps onto them;
 :class:`Flight` is one refresh in progress that threads and asyncio tasks (on any
-event loop) can wait for; :class:`Handoff` takes a blocking lock in a worker thread
-without leaking it when the waiting task is cancelled; :func:`authorization_header`
-and :func:`should_retry_401` are the RFC 6750 rules the auth hooks follow.
+event loop) can wait for; :func:`holding` takes a blocking lock in a worker thread
+(:class:`Handoff`) without leaking it when the waiting task is cancelled;
+:func:`authorization_header` and :func:`should_retry_401` are the RFC 6750 rules the
+auth hooks follow.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
 from oauth2_core import (
     EndpointError,
@@ -33,6 +35,7 @@ __all__ = [
     "ReauthorizationRequiredError",
     "TokenRefreshError",
     "authorization_header",
+    "holding",
     "refresh_failure",
     "should_retry_401",
 ]
@@ -135,8 +138,9 @@ class Flight:
         self.abandoned = False
         #: What only the caller that started the flight sees (``on_token`` raised).
         self.leader_error: BaseException | None = None
-        #: The asyncio task doing the work, kept referenced until it ends.
-        self.task: asyncio.Task[None] | None = None
+        #: Who runs the flight: the leader's thread id, or the asyncio task doing
+        #: the work (kept referenced until it ends). Lets a re-entrant call fail.
+        self.owner: object = None
         self._event = threading.Event()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
@@ -200,6 +204,27 @@ class Handoff:
             held, self._held = self._held, False
         if held:
             self._lock.__exit__(None, None, None)
+
+
+@contextlib.asynccontextmanager
+async def holding(lock: object) -> AsyncIterator[None]:
+    """Hold ``lock`` (sync or async context manager, or ``None``) without blocking the loop."""
+    if lock is None:
+        yield
+    elif isinstance(lock, AbstractAsyncContextManager) or hasattr(lock, "__aenter__"):
+        async with lock:  # type: ignore[attr-defined]
+            yield
+    else:
+        handoff = Handoff(lock)  # type: ignore[arg-type]
+        try:
+            await asyncio.to_thread(handoff.enter)
+        except BaseException:
+            handoff.abandon()
+            raise
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(lock.__exit__, None, None, None)  # type: ignore[attr-defined]
 
 
 def authorization_header(token: Token) -> str:

@@ -21,7 +21,7 @@ import datetime as _dt
 import inspect
 import math
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import cast
 
@@ -29,15 +29,20 @@ from oauth2_core import Token, UsageError
 from oauth2_transports._common import Clock, utc_now
 from oauth2_transports._lifecycle import (
     Flight,
-    Handoff,
     ReauthorizationRequiredError,
     TokenRefreshError,
+    holding,
     refresh_failure,
 )
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
 from oauth2_transports.store import TokenStore
 
 __all__ = ["AsyncTokenManager", "ReauthorizationRequiredError", "TokenManager", "TokenRefreshError"]
+
+_REENTERED = (
+    "on_token (or the store) asked the manager for a token while handing it a new one: "
+    "use the token on_token is given"
+)
 
 SyncLock = AbstractContextManager[object]
 AsyncLock = AbstractContextManager[object] | AbstractAsyncContextManager[object]
@@ -249,7 +254,10 @@ class TokenManager(_Lifecycle):
                 assert token is not None
                 return token
             if leads:
+                flight.owner = threading.get_ident()
                 return self._lead(flight, stale)
+            if flight.owner == threading.get_ident():
+                raise UsageError(_REENTERED)
             flight.wait()
             token = flight.outcome()
             if token is not None:
@@ -302,27 +310,6 @@ class TokenManager(_Lifecycle):
                 except Exception as exc:
                     save_error = exc
             return new, True, save_error
-
-
-@contextlib.asynccontextmanager
-async def _holding(lock: object) -> AsyncIterator[None]:
-    """Hold ``lock`` (sync or async context manager, or ``None``) without blocking the loop."""
-    if lock is None:
-        yield
-    elif isinstance(lock, AbstractAsyncContextManager) or hasattr(lock, "__aenter__"):
-        async with lock:  # type: ignore[attr-defined]
-            yield
-    else:
-        handoff = Handoff(lock)  # type: ignore[arg-type]
-        try:
-            await asyncio.to_thread(handoff.enter)
-        except BaseException:
-            handoff.abandon()
-            raise
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(lock.__exit__, None, None, None)  # type: ignore[attr-defined]
 
 
 class AsyncTokenManager(_Lifecycle):
@@ -380,10 +367,12 @@ class AsyncTokenManager(_Lifecycle):
             if flight is None:
                 assert token is not None
                 return token
+            if not leads and flight.owner is asyncio.current_task():
+                raise UsageError(_REENTERED)
             with self._state:
                 waiter = flight.waiter(loop)
             if leads:
-                flight.task = loop.create_task(self._lead(flight, stale))
+                flight.owner = loop.create_task(self._lead(flight, stale))
             await waiter
             token = flight.outcome()
             if token is None:
@@ -417,7 +406,7 @@ class AsyncTokenManager(_Lifecycle):
 
     async def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
         store = self._store
-        async with _holding(self._xlock):
+        async with holding(self._xlock):
             stored = await asyncio.to_thread(store.load) if store is not None else None
             if self._adoptable(stored, stale):
                 assert stored is not None

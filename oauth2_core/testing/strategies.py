@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlencode
 
 import attrs
@@ -74,7 +73,7 @@ _TOKEN_MEMBERS = frozenset(
 _MEANINGFUL = _TOKEN_MEMBERS | {"error", "error_description", "error_uri", "expires"}
 
 
-def json_values(*, max_leaves: int = 10) -> st.SearchStrategy[Any]:
+def json_values(*, max_leaves: int = 10) -> st.SearchStrategy[object]:
     """Any JSON value (no NaN or infinity, so values compare equal to themselves)."""
     scalars = (
         st.none()
@@ -134,7 +133,7 @@ def _scopes() -> st.SearchStrategy[tuple[str, ...]]:
     return st.lists(st.text(alphabet=_NQCHAR, min_size=1, max_size=12), max_size=5).map(tuple)
 
 
-def _extra_members() -> st.SearchStrategy[dict[str, Any]]:
+def _extra_members() -> st.SearchStrategy[dict[str, object]]:
     keys = st.text(min_size=1, max_size=12).filter(lambda k: k not in _MEANINGFUL)
     return st.dictionaries(keys, json_values(max_leaves=4), max_size=4)
 
@@ -154,14 +153,14 @@ def tokens() -> st.SearchStrategy[Token]:
     )
 
 
-def token_response_members() -> st.SearchStrategy[dict[str, Any]]:
+def token_response_members() -> st.SearchStrategy[dict[str, object]]:
     """The members of a successful token answer (RFC 6749 §5.1), as real servers vary them.
 
     ``token_type`` in any case, ``expires_in`` as number, numeric string (PayPal),
     ``null`` or missing, ``scope`` present or not, plus unknown members.
     """
     secret = st.text(alphabet=_VSCHAR, min_size=1, max_size=64)
-    optional: dict[str, st.SearchStrategy[Any]] = {
+    optional: dict[str, st.SearchStrategy[object]] = {
         "token_type": st.sampled_from(["Bearer", "bearer", "BEARER", "DPoP", "dpop", "N_A"]),
         "expires_in": st.none()
         | st.integers(min_value=-(2**40), max_value=2**40)
@@ -237,7 +236,7 @@ def error_token_responses() -> st.SearchStrategy[HttpResponse]:
     retry_after = st.none() | st.integers(min_value=0, max_value=10**6).map(str)
 
     def build(
-        data: dict[str, Any], status: int, wait: str | None, when: _dt.datetime
+        data: dict[str, object], status: int, wait: str | None, when: _dt.datetime
     ) -> HttpResponse:
         response = _json_response(data, status, when)
         if wait is None:
@@ -356,10 +355,10 @@ def token_responses() -> st.SearchStrategy[HttpResponse]:
     return valid_token_responses() | error_token_responses() | nasty_token_responses()
 
 
-def server_metadata_documents() -> st.SearchStrategy[dict[str, Any]]:
+def server_metadata_documents() -> st.SearchStrategy[dict[str, object]]:
     """RFC 8414 §2 documents: well-typed known members and unknown ones (kept as ``extra``)."""
     known = {f.name for f in attrs.fields(ServerMetadata)}
-    optional: dict[str, st.SearchStrategy[Any]] = {
+    optional: dict[str, st.SearchStrategy[object]] = {
         name: https_urls(path=name.removesuffix("_endpoint"))
         for name in (
             "authorization_endpoint",

@@ -6,6 +6,8 @@ issues no ID tokens; every other endpoint works the same.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from typing import Any
 
@@ -57,6 +59,7 @@ class IdTokenSigner:
         nonce: str | None,
         now: float,
         lifetime: float,
+        access_token: str | None = None,
     ) -> str | None:
         """A signed ID token (OpenID Connect Core §2), or ``None`` without a key."""
         if self._key is None:
@@ -72,4 +75,8 @@ class IdTokenSigner:
         }
         if nonce is not None:
             claims["nonce"] = nonce
+        if access_token is not None:
+            # OIDC Core §3.1.3.6: the left half of SHA-256 of the access token (ES256).
+            digest = hashlib.sha256(access_token.encode("ascii")).digest()
+            claims["at_hash"] = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
         return jwt.encode(claims, self._key, algorithm=self.algorithm, headers={"kid": self.kid})

@@ -127,6 +127,7 @@ class MockHTTPServer(socketserver.TCPServer):
     """A loopback TCP server with one daemon thread per connection and a clean :meth:`close`."""
 
     allow_reuse_address = True
+    request_queue_size = 128  # many clients connecting at once must not wait on SYN retries
 
     def __init__(self, responder: Responder, host: str = "127.0.0.1", port: int = 0) -> None:
         self.responder = responder

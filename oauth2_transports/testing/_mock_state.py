@@ -221,6 +221,7 @@ class MockState:
                 nonce=grant.nonce,
                 now=now,
                 lifetime=self.lifetimes.access_token,
+                access_token=access,
             )
             if id_token is not None:
                 answer["id_token"] = id_token

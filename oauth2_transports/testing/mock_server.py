@@ -21,33 +21,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from oauth2_transports.testing import _mock_authorize as front
-from oauth2_transports.testing import _mock_token as back
-from oauth2_transports.testing._mock_faults import (
-    QUIRKS,
-    Faults,
-    Planned,
-    Quirk,
-    apply_quirk,
-    failure_answer,
-)
+from oauth2_transports.testing._mock_faults import QUIRKS, Quirk, failure_answer
 from oauth2_transports.testing._mock_jose import IdTokenSigner
 from oauth2_transports.testing._mock_model import (
     DEFAULT_CLIENTS,
     DEFAULT_USERS,
-    Answer,
     MockClient,
     MockUser,
     RecordedRequest,
-    json_answer,
 )
-from oauth2_transports.testing._mock_server_http import MockHTTPServer, parse_request
+from oauth2_transports.testing._mock_server_http import MockHTTPServer
+from oauth2_transports.testing._mock_service import MockService, discovery_document
 from oauth2_transports.testing._mock_state import (
     Grant,
     Lifetimes,
@@ -60,11 +48,6 @@ if TYPE_CHECKING:
     import oauth2_core
 
 __all__ = ["MockAuthorizationServer", "MockClient", "MockUser", "RecordedRequest"]
-
-_Endpoint = Callable[[MockState, RecordedRequest], Answer]
-_POST = frozenset({"POST"})
-_GET = frozenset({"GET"})
-_BOTH = frozenset({"GET", "POST"})
 
 
 class MockAuthorizationServer:
@@ -117,9 +100,7 @@ class MockAuthorizationServer:
         clock: Callable[[], float] | None = None,
         sign_id_tokens: bool | None = None,
     ) -> None:
-        self._faults = Faults()
-        self._requests: list[RecordedRequest] = []
-        self._httpd = MockHTTPServer(self._handle)
+        self._httpd = MockHTTPServer(lambda handler, body: self._service.handle(handler, body))
         port = self._httpd.server_address[1]
         self._issuer = f"http://127.0.0.1:{port}"
         self._state = MockState(
@@ -140,20 +121,8 @@ class MockAuthorizationServer:
             clock=clock or default_clock,
             signer=IdTokenSigner(sign_id_tokens),
         )
-        self._changed = threading.Condition(self._state.lock)
-        self._routes: dict[str, tuple[frozenset[str], _Endpoint]] = {
-            "/.well-known/oauth-authorization-server": (_GET, self._discovery),
-            "/.well-known/openid-configuration": (_GET, self._discovery),
-            "/jwks": (_GET, self._jwks),
-            "/authorize": (_BOTH, front.authorize),
-            "/par": (_POST, front.pushed_authorization),
-            "/device_authorization": (_POST, front.device_authorization),
-            "/device": (_BOTH, front.device_page),
-            "/token": (_POST, back.token),
-            "/revoke": (_POST, back.revoke),
-            "/introspect": (_POST, back.introspect),
-            "/userinfo": (_BOTH, back.userinfo),
-        }
+        self._service = MockService(self._state, self._httpd.stopping)
+        self._faults = self._service.faults
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},  # how soon stop() takes effect
@@ -196,42 +165,7 @@ class MockAuthorizationServer:
 
     def metadata(self) -> dict[str, object]:
         """The discovery document (RFC 8414 §2) served at both well-known URLs."""
-        i = self._issuer
-        auth_methods = ["client_secret_basic", "client_secret_post", "none"]
-        doc: dict[str, object] = {
-            "issuer": i,
-            "authorization_endpoint": i + "/authorize",
-            "token_endpoint": i + "/token",
-            "jwks_uri": i + "/jwks",
-            "userinfo_endpoint": i + "/userinfo",
-            "revocation_endpoint": i + "/revoke",
-            "introspection_endpoint": i + "/introspect",
-            "device_authorization_endpoint": i + "/device_authorization",
-            "pushed_authorization_request_endpoint": i + "/par",
-            "require_pushed_authorization_requests": self._state.require_par,
-            "authorization_response_iss_parameter_supported": True,
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": [
-                "authorization_code",
-                "client_credentials",
-                "password",
-                "refresh_token",
-                back.DEVICE_CODE_GRANT,
-                back.TOKEN_EXCHANGE_GRANT,
-            ],
-            "token_endpoint_auth_methods_supported": auth_methods,
-            "revocation_endpoint_auth_methods_supported": auth_methods,
-            "introspection_endpoint_auth_methods_supported": auth_methods[:2],
-            "code_challenge_methods_supported": ["S256", "plain"],
-            "subject_types_supported": ["public"],
-            "claims_supported": ["sub", "name", "email", "email_verified"],
-        }
-        if self._state.scopes_supported is not None:
-            doc["scopes_supported"] = list(self._state.scopes_supported)
-        if self._state.signer.available:
-            doc["id_token_signing_alg_values_supported"] = [self._state.signer.algorithm]
-        return doc
+        return discovery_document(self._state)
 
     def server_metadata(self) -> oauth2_core.ServerMetadata:
         """The discovery document as an ``oauth2_core.ServerMetadata``."""
@@ -408,12 +342,12 @@ class MockAuthorizationServer:
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, in order (a copy)."""
         with self._state.lock:
-            return list(self._requests)
+            return list(self._service.requests)
 
     def clear_requests(self) -> None:
         """Forget the recorded requests."""
         with self._state.lock:
-            self._requests.clear()
+            self._service.requests.clear()
 
     def wait_for(
         self, predicate: Callable[[RecordedRequest], bool], *, timeout: float = 10.0
@@ -424,57 +358,12 @@ class MockAuthorizationServer:
             TimeoutError: none did within ``timeout`` seconds.
         """
         deadline = time.monotonic() + timeout
-        with self._changed:
+        with self._service.changed:
             while True:
-                for request in self._requests:
+                for request in self._service.requests:
                     if predicate(request):
                         return request
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError("no matching request reached the mock server")
-                self._changed.wait(left)
-
-    # -- serving ------------------------------------------------------------------------
-
-    def _discovery(self, state: MockState, request: RecordedRequest) -> Answer:
-        return json_answer(200, self.metadata())
-
-    def _jwks(self, state: MockState, request: RecordedRequest) -> Answer:
-        return json_answer(200, state.signer.jwks())
-
-    def _dispatch(self, request: RecordedRequest, planned: Planned) -> Answer:
-        if planned.fail is not None:
-            return planned.fail
-        route = self._routes.get(request.path)
-        if route is None:
-            return json_answer(404, {"error": "not_found"})
-        methods, endpoint = route
-        if request.method not in methods:
-            answer = json_answer(405, {"error": "method_not_allowed"})
-            return attrs.evolve(answer, headers=(*answer.headers, ("Allow", ", ".join(methods))))
-        answer = endpoint(self._state, request)
-        if planned.quirk is not None:
-            answer = apply_quirk(answer, planned.quirk, planned.quirk_error)
-        return answer
-
-    def _record(self, request: RecordedRequest, answer: Answer | None) -> None:
-        if answer is not None:
-            request = attrs.evolve(request, status=answer.status, error=answer.error)
-        with self._changed:
-            self._requests.append(request)
-            self._changed.notify_all()
-
-    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> Answer | None:
-        """Answer one request; ``None`` means drop the connection."""
-        request = parse_request(handler, body)
-        with self._state.lock:
-            planned = self._faults.plan(request.path)
-        if planned.delay > 0:
-            self._httpd.stopping.wait(planned.delay)
-        if planned.drop:
-            self._record(request, None)
-            return None
-        with self._state.lock:
-            answer = self._dispatch(request, planned)
-            self._record(request, answer)
-        return answer
+                self._service.changed.wait(left)

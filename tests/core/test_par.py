@@ -112,7 +112,7 @@ def _signing_key() -> dict[str, str]:
 )
 def test_client_id_is_sent_exactly_once(client: oc.Client) -> None:
     """oidc-provider wants client_id in the PAR body even with Basic; never twice."""
-    request = oc.pushed_authorization_request(SERVER, client, PENDING)
+    request = oc.pushed_authorization_request(SERVER, client, PENDING, now=T0)
     counts = Counter(name for name, _ in body_pairs(request))
     assert counts["client_id"] == 1
     assert dict(body_pairs(request))["client_id"] == "app"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from face_helpers import browser
 
-from oauth2_transports.cli import main
+from oauth2_transports.cli import main, system_browser
 from oauth2_transports.testing import MockAuthorizationServer
 
 ENV = {"APP_SECRET": "app-secret", "POST_SECRET": "post-secret", "ALICE_PASSWORD": "wonderland"}
@@ -358,3 +358,8 @@ def test_network_error_exits_4() -> None:
 def test_dropped_connection_exits_4(server: MockAuthorizationServer) -> None:
     server.drop_next(path="/token")
     assert _token(server).code == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux display detection")
+def test_no_display_means_print_the_url() -> None:
+    assert system_browser({})("http://127.0.0.1:1/authorize") is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from oauth2_transports._cli_transcript import Printer
 from oauth2_transports.cli import main
 
 
@@ -13,7 +14,7 @@ def test_demo_runs_every_step() -> None:
     transcript = out.getvalue()
     assert code == 0, transcript
     last = transcript.rstrip().splitlines()[-1]
-    assert last == "demo: 14 steps passed, 0 failed"
+    assert last == "demo: 15 steps passed, 0 failed"
     for part in (
         "Discovery",
         "PKCE",
@@ -31,10 +32,10 @@ def test_demo_runs_every_step() -> None:
     assert "mock_rt_" not in transcript
 
 
-def test_demo_falls_back_to_ascii() -> None:
+def test_transcript_falls_back_to_ascii() -> None:
     class Ascii(io.StringIO):
         encoding = "ascii"
 
     out = Ascii()
-    assert main(["demo"], stdout=out) == 0
-    out.getvalue().encode("ascii")  # nothing the stream cannot encode
+    Printer(out).line("  ✓ → ← mock…(redacted) RFC 6749 §4.4 ✗")
+    assert out.getvalue() == "  ok -> <- mock...(redacted) RFC 6749 ?4.4 XX\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,8 @@ import pytest
 from face_helpers import basic, body, call, follow_authorization
 
 import oauth2_core as oc
+from oauth2_core.id_token import id_token_flow
+from oauth2_transports import run
 from oauth2_transports.client import OAuth2Client
 from oauth2_transports.testing import MockAuthorizationServer, MockClient
 from oauth2_transports.urllib3 import Urllib3Transport
@@ -60,6 +63,20 @@ def test_id_token_verifies_with_the_served_jwks(
     claims = jwt.decode(token.id_token, key.key, algorithms=["ES256"], audience="app")
     assert claims["iss"] == server.issuer
     assert claims["sub"] == "alice"
+
+
+def test_id_token_passes_the_core_validator(public: OAuth2Client) -> None:
+    pending = oc.new_pending_authorization(public.client)
+    url = public.authorization_url(pending, scope="openid")
+    token = public.exchange_code(pending, follow_authorization(url))
+    now = dt.datetime.now(dt.timezone.utc)
+    flow = id_token_flow(
+        token, server=public.server, client=public.client, pending=pending, now=now
+    )
+    claims = run(flow, public.transport)
+    assert claims["sub"] == "alice"
+    assert claims["nonce"] == pending.nonce
+    assert "at_hash" in claims
 
 
 def test_jwks_is_empty_without_signing() -> None:

@@ -7,8 +7,8 @@ Answers can be slowed down (``delay``) and scripted (``script``: a status and bo
 or ``"drop"`` to close the connection without answering).
 
 ``/api`` is a resource server: 200 for a live access token, else
-``401 WWW-Authenticate: Bearer error="invalid_token"``; ``/api/scoped`` always
-answers ``401 ... error="insufficient_scope"``.
+``401 WWW-Authenticate: Bearer error="invalid_token"``; ``/api/never`` refuses
+every token that way; ``/api/scoped`` always answers ``401 ... error="insufficient_scope"``.
 """
 
 from __future__ import annotations
@@ -81,8 +81,7 @@ class TokenServer:
     # -- set up -------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     @property
     def metadata(self) -> oc.ServerMetadata:
@@ -156,7 +155,8 @@ class TokenServer:
             if path == "/api/scoped":
                 return 401, {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
             token = (authorization or "").removeprefix("Bearer ")
-            if authorization and authorization.startswith("Bearer ") and token in self.live_access:
+            live = token in self.live_access and path != "/api/never"
+            if authorization and authorization.startswith("Bearer ") and live:
                 return 200, {}
             return 401, {
                 "WWW-Authenticate": 'Bearer realm="api", error="invalid_token", '
@@ -214,9 +214,7 @@ class TokenServer:
                 self._resource(b"")
 
             def _resource(self, body: bytes) -> None:
-                status, headers = server._api(
-                    self.path, self.headers.get("Authorization"), body
-                )
+                status, headers = server._api(self.path, self.headers.get("Authorization"), body)
                 headers["Content-Type"] = "application/json"
                 self._send(status, json.dumps({"status": status}).encode(), headers)
 

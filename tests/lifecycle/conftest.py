@@ -47,9 +47,10 @@ def _start_redis(exe: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int]
     log = workdir / "redis.log"
     for _attempt in range(3):
         port = _free_port()
+        argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        argv += ["no", "--dir", str(workdir), "--logfile", str(log)]
         proc = subprocess.Popen(
-            [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-            + ["--dir", str(workdir), "--logfile", str(log)],
+            argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

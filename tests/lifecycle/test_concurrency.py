@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -20,9 +21,12 @@ from oauth2_transports import (
     AsyncHttpxTransport,
     AsyncOAuth2Client,
     AsyncTokenManager,
+    FileLock,
+    FileTokenStore,
     TokenManager,
     TokenRefreshError,
 )
+from oauth2_transports._lifecycle import holding
 
 from ._token_server import ThreadedAsyncTransport, TokenServer
 from .conftest import make_client
@@ -134,7 +138,9 @@ def test_tasks_waiting_behind_a_failed_refresh_get_the_same_error(
     slow_server.script.append("drop")
 
     async def main() -> list[oc.Token | BaseException]:
-        return await asyncio.gather(*(manager.token() for _ in range(TASKS)), return_exceptions=True)
+        return await asyncio.gather(
+            *(manager.token() for _ in range(TASKS)), return_exceptions=True
+        )
 
     results = asyncio.run(main())
     assert all(r is results[0] for r in results)
@@ -233,4 +239,89 @@ def test_async_on_token_may_be_a_coroutine_and_its_error_reaches_the_leader_only
     results = asyncio.run(main())
     assert isinstance(results[0], OSError)
     assert all(r is seen[0] for r in results[1:])
+    assert slow_server.refresh_requests == 1
+
+
+def test_async_managers_sharing_a_store_and_a_blocking_lock_refresh_once(
+    slow_server: TokenServer, tmp_path: Path
+) -> None:
+    """Two managers (two processes, in effect) on one FileTokenStore + FileLock."""
+    store = FileTokenStore(tmp_path / "token.json", lock=FileLock(tmp_path / "token.lock"))
+    store.save(expired(slow_server))
+    seen: list[oc.Token] = []
+
+    def manager() -> AsyncTokenManager:
+        client = AsyncOAuth2Client(
+            slow_server.metadata, oc.Client("app", "s3cr3t"), ThreadedAsyncTransport()
+        )
+        return AsyncTokenManager(client, store=store, on_token=seen.append)
+
+    a, b = manager(), manager()
+
+    async def main() -> set[str]:
+        tokens = await asyncio.gather(*(m.token() for m in (a, b) * 100))
+        return {t.access_token for t in tokens}
+
+    assert asyncio.run(main()) == {seen[0].access_token}
+    assert slow_server.refresh_requests == 1 and len(seen) == 1
+    assert store.load() == seen[0]
+
+
+def test_async_manager_takes_an_async_lock(slow_server: TokenServer) -> None:
+    client = AsyncOAuth2Client(
+        slow_server.metadata, oc.Client("app", "s3cr3t"), ThreadedAsyncTransport()
+    )
+
+    async def main() -> set[str]:
+        lock = asyncio.Lock()
+        manager = AsyncTokenManager(client, expired(slow_server), lock=lock)
+        tokens = await asyncio.gather(*(manager.token() for _ in range(50)))
+        assert not lock.locked()
+        return {t.access_token for t in tokens}
+
+    assert len(asyncio.run(main())) == 1
+    assert slow_server.refresh_requests == 1
+
+
+def test_a_blocking_lock_is_not_leaked_when_its_waiter_is_cancelled() -> None:
+    lock = threading.Lock()
+    lock.acquire()  # held by "another process"
+    entered: list[bool] = []
+
+    async def main() -> None:
+        async def wait_for_lock() -> None:
+            async with holding(lock):
+                entered.append(True)
+
+        task = asyncio.create_task(wait_for_lock())
+        await asyncio.sleep(0.05)  # the worker thread now blocks on the lock
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        lock.release()  # the worker thread gets it now, and must give it back
+
+    asyncio.run(main())  # also waits for the default executor's threads
+    assert entered == []
+    assert lock.acquire(timeout=10)
+
+
+def test_async_on_token_asking_for_a_token_is_refused_not_deadlocked(
+    slow_server: TokenServer,
+) -> None:
+    client = AsyncOAuth2Client(
+        slow_server.metadata, oc.Client("app", "s3cr3t"), ThreadedAsyncTransport()
+    )
+    manager: AsyncTokenManager
+
+    async def on_token(token: oc.Token) -> None:
+        await manager.token()
+
+    manager = AsyncTokenManager(client, expired(slow_server), on_token=on_token)
+
+    async def main() -> oc.Token:
+        with pytest.raises(oc.UsageError, match="on_token"):
+            await manager.token()
+        return await manager.token()
+
+    assert asyncio.run(main()).refresh_token is not None
     assert slow_server.refresh_requests == 1

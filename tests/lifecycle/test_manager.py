@@ -288,3 +288,19 @@ def test_usage_md_lines(server: TokenServer) -> None:
     assert manager.token() == saved[0]
     manager = TokenManager(c, scope="read")
     assert manager.token().scope == ("read",)
+
+
+def test_on_token_asking_for_a_token_is_refused_not_deadlocked(
+    server: TokenServer, clock: FakeClock
+) -> None:
+    start = server.issue(expires_at=expiring(clock, -1))
+    manager: TokenManager
+
+    def on_token(token: oc.Token) -> None:
+        manager.token()
+
+    manager = TokenManager(make_client(server, clock), start, on_token=on_token, clock=clock)
+    with pytest.raises(oc.UsageError, match="on_token"):
+        manager.token()
+    assert manager.token().access_token != start.access_token  # the new token was kept
+    assert server.refresh_requests == 1

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 import oauth2_core as oc
-from oauth2_transports import FileLock, FileTokenStore, LockTimeoutError, TokenStore, TokenStoreError
+from oauth2_transports import (
+    FileLock,
+    FileTokenStore,
+    LockTimeoutError,
+    TokenStore,
+    TokenStoreError,
+)
 
 from ._token_server import TokenServer
 from ._workers import hold_lock_and_die, refresh_once
@@ -77,7 +83,7 @@ def test_save_replaces_the_file_atomically(tmp_path: Path) -> None:
 
     reader = threading.Thread(target=read)
     reader.start()
-    for i in range(300):
+    for i in range(100):
         store.save(oc.Token(f"at-{i}" * (1 + i % 50), refresh_token="rt"))
     stop.set()
     reader.join(10)
@@ -90,7 +96,7 @@ def test_save_replaces_the_file_atomically(tmp_path: Path) -> None:
 def test_a_corrupt_file_is_refused_without_showing_it(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "token.json"
     path.write_bytes(content)
-    with pytest.raises(TokenStoreError, match="corrupt|not a JSON object") as info:
+    with pytest.raises(TokenStoreError, match=r"corrupt|not a JSON object") as info:
         FileTokenStore(path).load()
     assert isinstance(info.value, oc.OAuth2Error) and not info.value.retryable
 

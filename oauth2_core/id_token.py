@@ -1,0 +1,410 @@
+"""OpenID Connect ID token validation (OpenID Connect Core 1.0 §2, §3.1.3.7).
+
+:func:`validate_id_token` checks, in this order: the JWS and its ``alg``
+(never ``none``; only algorithms that fit the key type, so a token "signed"
+with HS256 over the public key is refused; HMAC with the client secret only
+when the server advertises it, §10.1), the signature against the server's JWK
+set, then ``iss``, ``aud``, ``azp``, ``exp`` and ``iat`` (with a bounded
+leeway), ``nonce``, ``auth_time`` (with ``max_age``), ``at_hash`` and ``sub``.
+A failure is an :class:`IdTokenError` whose ``check`` names the check.
+
+:func:`validate_id_token_flow` fetches the JWK set when it is not cached, and
+once more when the token names a ``kid`` the cached set lacks (the server
+rotated its keys); :func:`id_token_flow` does it for a token response.
+
+Asymmetric signatures need the ``oauth2-core[jwt]`` extra.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import math
+import types
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NoReturn
+
+import attrs
+
+from oauth2_core._http import Flow, Send
+from oauth2_core.authorize import PendingAuthorization
+from oauth2_core.client import Client
+from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
+from oauth2_core.jose import CompactJws, b64url_encode, hmac_key, parse_compact, verify_signature
+from oauth2_core.jwks import (
+    ASYMMETRIC_ALGS,
+    HMAC_ALGS,
+    JwksCache,
+    jwks_request,
+    matching_keys,
+    process_jwks_response,
+)
+from oauth2_core.metadata import ServerMetadata
+from oauth2_core.token import Token
+
+__all__ = [
+    "IdTokenClaims",
+    "id_token_flow",
+    "validate_id_token",
+    "validate_id_token_flow",
+]
+
+#: The largest clock skew, in seconds, that :func:`validate_id_token` accepts as ``leeway``.
+MAX_LEEWAY = 300
+
+
+def _to_claims(value: object) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(value))  # type: ignore[call-overload]
+
+
+@attrs.frozen(repr=False)
+class IdTokenClaims(Mapping[str, Any]):
+    """The claims of a validated ID token (OpenID Connect Core §2).
+
+    It is a read-only mapping of every claim (``claims["email"]``) with the
+    standard ones as attributes. Only :func:`validate_id_token` should make one.
+
+    Attributes:
+        iss: The issuer. sub: The subject (the user's stable identifier at the issuer).
+        aud: The audiences. exp, iat: Expiry and issue time (aware UTC).
+        nonce: The nonce, or ``None``. azp: The authorized party, or ``None``.
+        auth_time: When the user authenticated, or ``None``.
+        claims: Every claim.
+    """
+
+    iss: str
+    sub: str
+    aud: tuple[str, ...]
+    exp: _dt.datetime
+    iat: _dt.datetime
+    nonce: str | None = None
+    azp: str | None = None
+    auth_time: _dt.datetime | None = None
+    claims: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_claims, hash=False)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.claims[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.claims)
+
+    def __len__(self) -> int:
+        return len(self.claims)
+
+    def __repr__(self) -> str:
+        # Claims are personal data (email, address): names only.
+        return (
+            f"IdTokenClaims(iss={self.iss!r}, sub={self.sub!r}, aud={self.aud!r}, "
+            f"claim_names={sorted(self.claims)!r})"
+        )
+
+    __str__ = __repr__
+
+
+def _fail(check: str, message: str) -> NoReturn:
+    raise IdTokenError(f"ID token rejected ({check}): {message}", check=check)
+
+
+def token_hash(value: str, alg: str, crv: str | None = None) -> str:
+    """``at_hash`` / ``c_hash``: the left half of the hash of ``value`` (OIDC Core §3.1.3.6).
+
+    The hash is the one of the JWS ``alg`` (SHA-256 for ``*256``, ...); for
+    ``EdDSA`` it is SHA-512 with Ed25519 and SHAKE256 (114 octets) with Ed448.
+
+    Raises:
+        UsageError: an ``alg`` without a defined hash.
+    """
+    data = value.encode("utf-8")
+    if alg == "EdDSA":
+        full = (
+            hashlib.shake_256(data).digest(114) if crv == "Ed448" else hashlib.sha512(data).digest()
+        )
+    else:
+        digest = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}.get(alg[-3:])
+        if digest is None or (alg not in ASYMMETRIC_ALGS and alg not in HMAC_ALGS):
+            raise UsageError("no token hash is defined for this alg")
+        full = digest(data).digest()
+    return b64url_encode(full[: len(full) // 2])
+
+
+def _verify(
+    jws: CompactJws,
+    *,
+    client: Client,
+    jwks: Mapping[str, Any] | None,
+    allowed: tuple[str, ...] | None,
+) -> str | None:
+    """Check ``alg`` and the signature; return the key's ``crv`` (for EdDSA hashes)."""
+    alg, kid = jws.header.get("alg"), jws.header.get("kid")
+    if not isinstance(alg, str) or (kid is not None and not isinstance(kid, str)):
+        _fail("format", "the header's alg and kid must be strings")
+    if alg.lower() == "none":
+        _fail("alg", "unsigned ID tokens (alg none) are refused")
+    if allowed is not None and alg not in allowed:
+        _fail("alg", "the alg is not one the server advertises for ID tokens")
+    if alg in HMAC_ALGS:
+        # OpenID Connect Core §10.1: the key is the client secret. Never a JWK
+        # from the set: HS256 over a public key is the alg confusion attack.
+        if allowed is None or not client.client_secret:
+            _fail("alg", "HMAC needs the server to advertise it and a client secret")
+        expected = hmac_key(client.client_secret, alg).sign(jws.signing_input)
+        if not hmac.compare_digest(expected, jws.signature):
+            _fail("signature", "the signature does not verify")
+        return None
+    if alg not in ASYMMETRIC_ALGS:
+        _fail("alg", "the alg is not supported")
+    found = matching_keys(jwks or {}, alg=alg, kid=kid)
+    if len(found) != 1:
+        _fail(
+            "kid",
+            "no key of the JWK set fits the token's kid and alg"
+            if not found
+            else "several keys fit and the token names no kid (OIDC Core §10.1)",
+        )
+    try:
+        valid = verify_signature(jws, alg, found[0])
+    except ValueError:
+        _fail("signature", "the server's key for this token is not usable")
+    if not valid:
+        _fail("signature", "the signature does not verify")
+    crv = found[0].get("crv")
+    return crv if isinstance(crv, str) else None
+
+
+def _seconds(claims: Mapping[str, Any], name: str) -> float:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(name, f"claim {name!r} must be a NumericDate")
+    number = float(value)
+    if not math.isfinite(number) or not -(2**35) < number < 2**35:
+        _fail(name, f"claim {name!r} is out of range")
+    return number
+
+
+def _datetime(seconds: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+
+
+def _check_arguments(
+    id_token: object, now: object, leeway: object, max_age: object, nonce: object
+) -> None:
+    if not isinstance(id_token, str) or not id_token:
+        raise UsageError("id_token must be the ID token string")
+    if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
+        raise UsageError("now must be a timezone-aware datetime (UTC)")
+    if isinstance(leeway, bool) or not isinstance(leeway, (int, float)):
+        raise UsageError("leeway must be a number of seconds")
+    if not 0 <= leeway <= MAX_LEEWAY:
+        raise UsageError(f"leeway must be between 0 and {MAX_LEEWAY} seconds")
+    if max_age is not None and (
+        isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
+    ):
+        raise UsageError("max_age must be a non-negative int or None")
+    if nonce is not None and not isinstance(nonce, str):
+        raise UsageError("nonce must be a string or None")
+
+
+def validate_id_token(
+    id_token: str,
+    *,
+    server: ServerMetadata,
+    client: Client,
+    jwks: Mapping[str, Any] | None,
+    nonce: str | None,
+    now: _dt.datetime,
+    leeway: float = 60,
+    max_age: int | None = None,
+    access_token: str | None = None,
+    algorithms: Iterable[str] | None = None,
+) -> IdTokenClaims:
+    """Validate an ID token from the token endpoint (OpenID Connect Core §3.1.3.7).
+
+    Args:
+        id_token: The compact JWT (``Token.id_token``).
+        server: The server; ``issuer`` must equal the token's ``iss``.
+        client: The client; its ``client_id`` must be an audience.
+        jwks: The server's JWK set (:func:`process_jwks_response`), or ``None``.
+        nonce: The nonce sent (``pending.nonce``); ``None`` skips the check
+            (a refresh, §12.2).
+        now: The current time (aware); ``exp`` must be after it, ``iat`` not after it.
+        leeway: Allowed clock skew in seconds, 0 to :data:`MAX_LEEWAY`.
+        max_age: The ``max_age`` sent, to check ``auth_time`` (§3.1.2.1).
+        access_token: The access token issued with it, to check ``at_hash``
+            when present (§3.1.3.8).
+        algorithms: Allowed ``alg`` values; default the server's
+            ``id_token_signing_alg_values_supported``, or any asymmetric one
+            that fits the key when it does not say.
+
+    Returns:
+        The claims.
+
+    Raises:
+        IdTokenError: a failed check, named by ``.check``; ``"kid"`` means no
+            key fits: fetch the JWK set again once (see :func:`validate_id_token_flow`).
+        UsageError: a bad argument, or the ``oauth2-core[jwt]`` extra missing.
+    """
+    _check_arguments(id_token, now, leeway, max_age, nonce)
+    try:
+        jws = parse_compact(id_token)
+    except ValueError:
+        _fail("format", "not a signed JWT (compact JWS)")
+    if algorithms is not None:
+        allowed: tuple[str, ...] | None = tuple(algorithms)
+    else:
+        allowed = server.id_token_signing_alg_values_supported
+    crv = _verify(jws, client=client, jwks=jwks, allowed=allowed)
+    try:
+        claims = jws.claims()
+    except ValueError:
+        _fail("format", "the payload is not a JSON object")
+    if claims.get("iss") != server.issuer:
+        _fail("iss", "iss is not the server's issuer")
+    aud = claims.get("aud")
+    audiences = (aud,) if isinstance(aud, str) else aud
+    if not isinstance(audiences, list | tuple) or not all(isinstance(a, str) for a in audiences):
+        _fail("aud", "aud must be a string or an array of strings")
+    if client.client_id not in audiences:
+        _fail("aud", "the client is not an audience")
+    azp = claims.get("azp")
+    if azp is not None and azp != client.client_id:
+        _fail("azp", "azp is not the client")
+    if azp is None and len(audiences) > 1:
+        _fail("azp", "several audiences and no azp")
+    current = now.timestamp()
+    exp, iat = _seconds(claims, "exp"), _seconds(claims, "iat")
+    if current >= exp + leeway:
+        _fail("exp", "the token has expired")
+    if iat > current + leeway:
+        _fail("iat", "the token was issued in the future")
+    got_nonce = claims.get("nonce")
+    if got_nonce is not None and not isinstance(got_nonce, str):
+        _fail("nonce", "nonce must be a string")
+    if nonce is not None and (
+        got_nonce is None or not hmac.compare_digest(got_nonce.encode(), nonce.encode())
+    ):
+        _fail("nonce", "nonce is not the one sent")
+    auth_time = None
+    if max_age is not None or claims.get("auth_time") is not None:
+        auth_time = _seconds(claims, "auth_time")
+    if max_age is not None and auth_time is not None and current > auth_time + max_age + leeway:
+        _fail("auth_time", "the user authenticated longer ago than max_age")
+    at_hash = claims.get("at_hash")
+    if access_token is not None and at_hash is not None:
+        expected = token_hash(access_token, str(jws.header["alg"]), crv)
+        if not isinstance(at_hash, str) or not hmac.compare_digest(
+            at_hash.encode(), expected.encode()
+        ):
+            _fail("at_hash", "at_hash does not match the access token")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        _fail("sub", "sub must be a non-empty string")
+    azp_value = azp if isinstance(azp, str) else None
+    return IdTokenClaims(
+        iss=server.issuer,
+        sub=sub,
+        aud=tuple(audiences),
+        exp=_datetime(exp),
+        iat=_datetime(iat),
+        nonce=got_nonce,
+        azp=azp_value,
+        auth_time=None if auth_time is None else _datetime(auth_time),
+        claims=claims,
+    )
+
+
+def validate_id_token_flow(
+    id_token: str,
+    *,
+    server: ServerMetadata,
+    client: Client,
+    nonce: str | None,
+    now: _dt.datetime,
+    jwks_cache: JwksCache | None = None,
+    leeway: float = 60,
+    max_age: int | None = None,
+    access_token: str | None = None,
+    algorithms: Iterable[str] | None = None,
+) -> Flow[IdTokenClaims]:
+    """Validate an ID token, fetching the server's JWK set when needed.
+
+    Sends nothing when the cached set has the key (or the token is
+    HMAC-signed); fetches ``jwks_uri`` when nothing is cached, and fetches it
+    **once** more when the token names a key the cached set lacks. The cache
+    is updated in place.
+
+    Args:
+        id_token, server, client, nonce, now, leeway, max_age, access_token,
+        algorithms: As :func:`validate_id_token`.
+        jwks_cache: Keep one per server between calls; ``None`` fetches every time.
+
+    Returns:
+        The claims.
+
+    Raises:
+        IdTokenError: as :func:`validate_id_token`.
+        EndpointError, MalformedResponseError: the JWK set could not be fetched.
+    """
+    cache = jwks_cache if jwks_cache is not None else JwksCache()
+    algs = tuple(algorithms) if algorithms is not None else None
+    fetched = False
+    while True:
+        try:
+            return validate_id_token(
+                id_token,
+                server=server,
+                client=client,
+                jwks=cache.jwks,
+                nonce=nonce,
+                now=now,
+                leeway=leeway,
+                max_age=max_age,
+                access_token=access_token,
+                algorithms=algs,
+            )
+        except IdTokenError as exc:
+            if exc.check != "kid" or fetched:
+                raise
+        response = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
+        cache.update(process_jwks_response(response), fetched_at=response.received_at)
+        fetched = True
+
+
+def id_token_flow(
+    token: Token,
+    *,
+    server: ServerMetadata,
+    client: Client,
+    pending: PendingAuthorization,
+    now: _dt.datetime,
+    jwks_cache: JwksCache | None = None,
+    leeway: float = 60,
+    max_age: int | None = None,
+) -> Flow[IdTokenClaims]:
+    """Validate the ID token of an authorization code exchange (OIDC Core §3.1.3.3).
+
+    Uses ``pending.nonce`` and the token's access token (``at_hash``).
+
+    Raises:
+        MalformedResponseError: the token response has no ``id_token`` although
+            ``openid`` was requested (field ``"id_token"``).
+        IdTokenError: as :func:`validate_id_token`.
+    """
+    if token.id_token is None:
+        raise MalformedResponseError(
+            "the token response has no id_token although the scope has openid",
+            field="id_token",
+        )
+    return (
+        yield from validate_id_token_flow(
+            token.id_token,
+            server=server,
+            client=client,
+            nonce=pending.nonce,
+            now=now,
+            jwks_cache=jwks_cache,
+            leeway=leeway,
+            max_age=max_age,
+            access_token=token.access_token,
+        )
+    )

@@ -1,0 +1,147 @@
+"""The mock server's request handling: routing, discovery, faults and the request log.
+
+:class:`MockService` answers one parsed request at a time; the HTTP plumbing
+(``_mock_server_http``) calls it from each connection's thread and
+``MockAuthorizationServer`` is the public face over it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+
+import attrs
+
+from oauth2_transports.testing import _mock_authorize as front
+from oauth2_transports.testing import _mock_token as back
+from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk
+from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
+from oauth2_transports.testing._mock_server_http import parse_request
+from oauth2_transports.testing._mock_state import MockState
+
+__all__ = ["MockService", "discovery_document"]
+
+_Endpoint = Callable[[MockState, RecordedRequest], Answer]
+_POST = frozenset({"POST"})
+_GET = frozenset({"GET"})
+_BOTH = frozenset({"GET", "POST"})
+
+
+def discovery_document(state: MockState) -> dict[str, object]:
+    """The metadata (RFC 8414 §2, OIDC Discovery §3) served at both well-known URLs."""
+    i = state.issuer
+    auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+    doc: dict[str, object] = {
+        "issuer": i,
+        "authorization_endpoint": i + "/authorize",
+        "token_endpoint": i + "/token",
+        "jwks_uri": i + "/jwks",
+        "userinfo_endpoint": i + "/userinfo",
+        "revocation_endpoint": i + "/revoke",
+        "introspection_endpoint": i + "/introspect",
+        "device_authorization_endpoint": i + "/device_authorization",
+        "pushed_authorization_request_endpoint": i + "/par",
+        "require_pushed_authorization_requests": state.require_par,
+        # RFC 9207 §3: the authorization response carries `iss`.
+        "authorization_response_iss_parameter_supported": True,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token",
+            back.DEVICE_CODE_GRANT,
+            back.TOKEN_EXCHANGE_GRANT,
+        ],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "subject_types_supported": ["public"],
+        "claims_supported": ["sub", "name", "email", "email_verified"],
+    }
+    if state.scopes_supported is not None:
+        doc["scopes_supported"] = list(state.scopes_supported)
+    if state.signer.available:
+        doc["id_token_signing_alg_values_supported"] = [state.signer.algorithm]
+    return doc
+
+
+def _discovery(state: MockState, request: RecordedRequest) -> Answer:
+    return json_answer(200, discovery_document(state))
+
+
+def _jwks(state: MockState, request: RecordedRequest) -> Answer:
+    return json_answer(200, state.signer.jwks())
+
+
+_ROUTES: dict[str, tuple[frozenset[str], _Endpoint]] = {
+    "/.well-known/oauth-authorization-server": (_GET, _discovery),
+    "/.well-known/openid-configuration": (_GET, _discovery),
+    "/jwks": (_GET, _jwks),
+    "/authorize": (_BOTH, front.authorize),
+    "/par": (_POST, front.pushed_authorization),
+    "/device_authorization": (_POST, front.device_authorization),
+    "/device": (_BOTH, front.device_page),
+    "/token": (_POST, back.token),
+    "/revoke": (_POST, back.revoke),
+    "/introspect": (_POST, back.introspect),
+    "/userinfo": (_BOTH, back.userinfo),
+}
+
+
+class MockService:
+    """Answers requests against a :class:`MockState`, applying queued faults, logging each.
+
+    Args:
+        state: The server's memory; its lock guards the faults and the log too.
+        stopping: Set when the server stops; cuts injected delays short.
+    """
+
+    def __init__(self, state: MockState, stopping: threading.Event) -> None:
+        self.state = state
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self.changed = threading.Condition(state.lock)
+        self._stopping = stopping
+
+    def _dispatch(self, request: RecordedRequest, planned: Planned) -> Answer:
+        if planned.fail is not None:
+            return planned.fail
+        route = _ROUTES.get(request.path)
+        if route is None:
+            return json_answer(404, {"error": "not_found"})
+        methods, endpoint = route
+        if request.method not in methods:
+            answer = json_answer(405, {"error": "method_not_allowed"})
+            allow = ("Allow", ", ".join(sorted(methods)))
+            return attrs.evolve(answer, headers=(*answer.headers, allow))
+        answer = endpoint(self.state, request)
+        if planned.quirk is not None:
+            answer = apply_quirk(answer, planned.quirk, planned.quirk_error)
+        return answer
+
+    def _record(self, request: RecordedRequest, answer: Answer | None) -> None:
+        if answer is not None:
+            request = attrs.evolve(request, status=answer.status, error=answer.error)
+        with self.changed:
+            self.requests.append(request)
+            self.changed.notify_all()
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> Answer | None:
+        """Answer one request; ``None`` means hang up without answering."""
+        request = parse_request(handler, body)
+        with self.state.lock:
+            planned = self.faults.plan(request.path)
+        if planned.delay > 0:
+            self._stopping.wait(planned.delay)
+        if planned.drop:
+            self._record(request, None)
+            return None
+        # One lock for the whole request: each one sees and leaves a consistent state.
+        with self.state.lock:
+            answer = self._dispatch(request, planned)
+            self._record(request, answer)
+        return answer
