@@ -54,12 +54,19 @@ class Headers(Mapping[str, str]):
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Headers is immutable")
 
-    def __getitem__(self, name: str) -> str:
+    def _joined(self, name: str) -> str | None:
         key = name.lower()
-        values = [v for n, v in self._fields if n == key]
-        if not values:
+        values: list[str] = []
+        for n, v in self._fields:  # a plain loop: cheaper than a comprehension here
+            if n == key:
+                values.append(v)
+        return ", ".join(values) if values else None
+
+    def __getitem__(self, name: str) -> str:
+        value = self._joined(name)
+        if value is None:
             raise KeyError(name)
-        return ", ".join(values)
+        return value
 
     @overload
     def get(self, name: str, /) -> str | None: ...
@@ -69,9 +76,8 @@ class Headers(Mapping[str, str]):
         """The field's value (repeated fields joined with ``", "``), or ``default``."""
         # Mapping.get would go through a raised and caught KeyError for every absent
         # field; processors look up absent fields (retry-after) on every response.
-        key = name.lower()
-        values = [v for n, v in self._fields if n == key]
-        return ", ".join(values) if values else default
+        value = self._joined(name)
+        return default if value is None else value
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the field ``name``, in the order received."""

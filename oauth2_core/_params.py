@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from oauth2_core.errors import UsageError
 
-__all__ = ["Params", "add_params", "encode_form", "encode_query", "scope_string"]
+__all__ = ["Params", "add_params", "encode_form", "encode_query", "percent_encode", "scope_string"]
 
 Params = list[tuple[str, str]]
 
@@ -100,6 +100,14 @@ def _escape_query(match: re.Match[str]) -> str:
 
 def _escape_form(match: re.Match[str]) -> str:
     return "".join([_FORM_ESCAPES[byte] for byte in match.group().encode("utf-8")])
+
+
+def percent_encode(value: str) -> str:
+    """``value`` as UTF-8, every byte but the unreserved ones as ``%XX`` (RFC 3986 §2.1).
+
+    The same string as ``urllib.parse.quote(value, safe="")``.
+    """
+    return _NOT_UNRESERVED.sub(_escape_query, value)
 
 
 def _check_strings(params: Params) -> None:

@@ -12,10 +12,11 @@ import datetime as _dt
 import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Literal, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
 
+from oauth2_core._params import percent_encode
 from oauth2_core.errors import UsageError
 
 __all__ = [
@@ -212,7 +213,7 @@ def basic_credentials(client: Client) -> str:
     if client.basic_encoding == "raw":
         user, password = client.client_id, secret
     else:
-        user, password = quote(client.client_id, safe=""), quote(secret, safe="")
+        user, password = percent_encode(client.client_id), percent_encode(secret)
     raw = f"{user}:{password}".encode()
     return "Basic " + base64.b64encode(raw).decode("ascii")
 

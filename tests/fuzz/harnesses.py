@@ -178,7 +178,12 @@ def members(inp: Input, required: Sequence[str] = ()) -> dict[str, Any]:
         choice = inp.below(8)
         if choice == 0:
             continue
-        out[name] = json_value(inp) if choice == 1 else inp.pick(STRINGS[1:]) + "x"
+        if choice == 1:
+            out[name] = json_value(inp)
+        elif choice == 2:
+            out[name] = inp.pick(NUMBERS[:6])
+        else:
+            out[name] = inp.pick(STRINGS[1:]) + "x"
     for _ in range(inp.below(10)):
         name = inp.text(12) if inp.below(8) == 0 else inp.pick(MEMBERS)
         out[name] = json_value(inp)
