@@ -220,6 +220,7 @@ def dpop_request(
     now: _dt.datetime,
     nonce: str | None = None,
     access_token: Token | str | None = None,
+    jti: str | None = None,
 ) -> HttpRequest:
     """The request with a ``DPoP`` proof header (RFC 9449 §4.1, §7.1).
 
@@ -239,7 +240,7 @@ def dpop_request(
             "the token is not DPoP-bound (token_type is not DPoP); send it with bearer_authorize"
         )
     proof = dpop_proof(
-        key, request.method, request.url, now=now, nonce=nonce, access_token=access_token
+        key, request.method, request.url, now=now, jti=jti, nonce=nonce, access_token=access_token
     )
     replaced = {"dpop", "authorization"} if access_token is not None else {"dpop"}
     fields = [(n, v) for n, v in request.headers.fields() if n not in replaced]
@@ -320,6 +321,8 @@ def dpop_token_flow(
         EndpointError, MalformedResponseError: as ``process_token_response``.
         UsageError: a bad key or request.
     """
+    if not isinstance(request, HttpRequest) and not callable(request):
+        raise UsageError("request must be an HttpRequest or a function of the send time")
     signing = load_signing_key(key, purpose=_PURPOSE)
     build: Callable[[_dt.datetime], HttpRequest] = (
         (lambda _when: request) if isinstance(request, HttpRequest) else request

@@ -52,6 +52,14 @@ __all__ = [
 
 #: The largest clock skew, in seconds, that :func:`validate_id_token` accepts as ``leeway``.
 MAX_LEEWAY = 300
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+#: The hash of each JWS alg (RFC 7518 §3.1), for at_hash; EdDSA depends on the curve.
+_HASHES = {
+    **{f"{family}256": hashlib.sha256 for family in ("HS", "RS", "PS", "ES")},
+    **{f"{family}384": hashlib.sha384 for family in ("HS", "RS", "PS", "ES")},
+    **{f"{family}512": hashlib.sha512 for family in ("HS", "RS", "PS", "ES")},
+    "ES256K": hashlib.sha256,
+}
 
 
 def _to_claims(value: object) -> Mapping[str, Any]:
@@ -115,17 +123,24 @@ def token_hash(value: str, alg: str, crv: str | None = None) -> str:
     Raises:
         UsageError: an ``alg`` without a defined hash.
     """
-    data = value.encode("utf-8")
+    data = value.encode("utf-8", "surrogatepass")
     if alg == "EdDSA":
         full = (
             hashlib.shake_256(data).digest(114) if crv == "Ed448" else hashlib.sha512(data).digest()
         )
     else:
-        digest = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}.get(alg[-3:])
-        if digest is None or (alg not in ASYMMETRIC_ALGS and alg not in HMAC_ALGS):
+        digest = _HASHES.get(alg)
+        if digest is None:
             raise UsageError("no token hash is defined for this alg")
         full = digest(data).digest()
     return b64url_encode(full[: len(full) // 2])
+
+
+def _same(received: str, expected: str) -> bool:
+    # Constant time; "surrogatepass" because JSON may carry lone surrogates ("\ud800").
+    return hmac.compare_digest(
+        received.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def _verify(
@@ -183,7 +198,8 @@ def _seconds(claims: Mapping[str, Any], name: str) -> float:
 
 
 def _datetime(seconds: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+    # Epoch plus an offset: fromtimestamp() fails for negative values on some platforms.
+    return _EPOCH + _dt.timedelta(seconds=seconds)
 
 
 def _check_arguments(
@@ -280,9 +296,7 @@ def validate_id_token(
     got_nonce = claims.get("nonce")
     if got_nonce is not None and not isinstance(got_nonce, str):
         _fail("nonce", "nonce must be a string")
-    if nonce is not None and (
-        got_nonce is None or not hmac.compare_digest(got_nonce.encode(), nonce.encode())
-    ):
+    if nonce is not None and (got_nonce is None or not _same(got_nonce, nonce)):
         _fail("nonce", "nonce is not the one sent")
     auth_time = None
     if max_age is not None or claims.get("auth_time") is not None:
@@ -292,9 +306,7 @@ def validate_id_token(
     at_hash = claims.get("at_hash")
     if access_token is not None and at_hash is not None:
         expected = token_hash(access_token, str(jws.header["alg"]), crv)
-        if not isinstance(at_hash, str) or not hmac.compare_digest(
-            at_hash.encode(), expected.encode()
-        ):
+        if not isinstance(at_hash, str) or not _same(at_hash, expected):
             _fail("at_hash", "at_hash does not match the access token")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:

@@ -280,6 +280,8 @@ def _from_jwk(jwk: dict[str, Any], purpose: str) -> SigningKey:
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         # `from None`: PyJWT's messages may quote the JWK, private part included.
         raise UsageError(f"{purpose}: the JWK is not a valid private key") from None
+    if jwk.get("kty") == "RSA" and key.key_size < 2048:
+        raise UsageError(f"{purpose}: RSA keys must be 2048 bits or more (RFC 7518 §3.3)")
     kid = jwk.get("kid")
     return SigningKey(alg=alg, kid=kid if isinstance(kid, str) and kid else None, key=key)
 
@@ -293,6 +295,8 @@ def _from_object(key: object, purpose: str) -> SigningKey:
         if alg is None:
             raise UsageError(f"{purpose}: unsupported elliptic curve")
     elif isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < 2048:
+            raise UsageError(f"{purpose}: RSA keys must be 2048 bits or more (RFC 7518 §3.3)")
         alg = "RS256"
     elif isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
         alg = "EdDSA"
@@ -369,11 +373,16 @@ def verify_signature(jws: CompactJws, alg: str, jwk: Mapping[str, object]) -> bo
         UsageError: the ``oauth2-core[jwt]`` extra is missing.
     """
     jwt = require_jwt()
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     algorithm = jwa_algorithm(alg)
     try:
         key = algorithm.prepare_key(algorithm.from_jwk(public_jwk(jwk)))
     except (jwt.PyJWTError, UsageError, ValueError, TypeError, KeyError):
         raise ValueError("unusable JWK") from None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        # RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used".
+        raise ValueError("RSA key shorter than 2048 bits")
     return bool(algorithm.verify(jws.signing_input, key, jws.signature))
 
 

@@ -1,0 +1,241 @@
+"""The high-level clients against a loopback authorization server (the mock server).
+
+Every scenario runs for the sync client (urllib3, requests, httpx) and the
+async client (httpx) — the same test body, parametrized, never copied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import oauth2_core as oc
+from oauth2_transports import (
+    AsyncHttpxTransport,
+    AsyncOAuth2Client,
+    HttpxTransport,
+    OAuth2Client,
+    RequestsTransport,
+    TransportError,
+    Urllib3Transport,
+)
+from oauth2_transports.compat import OAuth2
+from oauth2_transports.testing import MockAuthorizationServer
+
+REDIRECT = "http://127.0.0.1:9/callback"
+KINDS = ["urllib3", "requests", "httpx", "async-httpx"]
+
+
+class Api:
+    """Calls the sync or async client alike; awaits on a private loop."""
+
+    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.client = client
+        self.loop = loop
+
+    def resolve(self, value: Any) -> Any:
+        return self.loop.run_until_complete(value) if inspect.isawaitable(value) else value
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.client, name)
+        return lambda *a, **kw: self.resolve(method(*a, **kw))
+
+
+class Recording:
+    """A custom transport, as an integrator writes one: records, then delegates."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.urls: list[str] = []
+
+    def send(self, request: oc.HttpRequest) -> Any:
+        self.urls.append(request.url)
+        return self.inner.send(request)
+
+
+class AsyncRecording(Recording):
+    async def send(self, request: oc.HttpRequest) -> Any:  # type: ignore[override]
+        self.urls.append(request.url)
+        return await self.inner.send(request)
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockAuthorizationServer]:
+    with MockAuthorizationServer(rotate_refresh_tokens=False, device_interval=1) as server:
+        yield server
+
+
+@pytest.fixture(params=KINDS)
+def connect(
+    request: pytest.FixtureRequest, mock: MockAuthorizationServer
+) -> Iterator[Callable[..., tuple[Api, Recording]]]:
+    loop = asyncio.new_event_loop()
+    opened: list[Any] = []
+    mock.clear_faults()
+
+    def make(client_id: str = "app", **options: Any) -> tuple[Api, Recording]:
+        client = mock.client(client_id, redirect_uri=REDIRECT, **options)
+        if request.param == "async-httpx":
+            inner: Any = AsyncHttpxTransport()
+            recording: Recording = AsyncRecording(inner)
+            opened.append(inner)
+            coro = AsyncOAuth2Client.discover(mock.issuer, client, recording)
+            return Api(loop.run_until_complete(coro), loop), recording
+        factory = {
+            "urllib3": Urllib3Transport,
+            "requests": RequestsTransport,
+            "httpx": HttpxTransport,
+        }[request.param]
+        inner = factory()
+        opened.append(inner)
+        recording = Recording(inner)
+        return Api(OAuth2Client.discover(mock.issuer, client, recording), loop), recording
+
+    yield make
+    for transport in opened:
+        if isinstance(transport, AsyncHttpxTransport):
+            loop.run_until_complete(transport.aclose())
+        else:
+            transport.close()
+    loop.close()
+
+
+def browser(url: str) -> str:
+    """A scripted browser: ask the authorization endpoint, return its redirect."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        opener.open(url, timeout=10)
+    assert caught.value.code in (302, 303)
+    return str(caught.value.headers["Location"])
+
+
+def test_every_request_goes_through_the_given_transport(connect: Any, mock: Any) -> None:
+    api, recording = connect()
+    assert recording.urls[0].startswith(mock.issuer + "/.well-known/")
+    api.client_credentials(scope="read")
+    assert recording.urls[-1] == api.client.server.token_endpoint
+
+
+def test_client_credentials_sends_extra_parameters(connect: Any, mock: Any) -> None:
+    api, _ = connect()
+    mock.clear_requests()
+    token = api.client_credentials(scope="read", resource=["urn:a", "urn:b"], audience="api")
+    assert token.access_token and token.token_type == "Bearer"
+    sent = mock.requests[-1]
+    assert ("resource", "urn:a") in sent.form_pairs and ("resource", "urn:b") in sent.form_pairs
+    assert sent.form["audience"] == "api"
+    assert sent.headers["authorization"].startswith("Basic ")
+
+
+def test_password_then_refresh_keeps_refresh_token(connect: Any) -> None:
+    api, _ = connect()
+    token = api.password("alice", "wonderland", scope="read")
+    refreshed = api.refresh(token)  # rotation is off: the server sends no new refresh token
+    assert refreshed.access_token != token.access_token
+    assert refreshed.refresh_token == token.refresh_token
+
+
+def test_authorization_code_with_pkce(connect: Any) -> None:
+    api, _ = connect()
+    pending = oc.new_pending_authorization(api.client.client)
+    url = api.authorization_url(pending, scope="openid read")
+    assert parse_qs(urlsplit(url).query)["code_challenge_method"] == ["S256"]
+    token = api.exchange_code(pending, browser(url))
+    assert token.access_token and token.id_token
+    assert api.userinfo(token).sub == "alice"
+
+
+def test_pushed_authorization(connect: Any) -> None:
+    api, _ = connect()
+    pending = oc.new_pending_authorization(api.client.client)
+    url = api.authorization_url(pending, scope="read", par=True)
+    assert set(parse_qs(urlsplit(url).query)) == {"client_id", "request_uri"}
+    assert api.exchange_code(pending, browser(url)).access_token
+
+
+def test_revoke_then_introspect(connect: Any) -> None:
+    api, _ = connect()
+    token = api.client_credentials(scope="read")
+    assert api.introspect(token.access_token).active is True
+    api.revoke(token.access_token, token_type_hint="access_token")
+    assert api.introspect(token.access_token).active is False
+
+
+def test_device_flow(connect: Any, mock: Any) -> None:
+    api, _ = connect()
+    auth = api.device_authorization(scope="read")
+    mock.approve_device(auth.user_code)
+    assert api.poll_device(auth).access_token
+
+
+def test_server_errors_are_typed(connect: Any, mock: Any) -> None:
+    api, _ = connect()
+    mock.fail_next(status=503, retry_after=7, path="/token")
+    with pytest.raises(oc.EndpointError) as caught:
+        api.client_credentials(scope="read")
+    assert caught.value.retryable and caught.value.retry_after == 7.0
+    mock.fail_next(status=502, error=None, body="<html>bad gateway</html>", path="/token")
+    with pytest.raises(oc.ResponseError) as html:
+        api.client_credentials(scope="read")
+    assert "text/html" in str(html.value) and "access token" not in str(html.value)
+
+
+def test_provider_quirks_over_http(connect: Any, mock: Any) -> None:
+    api, _ = connect()
+    mock.answer_next("form")  # GitHub: form-encoded body
+    assert api.client_credentials(scope="read").access_token
+    mock.answer_next("error_200", error="invalid_code")  # Slack: error with HTTP 200
+    with pytest.raises(oc.EndpointError) as caught:
+        api.client_credentials(scope="read")
+    assert caught.value.error == "invalid_code" and caught.value.status == 200
+
+
+def test_dropped_connection_is_transport_error(connect: Any, mock: Any) -> None:
+    api, _ = connect()
+    mock.drop_next(path="/token")
+    with pytest.raises(TransportError) as caught:
+        api.client_credentials(scope="read")
+    assert caught.value.__cause__ is not None
+    assert isinstance(caught.value, oc.OAuth2Error)
+
+
+def test_default_transport_is_urllib3(mock: Any) -> None:
+    c = OAuth2Client(mock.server_metadata(), mock.client("app"))
+    assert isinstance(c.transport, Urllib3Transport)
+    assert c.client_credentials(scope="read").access_token
+
+
+def test_discover_checks_the_issuer(mock: Any) -> None:
+    with pytest.raises(oc.ResponseError):
+        OAuth2Client.discover(mock.issuer + "/other", mock.client("app"))
+
+
+def test_compat_get_token_form_and_error_answers(mock: Any) -> None:
+    h = OAuth2("post-app", "post-secret", mock.issuer, REDIRECT, "authorize", "token")
+    pending = oc.new_pending_authorization(mock.client("post-app"), redirect_uri=REDIRECT)
+    url = h.authorize_url(
+        "read",
+        response_type="code",
+        state=pending.state,
+        code_challenge=oc.code_challenge(pending.code_verifier or ""),
+        code_challenge_method="S256",
+    )
+    code = parse_qs(urlsplit(browser(url)).query)["code"][0]
+    mock.answer_next("form")
+    data = h.get_token(code, code_verifier=pending.code_verifier)
+    assert data["access_token"] and data["token_type"].lower() == "bearer"
+    with pytest.raises(oc.EndpointError) as caught:
+        h.get_token(code, code_verifier=pending.code_verifier)  # single-use code
+    assert caught.value.error == "invalid_grant"
