@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from oauth2_core.errors import UsageError
 
@@ -110,10 +110,16 @@ def percent_encode(value: str) -> str:
     return _NOT_UNRESERVED.sub(_escape_query, value)
 
 
-def _check_strings(params: Params) -> None:
-    for name, value in params:
-        if not isinstance(value, str):
-            raise UsageError(f"parameter {name!r} must be a string")
+def _encode(params: Params, escape: Callable[[re.Match[str]], str]) -> str:
+    sub = _NOT_UNRESERVED.sub
+    try:
+        return "&".join([f"{sub(escape, n)}={sub(escape, v)}" for n, v in params])
+    except TypeError:
+        # A value that is not a string (the names are the library's): say which.
+        for name, value in params:
+            if not isinstance(value, str):
+                raise UsageError(f"parameter {name!r} must be a string") from None
+        raise
 
 
 def encode_query(params: Params) -> str:
@@ -124,9 +130,7 @@ def encode_query(params: Params) -> str:
     Raises:
         UsageError: a value is not a string.
     """
-    _check_strings(params)
-    sub = _NOT_UNRESERVED.sub
-    return "&".join([f"{sub(_escape_query, n)}={sub(_escape_query, v)}" for n, v in params])
+    return _encode(params, _escape_query)
 
 
 def encode_form(params: Params) -> bytes:
@@ -137,7 +141,4 @@ def encode_form(params: Params) -> bytes:
     Raises:
         UsageError: a value is not a string (urlencode would send its repr).
     """
-    _check_strings(params)
-    sub = _NOT_UNRESERVED.sub
-    query = "&".join([f"{sub(_escape_form, n)}={sub(_escape_form, v)}" for n, v in params])
-    return query.encode("ascii")
+    return _encode(params, _escape_form).encode("ascii")

@@ -120,6 +120,11 @@ def optional_str(data: Mapping[str, object], name: str, *, status: int) -> str |
     return value
 
 
+def _retry_after(response: HttpResponse) -> float | None:
+    # Only read on the error paths: a successful answer needs no Retry-After.
+    return parse_retry_after(response.headers.get("retry-after"), response.received_at)
+
+
 def raise_for_error(
     response: HttpResponse, data: dict[str, object] | None, *, endpoint: str
 ) -> None:
@@ -129,8 +134,8 @@ def raise_for_error(
     ``{"ok": false, "error": "invalid_code"}``.
     """
     status = response.status
-    retry_after = parse_retry_after(response.headers.get("retry-after"), response.received_at)
     if data is not None and isinstance(data.get("error"), str) and data["error"]:
+        retry_after = _retry_after(response)
         error = str(data["error"])
         description = data.get("error_description")
         uri = data.get("error_uri")
@@ -152,7 +157,7 @@ def raise_for_error(
             f"{endpoint} endpoint answered HTTP {status} with {describe_body(response)}",
             error=None,
             status=status,
-            retry_after=retry_after,
+            retry_after=_retry_after(response),
         )
 
 

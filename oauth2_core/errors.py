@@ -12,7 +12,6 @@ and shown shortened, with control characters removed.
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import re
 
 __all__ = [
@@ -166,8 +165,12 @@ def parse_retry_after(value: str | None, now: _dt.datetime) -> float | None:
     value = value.strip()
     if value.isascii() and value.isdigit() and len(value) < 12:
         return float(int(value))
+    # Imported here: email.utils pulls in socket, calendar and locale, a third of
+    # `import oauth2_core`, for the rare HTTP-date form.
+    from email.utils import parsedate_to_datetime
+
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:

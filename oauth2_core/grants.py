@@ -39,10 +39,11 @@ def endpoint_for(server: ServerMetadata, name: str, *, mtls: bool) -> str | None
     """The URL of the endpoint ``name``, or its mTLS alias (RFC 8705 §5).
 
     A client doing mutual TLS uses ``mtls_endpoint_aliases[name]`` "in
-    preference to the conventional endpoints" when the server has it; the
-    certificate comes from the transport: a urllib3 ``PoolManager(cert_file=...,
-    key_file=...)``, a requests ``Session`` with ``cert=(cert, key)``, an httpx
-    client with ``cert=(cert, key)``.
+    preference to the conventional endpoints" when the server has it. The
+    certificate is the transport's: ``Urllib3Transport(pool=PoolManager(cert_file=...,
+    key_file=...))``, ``RequestsTransport(session)`` with ``session.cert = (cert, key)``,
+    ``HttpxTransport(httpx.Client(verify=ctx))`` with ``ctx.load_cert_chain(cert, key)``
+    (httpx 0.28 deprecates ``cert=``).
 
     Args:
         server: The server metadata.

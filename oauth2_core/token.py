@@ -83,6 +83,9 @@ class Token:
             not say (RFC 6749 §5.1: then it is the scope requested).
         id_token: The OpenID Connect ID token (compact JWT), or ``None``.
         extra: Every other member of the response.
+        id_token_claims: The claims of ``id_token`` once validated (the high-level
+            client's ``exchange_code`` validates it), else ``None``. Derived data:
+            not compared, not saved by :meth:`to_dict`.
     """
 
     access_token: str
@@ -92,6 +95,9 @@ class Token:
     scope: tuple[str, ...] | None = attrs.field(default=None, converter=_to_scope)
     id_token: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_extra, hash=False)
+    id_token_claims: Mapping[str, Any] | None = attrs.field(
+        default=None, eq=False, hash=False, kw_only=True
+    )
 
     def is_expired(self, now: _dt.datetime, *, leeway: float = 0.0) -> bool:
         """Whether the token is expired at ``now``, or will be within ``leeway`` seconds.
@@ -211,14 +217,18 @@ def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datet
         value = data.get(name)
     if value is None or value == "":
         return None
-    seconds = finite_number(value)
-    if seconds is None:
-        raise MalformedResponseError(
-            f"member {name!r} must be a number of seconds",
-            field=name,
-            status=response.status,
-        )
-    seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+    seconds: float | None
+    if type(value) is int and -MAX_EXPIRES_IN <= value <= MAX_EXPIRES_IN:
+        seconds = value  # the usual answer, a JSON integer in range: nothing to check
+    else:
+        seconds = finite_number(value)
+        if seconds is None:
+            raise MalformedResponseError(
+                f"member {name!r} must be a number of seconds",
+                field=name,
+                status=response.status,
+            )
+        seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
     # Offset from the epoch first: aware subtraction never overflows, while
     # astimezone() does for a received_at near the ends of the calendar.
     offset = (response.received_at - _EPOCH) + _dt.timedelta(seconds=seconds)
@@ -274,7 +284,10 @@ def process_token_response(response: HttpResponse) -> Token:
     token_type = optional_str(data, "token_type", status=status)
     refresh_token = optional_str(data, "refresh_token", status=status) or None
     id_token = optional_str(data, "id_token", status=status) or None
-    extra = {k: v for k, v in data.items() if k not in _STANDARD}
+    # Most answers hold only standard members: then there is nothing to copy.
+    extra = (
+        {} if data.keys() <= _STANDARD else {k: v for k, v in data.items() if k not in _STANDARD}
+    )
     return Token(
         access_token=access_token,
         token_type=normalize_token_type(token_type) if token_type else "Bearer",

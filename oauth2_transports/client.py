@@ -8,21 +8,37 @@ discovery included, goes through the transport given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
+
+import attrs
 
 from oauth2_core import (
     Client,
     Flow,
+    HttpRequest,
     Introspection,
+    JwksCache,
     PendingAuthorization,
+    RetryPolicy,
     ServerMetadata,
     Token,
     UsageError,
+    authorization_code_grant_request,
     authorization_url,
     client_credentials_grant_request,
+    dpop_jkt,
+    dpop_resource_flow,
+    dpop_token_flow,
+    id_token_flow,
     introspection_request,
+    parse_callback,
     password_grant_request,
+    process_refresh_response,
+    refresh_token_grant_request,
+    retry_flow,
     revocation_request,
     token_request,
 )
@@ -33,14 +49,7 @@ from oauth2_core.device import (
     process_device_authorization_response,
 )
 from oauth2_core.discovery import discovery_flow
-from oauth2_core.flows import (
-    code_exchange_flow,
-    introspection_flow,
-    refresh_flow,
-    revocation_flow,
-    step_flow,
-    token_flow,
-)
+from oauth2_core.flows import introspection_flow, revocation_flow, step_flow, token_flow
 from oauth2_core.par import (
     PushedAuthorization,
     process_pushed_authorization_response,
@@ -55,73 +64,172 @@ __all__ = ["AsyncOAuth2Client", "OAuth2Client"]
 T = TypeVar("T")
 
 
+def _utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def _wants_openid(pending: PendingAuthorization) -> bool:
+    return pending.scope is not None and "openid" in pending.scope.split()
+
+
 class _Flows:
-    """The flows behind every client method, shared by the sync and async clients."""
+    """The flows behind every client method, shared by the sync and async clients.
+
+    Only this class decides which core flow a method runs; the two clients
+    differ only in how they drive it (``run`` or ``await arun``).
+    """
 
     server: ServerMetadata
     client: Client
 
-    def __init__(self, server: ServerMetadata, client: Client) -> None:
+    def __init__(
+        self,
+        server: ServerMetadata,
+        client: Client,
+        *,
+        clock: Callable[[], _dt.datetime] | None = None,
+        dpop_key: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        validate_id_token: bool = True,
+    ) -> None:
         if not isinstance(server, ServerMetadata):
             raise UsageError("server must be an oauth2_core.ServerMetadata")
         if not isinstance(client, Client):
             raise UsageError("client must be an oauth2_core.Client")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise UsageError("retry must be an oauth2_core.RetryPolicy")
         self.server = server
         self.client = client
+        self.clock: Callable[[], _dt.datetime] = clock if clock is not None else _utc_now
+        self.dpop_key = dpop_key
+        self.retry = retry
+        self.validate_id_token = validate_id_token
+        self._jwks = JwksCache()
+        self._dpop_nonce: str | None = None
+
+    # -- building blocks ------------------------------------------------------------
+
+    def _token(
+        self, build: Callable[[_dt.datetime], HttpRequest], previous: Token | None = None
+    ) -> Flow[Token]:
+        """One token request: with a DPoP proof when the client has a key (RFC 9449)."""
+        if self.dpop_key is not None:
+            return self._dpop_token(build, previous)
+        request = build(self.clock())
+        if previous is None:
+            return token_flow(request)
+        return step_flow(request, partial(process_refresh_response, previous=previous))
+
+    def _dpop_token(
+        self, build: Callable[[_dt.datetime], HttpRequest], previous: Token | None
+    ) -> Flow[Token]:
+        assert self.dpop_key is not None
+        token, self._dpop_nonce = yield from dpop_token_flow(
+            build, self.dpop_key, now=self.clock(), nonce=self._dpop_nonce, previous=previous
+        )
+        return token
+
+    def _retrying(self, make: Callable[[], Flow[T]]) -> Flow[T]:
+        """Apply the opt-in retry policy (refresh and client credentials only)."""
+        return retry_flow(make, self.retry) if self.retry is not None else make()
+
+    # -- one per client method ----------------------------------------------------
 
     def _client_credentials(self, scope: object, params: dict[str, Any]) -> Flow[Token]:
-        return token_flow(
-            client_credentials_grant_request(self.server, self.client, scope=scope, **params)
-        )
+        def build(now: _dt.datetime) -> HttpRequest:
+            return client_credentials_grant_request(
+                self.server, self.client, scope=scope, now=now, **params
+            )
+
+        return self._retrying(lambda: self._token(build))
 
     def _password(
         self, username: str, password: str, scope: object, params: dict[str, Any]
     ) -> Flow[Token]:
-        return token_flow(
-            password_grant_request(
-                self.server, self.client, username, password, scope=scope, **params
+        def build(now: _dt.datetime) -> HttpRequest:
+            return password_grant_request(
+                self.server, self.client, username, password, scope=scope, now=now, **params
             )
-        )
+
+        return self._token(build)
 
     def _grant(self, grant_type: str, params: dict[str, Any]) -> Flow[Token]:
-        return token_flow(token_request(self.server, self.client, grant_type, **params))
+        def build(now: _dt.datetime) -> HttpRequest:
+            return token_request(self.server, self.client, grant_type, now=now, **params)
+
+        return self._token(build)
 
     def _exchange_code(
         self, pending: PendingAuthorization, callback: object, params: dict[str, Any]
     ) -> Flow[Token]:
-        return code_exchange_flow(self.server, self.client, pending, callback, **params)
+        # Checked before anything is sent; never retried: a code is single-use.
+        code = parse_callback(callback, server=self.server, pending=pending)
+
+        def build(now: _dt.datetime) -> HttpRequest:
+            return authorization_code_grant_request(
+                self.server, self.client, code, pending, now=now, **params
+            )
+
+        return self._validated(self._token(build), pending)
+
+    def _validated(self, exchange: Flow[Token], pending: PendingAuthorization) -> Flow[Token]:
+        token = yield from exchange
+        if self.validate_id_token and (token.id_token is not None or _wants_openid(pending)):
+            # OIDC Core §3.1.3.7: validate before anyone uses the tokens.
+            claims = yield from id_token_flow(
+                token,
+                server=self.server,
+                client=self.client,
+                pending=pending,
+                now=self.clock(),
+                jwks_cache=self._jwks,
+            )
+            token = attrs.evolve(token, id_token_claims=claims)
+        return token
 
     def _refresh(self, token: Token, params: dict[str, Any]) -> Flow[Token]:
         if not isinstance(token, Token):
             raise UsageError("refresh() needs the Token to refresh")
-        return refresh_flow(self.server, self.client, token, **params)
+
+        def build(now: _dt.datetime) -> HttpRequest:
+            return refresh_token_grant_request(self.server, self.client, token, now=now, **params)
+
+        return self._retrying(lambda: self._token(build, previous=token))
 
     def _revoke(self, token: str, hint: str | None, params: dict[str, Any]) -> Flow[None]:
         return revocation_flow(
-            revocation_request(self.server, self.client, token, token_type_hint=hint, **params)
+            revocation_request(
+                self.server, self.client, token, token_type_hint=hint, now=self.clock(), **params
+            )
         )
 
     def _introspect(
         self, token: str, hint: str | None, params: dict[str, Any]
     ) -> Flow[Introspection]:
         return introspection_flow(
-            introspection_request(self.server, self.client, token, token_type_hint=hint, **params)
+            introspection_request(
+                self.server, self.client, token, token_type_hint=hint, now=self.clock(), **params
+            )
         )
 
     def _device_authorization(
         self, scope: object, params: dict[str, Any]
     ) -> Flow[DeviceAuthorization]:
-        request = device_authorization_request(self.server, self.client, scope=scope, **params)
+        request = device_authorization_request(
+            self.server, self.client, scope=scope, now=self.clock(), **params
+        )
         return step_flow(request, process_device_authorization_response)
 
     def _poll_device(self, auth: DeviceAuthorization, params: dict[str, Any]) -> Flow[Token]:
-        return device_poll_flow(self.server, self.client, auth, **params)
+        if self.dpop_key is not None:
+            raise UsageError("device polling with DPoP proofs is not supported yet")
+        return device_poll_flow(self.server, self.client, auth, now=self.clock(), **params)
 
     def _push(
         self, pending: PendingAuthorization, scope: object, params: dict[str, Any]
     ) -> Flow[PushedAuthorization]:
         request = pushed_authorization_request(
-            self.server, self.client, pending, scope=scope, **params
+            self.server, self.client, pending, scope=scope, now=self.clock(), **params
         )
         return step_flow(request, process_pushed_authorization_response)
 
@@ -132,6 +240,9 @@ class _Flows:
         par: bool | None,
         params: dict[str, Any],
     ) -> str | Flow[str]:
+        if self.dpop_key is not None and "dpop_jkt" not in params:
+            # RFC 9449 §10: bind the authorization code to our DPoP key.
+            params = {**params, "dpop_jkt": dpop_jkt(self.dpop_key)}
         push = par if par is not None else self.server.require_pushed_authorization_requests
         if not push:
             return authorization_url(self.server, self.client, pending, scope=scope, **params)
@@ -144,10 +255,19 @@ class _Flows:
         return authorization_url(self.server, self.client, pending, request_uri=pushed.request_uri)
 
     def _userinfo(self, token: Token) -> Flow[UserInfo]:
-        request = userinfo_request(
-            self.server, token, allow_insecure_http=self.client.allow_insecure_http
-        )
-        return step_flow(request, process_userinfo_response)
+        insecure = self.client.allow_insecure_http
+        if token.token_type != "DPoP":
+            request = userinfo_request(self.server, token, allow_insecure_http=insecure)
+            return step_flow(request, process_userinfo_response)
+        if self.dpop_key is None:
+            raise UsageError("a DPoP-bound token needs the client's dpop_key")
+        request = userinfo_request(self.server, token.access_token, allow_insecure_http=insecure)
+        return self._dpop_userinfo(request, token)
+
+    def _dpop_userinfo(self, request: HttpRequest, token: Token) -> Flow[UserInfo]:
+        assert self.dpop_key is not None
+        response = yield from dpop_resource_flow(request, self.dpop_key, token, now=self.clock())
+        return process_userinfo_response(response)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(issuer={self.server.issuer!r}, client={self.client!r})"
@@ -172,12 +292,24 @@ class OAuth2Client(_Flows):
         server: The authorization server's metadata (or use :meth:`discover`).
         client: The client registration and authentication.
         transport: Sends the requests; default :class:`Urllib3Transport`.
+        **options: ``clock`` (returns an aware UTC datetime; dates JWT client
+            assertions, DPoP proofs and ID token checks), ``dpop_key`` (a private
+            JWK from ``oauth2_core.generate_dpop_key``: every token request carries
+            a DPoP proof, RFC 9449, with the ``use_dpop_nonce`` retry), ``retry``
+            (an ``oauth2_core.RetryPolicy`` for client credentials and refresh only,
+            never for code exchange) and ``validate_id_token`` (default ``True``:
+            ``exchange_code`` validates the ID token, OIDC Core §3.1.3.7, and sets
+            ``token.id_token_claims``).
     """
 
     def __init__(
-        self, server: ServerMetadata, client: Client, transport: Transport | None = None
+        self,
+        server: ServerMetadata,
+        client: Client,
+        transport: Transport | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(server, client)
+        super().__init__(server, client, **options)
         self.transport: Transport = transport if transport is not None else _default_transport()
 
     def _run(self, flow: Flow[T]) -> T:
@@ -191,6 +323,7 @@ class OAuth2Client(_Flows):
         transport: Transport | None = None,
         *,
         openid: bool = False,
+        **options: Any,
     ) -> OAuth2Client:
         """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client.
 
@@ -198,7 +331,7 @@ class OAuth2Client(_Flows):
         """
         transport = transport if transport is not None else _default_transport()
         flow = discovery_flow(issuer, openid=openid, allow_insecure_http=client.allow_insecure_http)
-        return cls(run(flow, transport), client, transport)
+        return cls(run(flow, transport), client, transport, **options)
 
     def authorization_url(
         self,
@@ -284,6 +417,7 @@ class AsyncOAuth2Client(_Flows):
         server: The authorization server's metadata (or use :meth:`discover`).
         client: The client registration and authentication.
         transport: Sends the requests; default :class:`AsyncHttpxTransport`.
+        **options: As for :class:`OAuth2Client`.
     """
 
     def __init__(
@@ -291,8 +425,9 @@ class AsyncOAuth2Client(_Flows):
         server: ServerMetadata,
         client: Client,
         transport: AsyncTransport | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(server, client)
+        super().__init__(server, client, **options)
         self.transport: AsyncTransport = (
             transport if transport is not None else _default_async_transport()
         )
@@ -308,11 +443,12 @@ class AsyncOAuth2Client(_Flows):
         transport: AsyncTransport | None = None,
         *,
         openid: bool = False,
+        **options: Any,
     ) -> AsyncOAuth2Client:
         """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client."""
         transport = transport if transport is not None else _default_async_transport()
         flow = discovery_flow(issuer, openid=openid, allow_insecure_http=client.allow_insecure_http)
-        return cls(await arun(flow, transport), client, transport)
+        return cls(await arun(flow, transport), client, transport, **options)
 
     async def authorization_url(
         self,

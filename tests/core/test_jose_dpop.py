@@ -413,3 +413,22 @@ def test_nonce_challenge_never_crashes(status: int, headers: dict[str, str], bod
     """Any response gives a nonce or None, never an exception."""
     result = oc.dpop_nonce_challenge(oc.HttpResponse(status, headers, body, T0))
     assert result is None or isinstance(result, str)
+
+
+def test_dpop_request_takes_the_jti() -> None:
+    request = oc.dpop_request(oc.HttpRequest("GET", "https://rs/"), EC_KEY, now=T0, jti="fixed")
+    _, claims = decode_proof(request.headers["dpop"])
+    assert claims["jti"] == "fixed"
+
+
+def test_errors_never_show_the_key_or_a_proof() -> None:
+    flow = oc.dpop_token_flow(oc.client_credentials_grant_request(SERVER, CLIENT), EC_KEY, now=T0)
+    proof = next(flow).request.headers["dpop"]
+    with pytest.raises(oc.EndpointError) as info:
+        flow.send(json_response(400, {"error": "invalid_dpop_proof"}, T1))
+    text = f"{info.value} {info.value!r}"
+    assert proof not in text
+    assert EC_KEY["d"] not in text
+    with pytest.raises(oc.UsageError) as bad:
+        oc.dpop_proof({**EC_KEY, "crv": "P-384"}, "GET", "https://rs/", now=T0)
+    assert EC_KEY["d"] not in f"{bad.value} {bad.value.__cause__!r} {bad.value.__context__!r}"

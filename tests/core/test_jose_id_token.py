@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
+from jwt.warnings import InsecureKeyLengthWarning
 
 import oauth2_core as oc
 from oauth2_core.jose import encode_compact, load_signing_key, sign_jwt
@@ -479,3 +480,47 @@ def test_cache_repr_and_update_checks() -> None:
     assert repr(cache) == f"JwksCache(keys=4, fetched_at={T0.isoformat()!r})"
     with pytest.raises(oc.UsageError):
         cache.update({"nope": []}, fetched_at=T0)
+
+
+def test_lone_surrogates_are_a_mismatch_not_a_crash() -> None:
+    token = sign_jwt(load_signing_key(EC_KEY), claims(nonce="\ud800"), {"kid": "ec-1"})
+    assert rejected(token) == "nonce"
+    token = sign_jwt(load_signing_key(EC_KEY), claims(at_hash="\udfff"), {"kid": "ec-1"})
+    assert rejected(token, access_token=ACCESS_TOKEN) == "at_hash"
+
+
+def test_at_hash_follows_the_alg_hash() -> None:
+    """ES384 hashes with SHA-384: the left 24 bytes."""
+    key = ec.generate_private_key(ec.SECP384R1())
+    jwks = {"keys": [public_jwk(key, "ES384", "ec384")]}
+    token = jwt.encode(
+        claims(at_hash=at_hash(ACCESS_TOKEN, hashlib.sha384)),
+        key,
+        algorithm="ES384",
+        headers={"kid": "ec384"},
+    )
+    validate(token, jwks=jwks, access_token=ACCESS_TOKEN)
+    wrong = jwt.encode(
+        claims(at_hash=at_hash(ACCESS_TOKEN)), key, algorithm="ES384", headers={"kid": "ec384"}
+    )
+    assert rejected(wrong, jwks=jwks, access_token=ACCESS_TOKEN) == "at_hash"
+
+
+def test_rsa_keys_under_2048_bits_are_refused() -> None:
+    """RFC 7518 §3.3: RSA keys of 2048 bits or more MUST be used."""
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    jwks = {"keys": [public_jwk(small, "RS256", "small")]}
+    with pytest.warns(InsecureKeyLengthWarning):  # PyJWT minting the test token warns too
+        token = jwt.encode(claims(), small, algorithm="RS256", headers={"kid": "small"})
+    assert rejected(token, jwks=jwks) == "signature"
+    client = oc.Client("app", auth_method="private_key_jwt", signing_key=small)
+    with pytest.raises(oc.UsageError, match="2048"):
+        oc.client_credentials_grant_request(SERVER, client, now=T0)
+
+
+def test_claims_are_a_hashable_read_only_value() -> None:
+    first, second = validate(mint()), validate(mint())
+    assert first == second
+    assert hash(first) == hash(second)
+    with pytest.raises(TypeError):
+        first.claims["sub"] = "admin"  # type: ignore[index]

@@ -215,7 +215,8 @@ def test_authorization_code_with_the_loopback_listener(server: MockAuthorization
     redirect = urlsplit(authorize.query["redirect_uri"])
     assert (redirect.hostname, redirect.path) == ("127.0.0.1", "/callback")
     assert redirect.port not in (None, 0)
-    exchange = server.requests[-1]
+    # The last request is the JWKS fetch that validates the ID token.
+    exchange = next(r for r in reversed(server.requests) if r.form.get("grant_type"))
     assert exchange.form["redirect_uri"] == authorize.query["redirect_uri"]
     assert exchange.form["code_verifier"]
 

@@ -24,6 +24,7 @@ import oauth2_core as oc
 from .harnesses import HARNESSES, Input
 
 ROOT = Path(__file__).resolve().parents[2]
+RUNNER = (sys.executable, "-m", "tests.fuzz.run")
 HAVE_ATHERIS = importlib.util.find_spec("atheris") is not None
 
 
@@ -64,8 +65,7 @@ def test_runner_fuzzes_every_harness() -> None:
     seconds = "16" if HAVE_ATHERIS else "8"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "tests.fuzz.run", "--seconds", seconds, "--engine", engine]
-        + ["--jobs", "2"],
+        [*RUNNER, "--seconds", seconds, "--engine", engine, "--jobs", "2"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -18,6 +18,7 @@ if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
 import oidc_server as _oidc  # noqa: E402
+from interop_api import connect, kind, loop  # noqa: E402, F401  (fixtures for every test here)
 
 
 def pytest_configure(config) -> None:
