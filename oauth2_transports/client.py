@@ -34,12 +34,14 @@ from oauth2_core import (
     dpop_token_flow,
     id_token_flow,
     introspection_request,
+    jwt_bearer_grant_request,
     parse_callback,
     password_grant_request,
     process_refresh_response,
     refresh_token_grant_request,
     retry_flow,
     revocation_request,
+    token_exchange_grant_request,
     token_request,
 )
 from oauth2_core.device import (
@@ -156,6 +158,24 @@ class _Flows:
     def _grant(self, grant_type: str, params: dict[str, Any]) -> Flow[Token]:
         def build(now: _dt.datetime) -> HttpRequest:
             return token_request(self.server, self.client, grant_type, now=now, **params)
+
+        return self._token(build)
+
+    def _jwt_bearer(self, assertion: str, scope: object, params: dict[str, Any]) -> Flow[Token]:
+        def build(now: _dt.datetime) -> HttpRequest:
+            return jwt_bearer_grant_request(
+                self.server, self.client, assertion, scope=scope, now=now, **params
+            )
+
+        return self._token(build)
+
+    def _token_exchange(
+        self, subject_token: str, subject_token_type: str, params: dict[str, Any]
+    ) -> Flow[Token]:
+        def build(now: _dt.datetime) -> HttpRequest:
+            return token_exchange_grant_request(
+                self.server, self.client, subject_token, subject_token_type, now=now, **params
+            )
 
         return self._token(build)
 
@@ -366,6 +386,17 @@ class OAuth2Client(_Flows):
         """Any other grant type (JWT bearer, token exchange, ...)."""
         return self._run(self._grant(grant_type, params))
 
+    def jwt_bearer(self, assertion: str, *, scope: object = None, **params: object) -> Token:
+        """JWT bearer grant (RFC 7523 §2.1) with an assertion you supply."""
+        return self._run(self._jwt_bearer(assertion, scope, params))
+
+    def token_exchange(
+        self, subject_token: str, subject_token_type: str, **params: object
+    ) -> Token:
+        """Token exchange (RFC 8693): ``actor_token``, ``audience``, ``resource``,
+        ``requested_token_type``, ``scope`` as keywords; see ``token.issued_token_type``."""
+        return self._run(self._token_exchange(subject_token, subject_token_type, params))
+
     def refresh(self, token: Token, **params: object) -> Token:
         """Refresh ``token``; keeps its refresh token when the server sends none."""
         return self._run(self._refresh(token, params))
@@ -481,6 +512,16 @@ class AsyncOAuth2Client(_Flows):
     async def grant(self, grant_type: str, **params: object) -> Token:
         """Any other grant type."""
         return await self._run(self._grant(grant_type, params))
+
+    async def jwt_bearer(self, assertion: str, *, scope: object = None, **params: object) -> Token:
+        """JWT bearer grant (RFC 7523 §2.1) with an assertion you supply."""
+        return await self._run(self._jwt_bearer(assertion, scope, params))
+
+    async def token_exchange(
+        self, subject_token: str, subject_token_type: str, **params: object
+    ) -> Token:
+        """Token exchange (RFC 8693)."""
+        return await self._run(self._token_exchange(subject_token, subject_token_type, params))
 
     async def refresh(self, token: Token, **params: object) -> Token:
         """Refresh ``token``; keeps its refresh token when the server sends none."""
