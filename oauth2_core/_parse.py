@@ -93,14 +93,16 @@ def parse_body(response: HttpResponse) -> dict[str, object] | None:
         return None
     text = text.lstrip("\ufeff")
     stripped = text.strip()
-    ctype = response.content_type
-    is_json_type = ctype == "application/json" or ctype.endswith("+json")
-    if is_json_type or stripped.startswith("{"):
+    # The usual answer first: an object body is JSON whatever its media type says.
+    if stripped.startswith("{"):
         if _looks_nested_too_deep(stripped):
             return None
         parsed = _json_object(stripped)
-        if parsed is not None or is_json_type:
+        if parsed is not None:
             return parsed
+    ctype = response.content_type
+    if ctype == "application/json" or ctype.endswith("+json"):
+        return None  # a JSON media type without a JSON object (an array, text, broken JSON)
     if ctype in ("application/x-www-form-urlencoded", "text/plain", "") and "=" in stripped:
         return _form_object(stripped)
     return None

@@ -15,6 +15,7 @@ Polling outcomes the client can continue from are values (:class:`Pending`,
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +32,7 @@ from oauth2_core._parse import (
     require_object,
 )
 from oauth2_core.client import Client
+from oauth2_core.dpop import DPoPKey, _latest_nonce, dpop_nonce_challenge, dpop_request
 from oauth2_core.errors import (
     AccessDeniedError,
     DeviceCodeExpiredError,
@@ -39,6 +41,7 @@ from oauth2_core.errors import (
     UsageError,
 )
 from oauth2_core.grants import endpoint_request
+from oauth2_core.jose import load_signing_key
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import MAX_EXPIRES_IN, Token, process_token_response
 
@@ -88,7 +91,14 @@ def _check_aware(_inst: object, attr: attrs.Attribute[Any], value: _dt.datetime 
 def _to_interval(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise UsageError("interval must be a non-negative number of seconds")
-    return float(value)
+    # A saved dict may hold 10**400 (float() overflows) or Infinity (a poll never sent).
+    try:
+        interval = float(value)
+    except OverflowError:
+        interval = math.inf
+    if not math.isfinite(interval):
+        raise UsageError("interval must be a finite number of seconds")
+    return interval
 
 
 @attrs.frozen(repr=False)
@@ -421,6 +431,8 @@ def device_poll_flow(
     auth: DeviceAuthorization,
     *,
     now: _dt.datetime | None = None,
+    dpop_key: DPoPKey | None = None,
+    dpop_nonce: str | None = None,
     **params: object,
 ) -> Flow[Token]:
     """Poll the token endpoint until the user decides (RFC 8628 §3.4, §3.5).
@@ -434,23 +446,45 @@ def device_poll_flow(
     A 429 or 503 answer with ``Retry-After`` is not fatal: the next poll waits
     that long (at least the interval), and the interval is unchanged.
 
-    Each poll is dated (for a JWT client assertion, RFC 7523 §3) with its send
-    time: the last ``received_at`` (``auth.issued_at`` at first, else ``now``)
-    plus the delay.
+    Each poll is dated (for a JWT client assertion, RFC 7523 §3, and a DPoP
+    proof's ``iat``) with its send time: the last ``received_at``
+    (``auth.issued_at`` at first, else ``now``) plus the delay.
+
+    With ``dpop_key`` every poll carries a fresh DPoP proof (RFC 9449 §5: every
+    token request). The ``DPoP-Nonce`` of each answer goes into the next proof
+    (§8.2); a ``use_dpop_nonce`` answer is not the user's decision: the poll is
+    sent again at once with the new nonce — once in a row; a second one, or one
+    refusing the nonce just sent, is an :class:`EndpointError`, never a loop.
+
+    Args:
+        server: Server metadata with ``token_endpoint``.
+        client: The client that started the device authorization.
+        auth: From :func:`process_device_authorization_response`.
+        now: When polling starts; needed only for a ``DeviceAuthorization``
+            built by hand (without ``issued_at``) and JWT client auth or DPoP.
+        dpop_key: The DPoP private key (``generate_dpop_key``), or ``None``.
+        dpop_nonce: The authorization server's last DPoP nonce, if known.
+        **params: Extra parameters of every poll.
 
     Returns:
-        The token.
+        The token (``token_type`` ``DPoP`` when the server bound it to the key).
 
     Raises:
         AccessDeniedError, DeviceCodeExpiredError, EndpointError,
         MalformedResponseError: as :func:`process_device_poll_response`.
+        UsageError: a bad ``auth`` or key; DPoP without a time to date proofs.
     """
     if not isinstance(auth, DeviceAuthorization):
         raise UsageError("auth must be the DeviceAuthorization from the device endpoint")
+    signing = None if dpop_key is None else load_signing_key(dpop_key, purpose="the DPoP key")
+    if signing is not None and auth.issued_at is None and now is None:
+        raise UsageError("DPoP proofs need the send time: pass now= (auth has no issued_at)")
     interval = auth.interval
     delay = interval
     last: _dt.datetime | None = auth.issued_at
     status: int | None = None
+    nonce = dpop_nonce
+    nonce_retry = False  # whether this poll is the immediate use_dpop_nonce one
     while True:
         if last is not None and _add_seconds(last, delay) >= auth.expires_at:
             raise _expired(status)
@@ -458,8 +492,19 @@ def device_poll_flow(
         base = last if last is not None else now
         sent_at = _add_seconds(base, delay) if base is not None else None
         request = device_code_grant_request(server, client, auth, now=sent_at, **params)
+        sent_nonce = nonce
+        if signing is not None and sent_at is not None:
+            request = dpop_request(request, signing, now=sent_at, nonce=nonce)
         response = yield Send(request, delay=delay)
         last, status = response.received_at, response.status
+        if signing is not None:
+            # RFC 9449 §8.2: any answer may carry the nonce for the next proof.
+            nonce = _latest_nonce(response, nonce)
+            challenge = dpop_nonce_challenge(response)
+            if challenge is not None and challenge != sent_nonce and not nonce_retry:
+                nonce_retry, delay = True, 0.0
+                continue
+        nonce_retry = False
         try:
             outcome = process_device_poll_response(response)
         except (AccessDeniedError, DeviceCodeExpiredError):

@@ -191,7 +191,10 @@ def _seconds(claims: Mapping[str, Any], name: str) -> float:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(name, f"claim {name!r} must be a NumericDate")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer such as 10**400: out of range too
+        number = math.inf
     if not math.isfinite(number) or not -(2**35) < number < 2**35:
         _fail(name, f"claim {name!r} is out of range")
     return number

@@ -25,6 +25,12 @@ Only retry requests that can be sent twice. A client-credentials or refresh
 request can; an authorization-code exchange cannot: the first attempt may have
 reached the server and consumed the single-use code (RFC 6749 §4.1.2, §10.5),
 and a second redemption may revoke every token issued from it.
+
+Caveat: a flow has no step that only waits, so the next attempt's request is
+built *before* the wait, and a time-bound credential in it ages by the delay: a
+JWT client assertion (``exp`` = ``iat`` + 60 s) or a DPoP proof (servers accept
+an ``iat`` within a short window). With those, keep ``max_delay`` and
+``max_retry_after`` well below the credential's lifetime.
 """
 
 from __future__ import annotations
@@ -159,6 +165,8 @@ class RetryPolicy:
                 return min(max(retry_after, 0.0), self.max_retry_after)
         backoff = min(self.initial_delay, self.max_delay)
         for _ in range(max(retry, 1) - 1):
+            if backoff >= self.max_delay or self.multiplier == 1:
+                break  # saturated: a huge ``retry`` must not loop for nothing
             # Multiplying step by step saturates at max_delay; ** could overflow.
             backoff = min(backoff * self.multiplier, self.max_delay)
         draw = min(max(draw, 0.0), 1.0) if math.isfinite(draw) else 1.0

@@ -241,9 +241,16 @@ class _Flows:
         return step_flow(request, process_device_authorization_response)
 
     def _poll_device(self, auth: DeviceAuthorization, params: dict[str, Any]) -> Flow[Token]:
-        if self.dpop_key is not None:
-            raise UsageError("device polling with DPoP proofs is not supported yet")
-        return device_poll_flow(self.server, self.client, auth, now=self.clock(), **params)
+        # RFC 9449 §5: every token request carries a proof, the device code grant's too.
+        return device_poll_flow(
+            self.server,
+            self.client,
+            auth,
+            now=self.clock(),
+            dpop_key=self.dpop_key,
+            dpop_nonce=self._dpop_nonce if self.dpop_key is not None else None,
+            **params,
+        )
 
     def _push(
         self, pending: PendingAuthorization, scope: object, params: dict[str, Any]

@@ -17,7 +17,10 @@ checks instead of stopping at "not JSON".
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import struct
 from collections.abc import Callable, Sequence
@@ -379,6 +382,79 @@ def device_authorization_from_dict(data: bytes) -> None:
     _call(lambda: DeviceAuthorization.from_dict(_saved(Input(data), (*DEVICE[:3], "expires_at"))))
 
 
+ID_SERVER = oc.ServerMetadata(
+    issuer="https://as.example",
+    token_endpoint="https://as.example/token",
+    id_token_signing_alg_values_supported=["HS256", "RS256", "ES256"],
+)
+ID_CLIENT = oc.Client("app", "k" * 32)
+ID_NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+_PLAUSIBLE_CLAIMS: dict[str, tuple[Any, ...]] = {
+    "iss": ("https://as.example",),
+    "aud": ("app", ["app", "other"], ["other"]),
+    "azp": ("app", "other"),
+    "sub": ("alice",),
+    "exp": (1714568400, 1714564800 + 30, 10**400, -1),
+    "iat": (1714564800, 1714564800 + 3600),
+    "auth_time": (1714564700, 0),
+    "nonce": ("n-1",),
+    "at_hash": ("", "abc"),
+}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value).encode("utf-8", "surrogatepass")
+
+
+def _id_token(inp: Input) -> str:
+    """A compact JWT: mostly HS256 over the client secret with fuzzed claims, else garbage."""
+    if inp.below(8) == 0:
+        return inp.text(200)
+    header: dict[str, Any] = {"alg": inp.pick(("HS256", "none", "RS256", "ES256", "HS512"))}
+    if inp.flag():
+        header["kid"] = inp.pick(("k1", "", "unknown"))
+    claims: dict[str, Any] = {}
+    for name, values in _PLAUSIBLE_CLAIMS.items():
+        choice = inp.below(8)
+        if choice < 5:
+            claims[name] = inp.pick(values)
+        elif choice == 5:
+            claims[name] = json_value(inp)
+    claims.update(members(inp) if inp.below(4) == 0 else {})
+    signing_input = f"{_b64(_json_bytes(header))}.{_b64(_json_bytes(claims))}"
+    if inp.below(4):
+        key = ID_CLIENT.client_secret or ""
+        signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    else:
+        signature = inp.blob(64)
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def id_token(data: bytes) -> None:
+    inp = Input(data)
+    token = _id_token(inp)
+    jwks = inp.pick((None, {"keys": []}, {"keys": [json_value(inp)]}))
+    nonce = inp.pick(("n-1", None, "other"))
+    max_age = inp.pick((None, 0, 300))
+    access_token = inp.pick((None, "at-1"))
+    _call(
+        lambda: oc.validate_id_token(
+            token,
+            server=ID_SERVER,
+            client=ID_CLIENT,
+            jwks=jwks,
+            nonce=nonce,
+            now=ID_NOW,
+            max_age=max_age,
+            access_token=access_token,
+        )
+    )
+
+
 #: name -> harness taking the fuzzer's bytes.
 HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_token_response": token_response,
@@ -397,4 +473,5 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "ServerMetadata.from_dict": metadata_from_dict,
     "PendingAuthorization.from_dict": pending_from_dict,
     "DeviceAuthorization.from_dict": device_authorization_from_dict,
+    "validate_id_token": id_token,
 }

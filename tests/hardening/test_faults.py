@@ -298,6 +298,63 @@ def test_a_redirect_is_not_retried(adapter: str, server: FaultServer, target: Fa
     assert target.requests == []
 
 
+# -- the client's opt-in retry: client credentials and refresh, never a code exchange ------------
+
+#: No waiting, so the client's real sleep is never called: only the attempts count here.
+NO_WAIT = oc.RetryPolicy(initial_delay=0, honour_retry_after=False)
+APP_CB = "https://app.example/cb"
+
+
+def with_client(adapter: str, server: oc.ServerMetadata, call: str) -> oc.Token:
+    """Run one client method (``call``) with ``retry=NO_WAIT`` through the adapter."""
+    app = oc.Client("fault-app", SECRET, redirect_uri=APP_CB)
+    pending = oc.new_pending_authorization(app, state="st-1")
+    token = oc.Token("at-old", refresh_token="rt-old")
+
+    if adapter == "async-httpx":
+
+        async def go() -> oc.Token:
+            async with AsyncHttpxTransport(timeout=TIMEOUT) as transport:
+                c = AsyncOAuth2Client(server, app, transport, retry=NO_WAIT)
+                if call == "client_credentials":
+                    return await c.client_credentials()
+                if call == "refresh":
+                    return await c.refresh(token)
+                return await c.exchange_code(pending, f"{APP_CB}?code=c-1&state=st-1")
+
+        return asyncio.run(go())
+    with _SYNC[adapter](timeout=TIMEOUT) as transport:
+        c = OAuth2Client(server, app, transport, retry=NO_WAIT)
+        if call == "client_credentials":
+            return c.client_credentials()
+        if call == "refresh":
+            return c.refresh(token)
+        return c.exchange_code(pending, f"{APP_CB}?code=c-1&state=st-1")
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("call", ["client_credentials", "refresh"])
+def test_client_retry_policy_recovers_from_a_reset_and_a_503(
+    adapter: str, call: str, server: FaultServer
+) -> None:
+    server.script(Fault("reset"), Fault.html(503), Fault.ok("at-third"))
+    token = with_client(adapter, metadata(server.url()), call)
+    assert token.access_token == "at-third"
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("fault", [Fault.html(503), Fault("reset")], ids=["503", "reset"])
+def test_client_never_retries_a_code_exchange(
+    adapter: str, fault: Fault, server: FaultServer
+) -> None:
+    """A code is single-use (RFC 6749 §4.1.2): the first attempt may have consumed it."""
+    server.script(fault, Fault.ok())
+    with pytest.raises((oc.EndpointError, TransportError)):
+        with_client(adapter, metadata(server.url()), "exchange_code")
+    assert len(server.requests) == 1
+
+
 # -- the token manager: a failed refresh changes nothing -----------------------------------------
 
 EXPIRED = oc.Token(

@@ -454,3 +454,8 @@ def test_attempts_and_delays_stay_within_the_policy(
     bound = max(policy.max_delay, policy.max_retry_after)
     assert all(0.0 <= s.delay <= bound for s in sends)
     assert sends[0].delay == 0.0
+
+
+def test_delay_of_a_huge_retry_number_is_the_cap_at_once() -> None:
+    assert oc.RetryPolicy(max_delay=7.0).delay(10**12) == 7.0
+    assert oc.RetryPolicy(multiplier=1.0).delay(10**12) == 0.5
