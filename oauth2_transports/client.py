@@ -66,6 +66,10 @@ __all__ = ["AsyncOAuth2Client", "OAuth2Client"]
 T = TypeVar("T")
 
 
+#: Longest wait before a retry when requests carry signed, dated material.
+_SIGNED_RETRY_CAP = 20.0
+
+
 def _utc_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
@@ -104,6 +108,17 @@ class _Flows:
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else _utc_now
         self.dpop_key = dpop_key
+        if retry is not None and (
+            dpop_key is not None or client.auth_method in ("private_key_jwt", "client_secret_jwt")
+        ):
+            # A retry's request is built before its wait, so a client assertion
+            # (valid 60 s) or a DPoP proof ages by the delay: keep waits short.
+            retry = attrs.evolve(
+                retry,
+                max_delay=min(retry.max_delay, _SIGNED_RETRY_CAP),
+                max_retry_after=min(retry.max_retry_after, _SIGNED_RETRY_CAP),
+                initial_delay=min(retry.initial_delay, _SIGNED_RETRY_CAP),
+            )
         self.retry = retry
         self.validate_id_token = validate_id_token
         self._jwks = JwksCache()

@@ -129,3 +129,16 @@ def test_code_exchange_is_never_retried(mock: MockAuthorizationServer) -> None:
     with pytest.raises(oc.EndpointError):
         c.exchange_code(pending, callback)
     assert len([r for r in mock.requests if r.path == "/token"]) == 1
+
+
+def test_retry_waits_are_capped_for_signed_requests() -> None:
+    """A retry's request is built before its wait; signed assertions must not expire."""
+    server = oc.ServerMetadata(issuer="https://as.example", token_endpoint="https://as.example/t")
+    policy = oc.RetryPolicy(max_delay=60, max_retry_after=120)
+    jwt_client = oc.Client("app", "s" * 40, auth_method="client_secret_jwt")
+    capped = OAuth2Client(server, jwt_client, transport=Urllib3Transport(), retry=policy)
+    assert capped.retry is not None
+    assert capped.retry.max_retry_after <= 20
+    assert capped.retry.max_delay <= 20
+    plain = OAuth2Client(server, oc.Client("app", "s"), transport=Urllib3Transport(), retry=policy)
+    assert plain.retry == policy
