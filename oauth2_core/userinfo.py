@@ -4,8 +4,8 @@
 token (RFC 6750 §2.1); :func:`process_userinfo_response` reads the claims
 (§5.3.2). A refused token is reported from the ``WWW-Authenticate`` challenge
 (RFC 6750 §3), so ``EndpointError.error == "invalid_token"`` says to refresh.
-Signed or encrypted answers (``application/jwt``) need the JOSE module, which
-does not handle them yet.
+Signed answers (``application/jwt``) are verified by
+``oauth2_core.signed_userinfo.userinfo_response_flow``; encrypted ones are not supported.
 """
 
 from __future__ import annotations
@@ -123,15 +123,15 @@ def process_userinfo_response(
             ``insufficient_scope``) or the body.
         MalformedResponseError: not a JSON object, no string ``sub``, or a
             ``sub`` other than ``expected_sub``.
-        UsageError: a signed or encrypted answer (``application/jwt``): the JOSE
-            module does not verify those yet; register the client for JSON userinfo.
+        UsageError: a signed or encrypted answer (``application/jwt``): use
+            ``userinfo_response_flow``, which verifies signed ones.
     """
     if not 200 <= response.status < 300:
         _raise_for_challenge(response)
     elif response.content_type == "application/jwt":
         raise UsageError(
-            "the userinfo answer is a signed or encrypted JWT (application/jwt); verifying it "
-            "needs the JOSE module, which does not support it yet"
+            "the userinfo answer is a signed or encrypted JWT (application/jwt); read it "
+            "with oauth2_core.signed_userinfo.userinfo_response_flow"
         )
     data = parse_body(response)
     raise_for_error(response, data, endpoint="userinfo")

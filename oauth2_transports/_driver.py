@@ -8,7 +8,6 @@ close the generator on every exit path.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -80,12 +79,19 @@ async def arun(
     flow: Flow[T],
     transport: AsyncTransport,
     *,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
 ) -> T:
     """Drive ``flow`` to completion with an asynchronous transport.
 
     Same protocol code as :func:`run`: only the sending and the sleeping differ.
+    ``sleep`` defaults to :func:`asyncio.sleep`.
     """
+    if sleep is None:
+        # Imported here, not at module top: asyncio costs ~40 ms to import and
+        # synchronous users of the package never need it.
+        import asyncio
+
+        sleep = asyncio.sleep
     try:
         step = next(flow)
         while True:

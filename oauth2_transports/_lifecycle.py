@@ -12,13 +12,12 @@ request, a nonce per resource server, the ``use_dpop_nonce`` retry).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as _dt
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from oauth2_core import (
@@ -34,6 +33,11 @@ from oauth2_core.errors import printable
 from oauth2_core.jose import SigningKey, load_signing_key
 from oauth2_transports._transport import TransportError
 from oauth2_transports.store import LockTimeoutError
+
+if TYPE_CHECKING:
+    # Annotations only: the async paths import asyncio when they run, so that
+    # importing the package stays cheap for synchronous users.
+    import asyncio
 
 __all__ = [
     "DPoPSigner",
@@ -226,6 +230,8 @@ async def holding(lock: object) -> AsyncIterator[None]:
         async with lock:  # type: ignore[attr-defined]
             yield
     else:
+        import asyncio  # already loaded: we are inside a running event loop
+
         handoff = Handoff(lock)  # type: ignore[arg-type]
         try:
             await asyncio.to_thread(handoff.enter)

@@ -23,6 +23,7 @@ from oauth2_core import (
     JwksCache,
     PendingAuthorization,
     RetryPolicy,
+    Send,
     ServerMetadata,
     Token,
     UsageError,
@@ -57,7 +58,8 @@ from oauth2_core.par import (
     process_pushed_authorization_response,
     pushed_authorization_request,
 )
-from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
+from oauth2_core.signed_userinfo import userinfo_response_flow
+from oauth2_core.userinfo import UserInfo, userinfo_request
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport
 
@@ -300,16 +302,26 @@ class _Flows:
         insecure = self.client.allow_insecure_http
         if token.token_type != "DPoP":
             request = userinfo_request(self.server, token, allow_insecure_http=insecure)
-            return step_flow(request, process_userinfo_response)
+            return self._read_userinfo(request, None)
         if self.dpop_key is None:
             raise UsageError("a DPoP-bound token needs the client's dpop_key")
         request = userinfo_request(self.server, token.access_token, allow_insecure_http=insecure)
-        return self._dpop_userinfo(request, token)
+        return self._read_userinfo(request, token)
 
-    def _dpop_userinfo(self, request: HttpRequest, token: Token) -> Flow[UserInfo]:
-        assert self.dpop_key is not None
-        response = yield from dpop_resource_flow(request, self.dpop_key, token, now=self.clock())
-        return process_userinfo_response(response)
+    def _read_userinfo(self, request: HttpRequest, dpop_token: Token | None) -> Flow[UserInfo]:
+        if dpop_token is None:
+            response = yield Send(request)
+        else:
+            assert self.dpop_key is not None
+            response = yield from dpop_resource_flow(
+                request, self.dpop_key, dpop_token, now=self.clock()
+            )
+        # JSON, or a signed answer (OIDC Core §5.3.2) checked against the JWK set.
+        return (
+            yield from userinfo_response_flow(
+                response, server=self.server, client=self.client, jwks_cache=self._jwks
+            )
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(issuer={self.server.issuer!r}, client={self.client!r})"

@@ -8,7 +8,6 @@ redirects followed, no retries, the body capped while it streams, the client's
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from collections.abc import AsyncGenerator, Generator
 from datetime import datetime
@@ -377,5 +376,7 @@ class OAuth2Auth(httpx.Auth):
             return source
         if isinstance(source, AsyncTokenManager):
             return await source.token()
+        import asyncio  # only this async path needs it; loaded already by the running loop
+
         # A sync manager may block on a refresh: keep the event loop free.
         return await asyncio.to_thread(source.token)

@@ -15,7 +15,6 @@ manager reloads the store inside the lock first, so a fleet of processes refresh
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as _dt
 import inspect
@@ -361,6 +360,10 @@ class AsyncTokenManager(_Lifecycle):
         Raises:
             As :meth:`TokenManager.token`.
         """
+        # Imported here, not at module top, so that synchronous users of the package
+        # never pay for asyncio; inside a coroutine it is already loaded.
+        import asyncio
+
         loop = asyncio.get_running_loop()
         while True:
             token, flight, leads, stale = self._enter()
@@ -405,6 +408,8 @@ class AsyncTokenManager(_Lifecycle):
             self._settle(flight, new)
 
     async def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
+        import asyncio  # see token(): loaded already, kept off the package's import path
+
         store = self._store
         async with holding(self._xlock):
             stored = await asyncio.to_thread(store.load) if store is not None else None

@@ -226,10 +226,13 @@ class OAuth2Auth(requests.auth.AuthBase):
         if isinstance(token_or_manager, AsyncTokenManager):
             raise UsageError("requests is synchronous: OAuth2Auth needs a TokenManager here")
         self._dpop = DPoPSigner(dpop_key)
+        # A plain Bearer token never changes (Token is frozen): its header is built,
+        # and checked, once here, so each request only sets it.
+        self._bearer: str | None = None
         if isinstance(token_or_manager, Token):
             # Refuse an unusable token now, not per request.
             if not is_dpop(token_or_manager):
-                authorization_header(token_or_manager)
+                self._bearer = authorization_header(token_or_manager)
             else:
                 self._dpop.signing_key(None)
         elif not isinstance(token_or_manager, TokenManager):
@@ -237,6 +240,13 @@ class OAuth2Auth(requests.auth.AuthBase):
         self._source = token_or_manager
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        bearer = self._bearer
+        if bearer is not None:  # fast path: nothing to refresh, no proof, no retry hook
+            headers = r.headers
+            if "DPoP" in headers:
+                del headers["DPoP"]
+            headers["Authorization"] = bearer
+            return r
         source = self._source
         token = source if isinstance(source, Token) else source.token()
         self._authorize(r, token)

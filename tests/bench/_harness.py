@@ -149,7 +149,7 @@ def print_targets(targets: Sequence[Target]) -> None:
     print("\nTargets")
     for t in targets:
         verdict = "met" if t.met else "MISSED"
-        print(f"  {t.shape}: {t.name} <= {t.max_ratio:.1f}x floor: {t.ratio:.2f}x  {verdict}")
+        print(f"  {t.shape}: {t.name} <= {t.max_ratio:g}x floor: {t.ratio:.2f}x  {verdict}")
 
 
 def write_json(

@@ -158,9 +158,9 @@ def test_html_error_page() -> None:
     assert info.value.retryable
 
 
-def test_signed_userinfo_needs_the_jose_module() -> None:
+def test_signed_userinfo_is_left_to_the_signed_flow() -> None:
     response = oc.HttpResponse(200, {"content-type": "application/jwt"}, b"eyJ.eyJ.sig", T0)
-    with pytest.raises(oc.UsageError, match="JOSE"):
+    with pytest.raises(oc.UsageError, match="userinfo_response_flow"):
         oc.process_userinfo_response(response)
 
 
