@@ -10,11 +10,16 @@ import datetime as _dt
 import ssl
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from oauth2_core import Headers, HttpRequest, UsageError
 from oauth2_transports._transport import TransportError
+
+if TYPE_CHECKING:
+    # http.cookiejar pulls in urllib.request and email (~13 ms); only the httpx
+    # adapter needs a jar, so refusing_cookie_jar imports it when called.
+    from http.cookiejar import CookieJar
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -217,6 +222,8 @@ def refusing_cookie_jar() -> CookieJar:
     OAuth requests must go out exactly as the core built them; a cookie set by
     one response must not ride along on the next request.
     """
+    from http.cookiejar import CookieJar, DefaultCookiePolicy
+
     return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
