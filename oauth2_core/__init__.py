@@ -6,12 +6,12 @@ errors (:class:`OAuth2Error`). No IO, no clock, no sleeping: send the requests
 with any transport (see ``oauth2_transports``).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` and no `from typing import ...` here: every
+# public name in this namespace must be in __all__ (tests/core/test_public_api.py).
 import importlib
-from typing import TYPE_CHECKING
+import typing
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from oauth2_core._http import Flow, Headers, HttpRequest, HttpResponse, Send
     from oauth2_core.authorize import (
         AuthorizationCode,
@@ -117,6 +117,7 @@ if TYPE_CHECKING:
     from oauth2_core.pkce import code_challenge, generate_code_verifier
     from oauth2_core.retry import RetryPolicy, retry_flow
     from oauth2_core.revocation import process_revocation_response, revocation_request
+    from oauth2_core.signed_userinfo import userinfo_response_flow, validate_signed_userinfo
     from oauth2_core.token import Token, process_refresh_response, process_token_response
     from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
 
@@ -217,8 +218,10 @@ __all__ = [
     "token_flow",
     "token_request",
     "userinfo_request",
+    "userinfo_response_flow",
     "validate_id_token",
     "validate_id_token_flow",
+    "validate_signed_userinfo",
 ]
 
 # Public name -> the submodule defining it. Importing every submodule (and building
@@ -322,8 +325,10 @@ _LAZY: dict[str, str] = {
     "token_flow": "oauth2_core.flows",
     "token_request": "oauth2_core.grants",
     "userinfo_request": "oauth2_core.userinfo",
+    "userinfo_response_flow": "oauth2_core.signed_userinfo",
     "validate_id_token": "oauth2_core.id_token",
     "validate_id_token_flow": "oauth2_core.id_token",
+    "validate_signed_userinfo": "oauth2_core.signed_userinfo",
 }
 
 

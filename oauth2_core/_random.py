@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-import secrets
-
 __all__ = ["new_jti", "new_nonce", "new_state", "new_verifier"]
+
+
+def _token_urlsafe(nbytes: int) -> str:
+    # secrets (with random, ~2 ms) is imported on first use, not by `import oauth2_core`.
+    import secrets
+
+    return secrets.token_urlsafe(nbytes)
 
 
 def new_state() -> str:
     """An unguessable ``state`` (RFC 6749 §10.12): 256 bits, URL-safe."""
-    return secrets.token_urlsafe(32)
+    return _token_urlsafe(32)
 
 
 def new_nonce() -> str:
     """An unguessable OpenID Connect ``nonce``: 256 bits, URL-safe."""
-    return secrets.token_urlsafe(32)
+    return _token_urlsafe(32)
 
 
 def new_verifier() -> str:
     """A PKCE code verifier (RFC 7636 §4.1): 43 unreserved characters, 256 bits."""
-    return secrets.token_urlsafe(32)
+    return _token_urlsafe(32)
 
 
 def new_jti() -> str:
     """A unique JWT ID for assertions and DPoP proofs."""
-    return secrets.token_urlsafe(24)
+    return _token_urlsafe(24)

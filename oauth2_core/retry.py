@@ -36,7 +36,6 @@ an ``iat`` within a short window). With those, keep ``max_delay`` and
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -93,6 +92,9 @@ def _flag(_inst: object, attr: attrs.Attribute[bool], value: object) -> None:
 
 def _system_random() -> float:
     # Jitter needs no secrecy; SystemRandom just avoids any shared, seedable state.
+    # Imported on first use: secrets (with random) stays off the package's import path.
+    import secrets
+
     return secrets.SystemRandom().random()
 
 

@@ -5,26 +5,26 @@ from typing import TYPE_CHECKING
 
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport, TransportError
-from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
-from oauth2_transports.manager import (
-    AsyncTokenManager,
-    ReauthorizationRequiredError,
-    TokenManager,
-    TokenRefreshError,
-)
-from oauth2_transports.store import (
-    FileLock,
-    FileTokenStore,
-    LockTimeoutError,
-    TokenStore,
-    TokenStoreError,
-)
 from oauth2_transports.urllib3 import Urllib3Transport
 
 if TYPE_CHECKING:
+    from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
     from oauth2_transports.httpx import AsyncHttpxTransport, HttpxTransport
+    from oauth2_transports.manager import (
+        AsyncTokenManager,
+        ReauthorizationRequiredError,
+        TokenManager,
+        TokenRefreshError,
+    )
     from oauth2_transports.redis import RedisLock, RedisTokenStore
     from oauth2_transports.requests import RequestsTransport
+    from oauth2_transports.store import (
+        FileLock,
+        FileTokenStore,
+        LockTimeoutError,
+        TokenStore,
+        TokenStoreError,
+    )
 
 __all__ = [
     "AsyncHttpxTransport",
@@ -53,6 +53,19 @@ __all__ = [
 
 # requests and httpx are optional extras: import them only when asked for.
 _LAZY = {
+    # The clients pull in most of oauth2_core (its attrs classes are built on import):
+    # load them, the managers and the stores on first use, like the core's own names.
+    "AsyncOAuth2Client": "oauth2_transports.client",
+    "OAuth2Client": "oauth2_transports.client",
+    "AsyncTokenManager": "oauth2_transports.manager",
+    "ReauthorizationRequiredError": "oauth2_transports.manager",
+    "TokenManager": "oauth2_transports.manager",
+    "TokenRefreshError": "oauth2_transports.manager",
+    "FileLock": "oauth2_transports.store",
+    "FileTokenStore": "oauth2_transports.store",
+    "LockTimeoutError": "oauth2_transports.store",
+    "TokenStore": "oauth2_transports.store",
+    "TokenStoreError": "oauth2_transports.store",
     "AsyncHttpxTransport": "oauth2_transports.httpx",
     "HttpxTransport": "oauth2_transports.httpx",
     "RequestsTransport": "oauth2_transports.requests",
@@ -66,4 +79,10 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
