@@ -51,6 +51,13 @@ class Headers(Mapping[str, str]):
             collected.append((name.lower(), value))
         object.__setattr__(self, "_fields", tuple(collected))
 
+    @classmethod
+    def _trusted(cls, fields: dict[str, str]) -> Headers:
+        """Headers from a dict the library built: lower-case str names and values."""
+        headers = cls.__new__(cls)
+        object.__setattr__(headers, "_fields", tuple(fields.items()))
+        return headers
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Headers is immutable")
 

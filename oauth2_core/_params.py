@@ -89,6 +89,9 @@ def add_params(params: Params, extra: Mapping[str, object], *, reserved: Iterabl
 # urlencode's three Python calls per name and value: this is on the path of every
 # authorization URL and token request (see tests/bench/bench_core.py).
 _NOT_UNRESERVED = re.compile(r"[^A-Za-z0-9\-._~]+")
+# The same set as characters: ``value.rstrip(_UNRESERVED)`` is empty exactly when
+# nothing in ``value`` needs escaping, and is much cheaper than a regex pass.
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 _QUERY_ESCAPES = tuple(f"%{byte:02X}" for byte in range(256))
 # application/x-www-form-urlencoded (WHATWG URL §5.2, urlencode's default): space as "+".
 _FORM_ESCAPES = tuple("+" if byte == 0x20 else f"%{byte:02X}" for byte in range(256))
@@ -107,19 +110,29 @@ def percent_encode(value: str) -> str:
 
     The same string as ``urllib.parse.quote(value, safe="")``.
     """
+    if not value.rstrip(_UNRESERVED):
+        return value
     return _NOT_UNRESERVED.sub(_escape_query, value)
 
 
 def _encode(params: Params, escape: Callable[[re.Match[str]], str]) -> str:
     sub = _NOT_UNRESERVED.sub
+    safe = _UNRESERVED
+    parts: list[str] = []
     try:
-        return "&".join([f"{sub(escape, n)}={sub(escape, v)}" for n, v in params])
-    except TypeError:
+        for name, value in params:
+            if name.rstrip(safe):
+                name = sub(escape, name)
+            if value.rstrip(safe):
+                value = sub(escape, value)
+            parts.append(f"{name}={value}")
+    except (TypeError, AttributeError):
         # A value that is not a string (the names are the library's): say which.
         for name, value in params:
             if not isinstance(value, str):
                 raise UsageError(f"parameter {name!r} must be a string") from None
         raise
+    return "&".join(parts)
 
 
 def encode_query(params: Params) -> str:

@@ -37,12 +37,14 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _json_object(text: str) -> dict[str, object] | None:
+    # ``text`` is stripped already: raw_decode, and refuse anything after the value
+    # (what ``decode`` does, minus two whitespace scans).
     try:
-        value = _DECODER.decode(text)
+        value, end = _DECODER.raw_decode(text)
     except (ValueError, RecursionError):
         # ValueError covers JSONDecodeError and Python's int-string length limit.
         return None
-    return value if isinstance(value, dict) else None
+    return value if end == len(text) and isinstance(value, dict) else None
 
 
 def _looks_nested_too_deep(text: str) -> bool:

@@ -131,6 +131,8 @@ class Client:
         default=attrs.Factory(lambda self: self.auth_method in MTLS_AUTH_METHODS, takes_self=True),
         kw_only=True,
     )
+    # Derived once (the client is immutable): the client_secret_basic header value.
+    _basic: str | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.client_id, str) or not self.client_id:
@@ -149,6 +151,8 @@ class Client:
             and self.signing_key is None
         ):
             raise UsageError("auth_method 'private_key_jwt' needs signing_key= or signer=")
+        if self.auth_method == "client_secret_basic":
+            object.__setattr__(self, "_basic", _basic_header(self))
 
     def __repr__(self) -> str:
         secret = "<redacted>" if self.client_secret else None
@@ -171,6 +175,12 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+# Endpoints already found acceptable, keyed by (url, allow_insecure_http): every
+# request re-checks its endpoint, and URL parsing is most of a request's cost.
+_ACCEPTED: dict[tuple[str, bool], None] = {}
+_ACCEPTED_MAX = 256
+
+
 def check_endpoint(url: object, *, what: str, allow_insecure_http: bool) -> str:
     """Refuse an endpoint that would receive a credential over plain http.
 
@@ -183,6 +193,17 @@ def check_endpoint(url: object, *, what: str, allow_insecure_http: bool) -> str:
     """
     if not isinstance(url, str) or not url:
         raise UsageError(f"the server metadata has no {what}")
+    key = (url, allow_insecure_http)
+    if key in _ACCEPTED:
+        return url
+    _check_endpoint(url, what=what, allow_insecure_http=allow_insecure_http)
+    if len(_ACCEPTED) >= _ACCEPTED_MAX:
+        _ACCEPTED.clear()
+    _ACCEPTED[key] = None
+    return url
+
+
+def _check_endpoint(url: str, *, what: str, allow_insecure_http: bool) -> None:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -191,10 +212,10 @@ def check_endpoint(url: object, *, what: str, allow_insecure_http: bool) -> str:
     if parts.fragment:
         raise UsageError(f"{what} must not contain a fragment")
     if parts.scheme == "https" and host:
-        return url
+        return
     if parts.scheme == "http" and host:
         if allow_insecure_http or is_loopback_host(host):
-            return url
+            return
         raise UsageError(
             f"{what} uses plain http on a non-loopback host; use https, or opt out "
             "for this client only with Client(..., allow_insecure_http=True)"
@@ -209,6 +230,10 @@ def basic_credentials(client: Client) -> str:
     space as ``%20`` (not ``+``), which servers that form-decode and servers that
     only percent-decode both read back correctly.
     """
+    return client._basic or _basic_header(client)
+
+
+def _basic_header(client: Client) -> str:
     secret = client.client_secret or ""
     if client.basic_encoding == "raw":
         user, password = client.client_id, secret

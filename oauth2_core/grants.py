@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 
-from oauth2_core._http import HttpRequest
+from oauth2_core._http import Headers, HttpRequest
 from oauth2_core._params import Params, add_params, encode_form, scope_string
 from oauth2_core.authorize import AuthorizationCode, PendingAuthorization
 from oauth2_core.client import Client, authenticate, check_endpoint
@@ -103,7 +103,10 @@ def endpoint_request(
         fields.update({k.lower(): v for k, v in headers.items()})
     audience = server.issuer if client.assertion_audience == "issuer" else url
     authenticate(client, body, fields, audience=audience, now=now)
-    return HttpRequest("POST", url, fields, encode_form(body))
+    # The caller's fields are checked by Headers; ours alone are known-good strings.
+    return HttpRequest(
+        "POST", url, fields if headers else Headers._trusted(fields), encode_form(body)
+    )
 
 
 def token_request(

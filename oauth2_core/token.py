@@ -208,6 +208,13 @@ class Token:
     __str__ = __repr__
 
 
+_NO_EXTRA: Mapping[str, Any] = types.MappingProxyType({})
+
+
+def _new_token() -> Token:
+    return Token.__new__(Token)
+
+
 def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datetime | None:
     name = "expires_in"
     value = data.get(name)
@@ -229,6 +236,13 @@ def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datet
                 status=response.status,
             )
         seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+    received_at = response.received_at
+    if received_at.tzinfo is _dt.timezone.utc:
+        # The usual stamp (every transport's clock): one addition, UTC in, UTC out.
+        try:
+            return received_at + _dt.timedelta(seconds=seconds)
+        except OverflowError:
+            pass
     # Offset from the epoch first: aware subtraction never overflows, while
     # astimezone() does for a received_at near the ends of the calendar.
     offset = (response.received_at - _EPOCH) + _dt.timedelta(seconds=seconds)
@@ -281,22 +295,37 @@ def process_token_response(response: HttpResponse) -> Token:
             field="access_token",
             status=status,
         )
-    token_type = optional_str(data, "token_type", status=status)
-    refresh_token = optional_str(data, "refresh_token", status=status) or None
-    id_token = optional_str(data, "id_token", status=status) or None
+    token_type = data.get("token_type")
+    refresh_token = data.get("refresh_token")
+    id_token = data.get("id_token")
+    # Strings (or absent) in the usual answer; anything else gets optional_str's error.
+    if not isinstance(token_type, str):
+        if token_type is not None:
+            optional_str(data, "token_type", status=status)  # raises, naming the member
+        token_type = ""
+    if not (isinstance(refresh_token, str) or refresh_token is None):
+        optional_str(data, "refresh_token", status=status)
+    if not (isinstance(id_token, str) or id_token is None):
+        optional_str(data, "id_token", status=status)
     # Most answers hold only standard members: then there is nothing to copy.
     extra = (
-        {} if data.keys() <= _STANDARD else {k: v for k, v in data.items() if k not in _STANDARD}
+        _NO_EXTRA
+        if data.keys() <= _STANDARD
+        else types.MappingProxyType({k: v for k, v in data.items() if k not in _STANDARD})
     )
-    return Token(
-        access_token=access_token,
-        token_type=normalize_token_type(token_type) if token_type else "Bearer",
-        expires_at=_expires_at(data, response),
-        refresh_token=refresh_token,
-        scope=_scope(data, status),
-        id_token=id_token,
-        extra=extra,
-    )
+    # Every member is checked above: build the value without running the
+    # constructor's converters and validators again (same fields, same types).
+    token = _new_token()
+    _set = object.__setattr__
+    _set(token, "access_token", access_token)
+    _set(token, "token_type", normalize_token_type(token_type) if token_type else "Bearer")
+    _set(token, "expires_at", _expires_at(data, response))
+    _set(token, "refresh_token", refresh_token or None)
+    _set(token, "scope", _scope(data, status))
+    _set(token, "id_token", id_token or None)
+    _set(token, "extra", extra)
+    _set(token, "id_token_claims", None)
+    return token
 
 
 def process_refresh_response(response: HttpResponse, *, previous: Token) -> Token:

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
+import attrs
 import pytest
 
 import oauth2_core as oc
@@ -198,3 +199,27 @@ def test_missing_or_malformed_endpoint_is_a_usage_error(url: str | None) -> None
     server = oc.ServerMetadata("https://as.example", token_endpoint=url)
     with pytest.raises(oc.UsageError):
         oc.client_credentials_grant_request(server, oc.Client("app", "s"))
+
+
+def test_accepting_an_endpoint_for_one_client_does_not_accept_it_for_another() -> None:
+    """The accepted-endpoint memo is keyed by the opt-out: a plain-http endpoint
+    one client may use stays refused for a client that did not opt out."""
+    server = _server_at("http://memo.example")
+    lax = oc.Client("app", "s3cr3t", allow_insecure_http=True)
+    strict = oc.Client("app", "s3cr3t")
+    for _ in range(2):
+        assert oc.client_credentials_grant_request(server, lax).url.startswith("http://")
+        with pytest.raises(oc.UsageError, match="allow_insecure_http"):
+            oc.client_credentials_grant_request(server, strict)
+
+
+def test_basic_header_follows_an_evolved_secret() -> None:
+    """The header is derived once per Client value; a changed secret is a new value."""
+    first = oc.Client("app", "one")
+    second = attrs.evolve(first, client_secret="two")
+    request = oc.client_credentials_grant_request(SERVER, second)
+    assert _basic_parts(request) == ("app", "two")
+    assert _basic_parts(oc.client_credentials_grant_request(SERVER, first)) == ("app", "one")
+    raw = attrs.evolve(second, basic_encoding="raw", client_secret="a b")
+    assert _basic_parts(oc.client_credentials_grant_request(SERVER, raw)) == ("app", "a b")
+    assert "two" not in repr(second) and first == oc.Client("app", "one")

@@ -206,3 +206,39 @@ def test_refresh_errors_propagate() -> None:
             _response({"error": "invalid_grant"}, status=400), previous=oc.Token("o")
         )
     assert info.value.reauthorize is True
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"access_token": "a"},
+        {"access_token": "a", "token_type": "bearer", "expires_in": 60, "scope": "x y"},
+        {"access_token": "a", "refresh_token": "r", "id_token": "i", "custom": [1]},
+        {"access_token": "a", "refresh_token": "", "expires_in": "3600", "scope": ["x"]},
+    ],
+)
+def test_processed_token_equals_the_constructed_one(members: dict[str, object]) -> None:
+    """process_token_response builds Token without its __init__: every field must
+    still be set, with the types the constructor's converters would give."""
+    at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    token = oc.process_token_response(
+        oc.HttpResponse(200, {"content-type": "application/json"}, json.dumps(members), at)
+    )
+    for field in attrs.fields(oc.Token):
+        getattr(token, field.name)  # AttributeError if the fast path missed a field
+    rebuilt = oc.Token(
+        access_token=token.access_token,
+        token_type=token.token_type,
+        expires_at=token.expires_at,
+        refresh_token=token.refresh_token,
+        scope=token.scope,
+        id_token=token.id_token,
+        extra=token.extra,
+    )
+    assert token == rebuilt
+    assert hash(token) == hash(rebuilt)
+    assert type(token.extra) is type(rebuilt.extra)
+    assert token.extra == {k: v for k, v in members.items() if k == "custom"}
+    assert oc.Token.from_dict(token.to_dict()) == token
+    with pytest.raises(TypeError):
+        token.extra["new"] = 1  # type: ignore[index]
