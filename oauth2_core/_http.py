@@ -52,10 +52,11 @@ class Headers(Mapping[str, str]):
         object.__setattr__(self, "_fields", tuple(collected))
 
     @classmethod
-    def _trusted(cls, fields: dict[str, str]) -> Headers:
-        """Headers from a dict the library built: lower-case str names and values."""
+    def _trusted(cls, fields: Iterable[tuple[str, str]]) -> Headers:
+        """Headers from pairs known to be lower-case ``str`` names and ``str`` values
+        (built by the library, or by an HTTP library): no per-field checks."""
         headers = cls.__new__(cls)
-        object.__setattr__(headers, "_fields", tuple(fields.items()))
+        object.__setattr__(headers, "_fields", tuple(fields))
         return headers
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -105,7 +105,7 @@ def endpoint_request(
     authenticate(client, body, fields, audience=audience, now=now)
     # The caller's fields are checked by Headers; ours alone are known-good strings.
     return HttpRequest(
-        "POST", url, fields if headers else Headers._trusted(fields), encode_form(body)
+        "POST", url, fields if headers else Headers._trusted(fields.items()), encode_form(body)
     )
 
 

@@ -42,6 +42,11 @@ _KINDS: ErrorKinds = (
 )
 
 
+# What ``retries=False, redirect=False`` means to urlopen, built once instead of per
+# request: no retry, and a redirect is returned, not followed nor raised.
+_NO_RETRIES = urllib3.Retry(total=False, redirect=False)
+
+
 class Urllib3Transport:
     """A :class:`~oauth2_transports.Transport` over a ``urllib3.PoolManager``.
 
@@ -83,11 +88,14 @@ class Urllib3Transport:
         Raises:
             TransportError: The exchange failed or the body exceeds the cap.
         """
-        # Repeated fields stay separate fields; the pool's defaults fill in the rest.
-        headers = urllib3.HTTPHeaderDict(list(request.headers.fields()))
-        for name, value in self._pool.headers.items():
-            if name not in headers:
-                headers.add(name, value)
+        fields = request.headers.fields()
+        headers: dict[str, str] | urllib3.HTTPHeaderDict = dict(fields)
+        if len(headers) != len(fields) or self._pool.headers:
+            # Repeated fields stay separate fields; the pool's defaults fill in the rest.
+            headers = urllib3.HTTPHeaderDict(list(fields))
+            for name, value in self._pool.headers.items():
+                if name not in headers:
+                    headers.add(name, value)
         try:
             response = self._pool.urlopen(
                 request.method,
@@ -95,20 +103,27 @@ class Urllib3Transport:
                 body=request.body or None,
                 headers=headers,
                 redirect=False,
-                retries=False,
+                retries=_NO_RETRIES,
                 timeout=self._timeout,
                 preload_content=False,
                 decode_content=True,
             )
             try:
                 received_at = stamp(self._clock)
-                body = read_body(
-                    request,
-                    self._max_body_bytes,
-                    response.headers.get("content-encoding"),
-                    raw=response.stream(CHUNK_SIZE, decode_content=False),
-                    decoded=response.stream(CHUNK_SIZE, decode_content=True),
-                )
+                coding = response.headers.get("content-encoding")
+                length = response.length_remaining
+                if coding is None and length is not None and length <= self._max_body_bytes:
+                    # The usual answer: plain, with a Content-Length within the cap.
+                    # One read, bounded by that length (a short body is an error).
+                    body = response.read(decode_content=False)
+                else:
+                    body = read_body(
+                        request,
+                        self._max_body_bytes,
+                        coding,
+                        raw=response.stream(CHUNK_SIZE, decode_content=False),
+                        decoded=response.stream(CHUNK_SIZE, decode_content=True),
+                    )
             except BaseException:
                 response.close()  # bytes left unread: the connection must not be reused
                 raise
@@ -118,7 +133,7 @@ class Urllib3Transport:
             raise wrap_error(exc, request, _KINDS) from exc
         return HttpResponse(
             status=response.status,
-            headers=Headers(list(response.headers.items())),
+            headers=Headers._trusted([(n.lower(), v) for n, v in response.headers.items()]),
             body=body,
             received_at=received_at,
         )

@@ -70,7 +70,9 @@ class Target:
         return self.ratio <= self.max_ratio
 
 
-def bench_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+def bench_args(
+    description: str, argv: Sequence[str] | None = None, *, instructions: bool = False
+) -> argparse.Namespace:
     """The command line every benchmark script accepts."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
@@ -81,6 +83,12 @@ def bench_args(description: str, argv: Sequence[str] | None = None) -> argparse.
     parser.add_argument(
         "--wall", action="store_true", help="time with the wall clock instead of CPU time"
     )
+    if instructions:
+        parser.add_argument(
+            "--instructions",
+            action="store_true",
+            help="also count instructions per call under valgrind (deterministic, slow)",
+        )
     return parser.parse_args(argv)
 
 
@@ -116,12 +124,20 @@ def interleaved_medians(
 
 
 def results_for(shape: str, samples: dict[str, list[float]], *, floor: str) -> list[Result]:
-    """Medians and ratios to the ``floor`` candidate."""
-    base = statistics.median(samples[floor])
-    return [
-        Result(shape, name, statistics.median(values), statistics.median(values) / base, values)
-        for name, values in samples.items()
-    ]
+    """Medians, and ratios to the ``floor`` candidate.
+
+    The ratio is the median of the *paired* ratios: repeat ``i`` of a candidate
+    divided by repeat ``i`` of the floor, timed back to back. A burst of load
+    on the shared machine slows both members of a pair, so the pairs cancel
+    most of the noise that a ratio of two medians keeps.
+    """
+    base = samples[floor]
+    results = []
+    for name, values in samples.items():
+        pairs = [v / b for v, b in zip(values, base, strict=True) if b > 0]
+        ratio = statistics.median(pairs) if pairs else float("nan")
+        results.append(Result(shape, name, statistics.median(values), ratio, values))
+    return results
 
 
 def _format_time(seconds: float) -> str:

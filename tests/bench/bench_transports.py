@@ -21,6 +21,13 @@ Two shapes:
    it on every call: all four only set (or overwrite) ``Authorization``, so repeating
    the call is idempotent and no candidate pays for a copy.
 
+``--instructions`` adds a deterministic view of the first shape: each candidate runs
+in a child process under ``valgrind --tool=callgrind`` (the server stays in this
+process), twice with different call counts; the difference divided by the extra calls
+is the client's instructions per call. Instruction counts do not depend on what else
+the machine is doing, so this ratio is repeatable where the timed one wanders by
+±0.1x on a shared machine. Needs ``valgrind`` on PATH; takes about two minutes.
+
 A benchmark, not a test: a missed target is printed and recorded, the exit status is 0.
 """
 
@@ -29,7 +36,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -212,9 +223,78 @@ def _check_same_header(candidates: list[Candidate]) -> None:
         assert got == "Bearer " + ACCESS_TOKEN, (candidate.name, got)
 
 
+_CHILD = "--callgrind-child"
+
+
+def _child(base: str, name: str, calls: int) -> int:
+    """Inside valgrind: make ``calls`` calls of one client-credentials candidate."""
+    fn = next(c.fn for c in client_credentials_candidates(base) if c.name == name)
+    for _ in range(calls):
+        fn()
+    return 0
+
+
+def _instructions(base: str, name: str, calls: int) -> int:
+    """Instructions executed by a child process making ``calls`` calls of ``name``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        completed = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={tmp}/out",
+                sys.executable,
+                "-m",
+                "tests.bench.bench_transports",
+                _CHILD,
+                base,
+                name,
+                str(calls),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    match = re.search(r"I\s+refs:\s+([\d,]+)", completed.stderr)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{completed.stderr}")
+    return int(match.group(1).replace(",", ""))
+
+
+def instruction_results(base: str, *, quick: bool) -> list[Result]:
+    """Per-call client instructions of each client-credentials candidate, and ratios.
+
+    Each candidate runs twice (``low`` and ``high`` calls); start-up and imports
+    cancel out of the difference.
+    """
+    low, high = (10, 60) if quick else (20, 220)
+    per_call: dict[str, float] = {}
+    for candidate in client_credentials_candidates(base):
+        counts = [_instructions(base, candidate.name, n) for n in (low, high)]
+        per_call[candidate.name] = (counts[1] - counts[0]) / (high - low)
+    floor = per_call["floor (urllib3)"]
+    # Result's time fields carry instructions here; the table prints them as counts.
+    return [
+        Result("client_credentials_instructions", name, value, value / floor, [value])
+        for name, value in per_call.items()
+    ]
+
+
+def _print_instructions(results: list[Result]) -> None:
+    print("\nclient_credentials: instructions per call (callgrind, client process only)")
+    width = max(len(r.name) for r in results)
+    print(f"  {'candidate':<{width}}  {'instructions':>12}  {'x floor':>8}")
+    for r in results:
+        print(f"  {r.name:<{width}}  {r.median_s:12,.0f}  {r.ratio:7.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both shapes, print the tables and targets, optionally write JSON."""
-    args = bench_args(__doc__.splitlines()[0] if __doc__ else "", argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [_CHILD]:
+        return _child(argv[1], argv[2], int(argv[3]))
+    args = bench_args(__doc__.splitlines()[0] if __doc__ else "", argv, instructions=True)
     repeat = args.repeat or (3 if args.quick else 9)
     budget = 0.05 if args.quick else 0.3
     print(
@@ -252,6 +332,18 @@ def main(argv: list[str] | None = None) -> int:
             results.extend(shape_results)
             ours = next(r for r in shape_results if r.name == "oauth2_core")
             targets.append(Target(shape, "oauth2_core", TARGETS[shape], ours.ratio))
+        if args.instructions:
+            if shutil.which("valgrind") is None:
+                print("\n--instructions: valgrind is not on PATH; skipped")
+            else:
+                counted = instruction_results(base, quick=args.quick)
+                _print_instructions(counted)
+                results.extend(counted)
+                ours = next(r for r in counted if r.name == "oauth2_core")
+                limit = TARGETS["client_credentials"]
+                targets.append(
+                    Target("client_credentials (instructions)", "oauth2_core", limit, ours.ratio)
+                )
     finally:
         server.shutdown()
         server.server_close()
