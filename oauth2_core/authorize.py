@@ -21,7 +21,7 @@ import attrs
 
 from oauth2_core._params import Params, add_params, encode_query, scope_string
 from oauth2_core._random import new_nonce, new_state
-from oauth2_core.client import Client
+from oauth2_core.client import Client, is_loopback_host
 from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
@@ -186,25 +186,66 @@ def new_pending_authorization(
         )
     elif code_verifier is not None:
         raise UsageError("code_verifier given with pkce=False")
+    redirect = redirect_uri if redirect_uri is not None else client.redirect_uri
+    if redirect:
+        check_redirect_uri(redirect, allow_insecure_http=client.allow_insecure_http)
     return PendingAuthorization(
         state=state if state is not None else new_state(),
         code_verifier=verifier,
         nonce=nonce if nonce is not None else new_nonce(),
-        redirect_uri=redirect_uri if redirect_uri is not None else client.redirect_uri,
+        redirect_uri=redirect,
         code_challenge_method=code_challenge_method,
         scope=scope_string(scope),
     )
 
 
-def _append_query(endpoint: str, params: Params) -> str:
+def _insecure_http(what: str) -> UsageError:
+    return UsageError(
+        f"{what} uses plain http on a non-loopback host; use https, or opt out "
+        "for this client only with Client(..., allow_insecure_http=True)"
+    )
+
+
+def check_redirect_uri(uri: str, *, allow_insecure_http: bool) -> None:
+    """Refuse a redirect URI that would hand the code to an eavesdropper.
+
+    RFC 6749 §3.1.2: absolute, without a fragment. RFC 9700 §2.6 and RFC 8252
+    §7.3/§8.3: plain ``http`` only to a loopback host (a native app's listener);
+    ``https`` and private-use schemes (``com.example.app:/cb``, RFC 8252 §7.1)
+    are fine.
+
+    Raises:
+        UsageError: the URI is not absolute, has a fragment, or is plain http on
+            a non-loopback host without ``allow_insecure_http``.
+    """
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+    except ValueError as exc:
+        raise UsageError("redirect_uri is not a valid URL") from exc
+    if not parts.scheme:
+        raise UsageError("redirect_uri must be an absolute URI (RFC 6749 §3.1.2)")
+    if parts.fragment or uri.endswith("#"):
+        raise UsageError("redirect_uri must not contain a fragment (RFC 6749 §3.1.2)")
+    if parts.scheme in ("http", "https") and not host:
+        raise UsageError("redirect_uri has no host")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
+        raise _insecure_http("redirect_uri")
+
+
+def _append_query(endpoint: str, params: Params, *, allow_insecure_http: bool) -> str:
     try:
         parts = urlsplit(endpoint)
+        host = parts.hostname or ""
     except ValueError as exc:
         raise UsageError("authorization_endpoint is not a valid URL") from exc
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise UsageError("authorization_endpoint must be an absolute http(s) URL")
+    if parts.scheme not in ("https", "http") or not host:
+        raise UsageError("authorization_endpoint must be an absolute https URL")
     if parts.fragment:
         raise UsageError("authorization_endpoint must not contain a fragment (RFC 6749 §3.1)")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
+        # The browser would carry state, PKCE challenge and scope in the clear (RFC 9700 §2.6).
+        raise _insecure_http("authorization_endpoint")
     query = encode_query(params)
     if parts.query:
         query = f"{parts.query}&{query}"
@@ -246,9 +287,11 @@ def authorization_url(
             raise UsageError("request_uri must be a non-empty string")
         query.append(("request_uri", request_uri))
         add_params(query, params, reserved=_AUTH_PARAMS)
-        return _append_query(server.authorization_endpoint, query)
-    query = authorization_params(client, pending, scope=scope, **params)
-    return _append_query(server.authorization_endpoint, query)
+    else:
+        query = authorization_params(client, pending, scope=scope, **params)
+    return _append_query(
+        server.authorization_endpoint, query, allow_insecure_http=client.allow_insecure_http
+    )
 
 
 def authorization_params(
@@ -258,6 +301,7 @@ def authorization_params(
     scope_value = scope_string(scope) if scope is not None else pending.scope
     query: Params = [("response_type", "code"), ("client_id", client.client_id)]
     if pending.redirect_uri:
+        check_redirect_uri(pending.redirect_uri, allow_insecure_http=client.allow_insecure_http)
         query.append(("redirect_uri", pending.redirect_uri))
     if scope_value:
         query.append(("scope", scope_value))

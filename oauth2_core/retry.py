@@ -26,18 +26,19 @@ request can; an authorization-code exchange cannot: the first attempt may have
 reached the server and consumed the single-use code (RFC 6749 §4.1.2, §10.5),
 and a second redemption may revoke every token issued from it.
 
-Caveat: a flow has no step that only waits, so the next attempt's request is
-built *before* the wait, and a time-bound credential in it ages by the delay: a
-JWT client assertion (``exp`` = ``iat`` + 60 s) or a DPoP proof (servers accept
-an ``iat`` within a short window). With those, keep ``max_delay`` and
-``max_retry_after`` well below the credential's lifetime.
+A flow has no step that only waits, so the next attempt's request is built
+*before* the wait. A request carrying a time-bound credential (a JWT client
+assertion, ``exp`` = ``iat`` + 60 s; a DPoP proof, whose ``iat`` servers accept
+within a short window) must therefore be dated when it will be *sent*: pass
+``wait_aware=True`` and ``make_flow(delay)`` gets the seconds the driver will
+wait first, to build with ``now = clock() + delay``. The high-level clients do.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import attrs
 
@@ -207,10 +208,11 @@ def _delayed(flow: Flow[T], delay: float) -> Flow[T]:
 
 
 def retry_flow(
-    make_flow: Callable[[], Flow[T]],
+    make_flow: Callable[[], Flow[T]] | Callable[[float], Flow[T]],
     policy: RetryPolicy,
     *,
     random: Callable[[], float] | None = None,
+    wait_aware: bool = False,
 ) -> Flow[T]:
     """Run a fresh ``make_flow()`` until it succeeds, for at most ``policy.attempts`` attempts.
 
@@ -229,6 +231,10 @@ def retry_flow(
         policy: How often and how long to wait.
         random: Returns a number in ``[0, 1)`` for the jitter (inject for
             deterministic tests); default: the system's random source.
+        wait_aware: Call ``make_flow(delay)`` instead of ``make_flow()``: ``delay``
+            is how long the driver waits before sending the attempt's first
+            request (0 for the first attempt), so builders can date assertions
+            and DPoP proofs at the time they are sent.
 
     Returns:
         The flow. Next: ``oauth2_transports.run(flow, transport)``.
@@ -241,17 +247,20 @@ def retry_flow(
     if not isinstance(policy, RetryPolicy):
         raise UsageError("retry_flow needs an oauth2_core.RetryPolicy")
     draw = random if random is not None else _system_random
-    return _retrying(make_flow, policy, draw)
+    if wait_aware:
+        return _retrying(cast("Callable[[float], Flow[T]]", make_flow), policy, draw)
+    plain = cast("Callable[[], Flow[T]]", make_flow)
+    return _retrying(lambda _delay: plain(), policy, draw)
 
 
 def _retrying(
-    make_flow: Callable[[], Flow[T]], policy: RetryPolicy, draw: Callable[[], float]
+    make_flow: Callable[[float], Flow[T]], policy: RetryPolicy, draw: Callable[[], float]
 ) -> Flow[T]:
     delay = 0.0
     attempt = 1
     while True:
         try:
-            return (yield from _delayed(make_flow(), delay))
+            return (yield from _delayed(make_flow(delay), delay))
         except OAuth2Error as exc:
             if attempt >= policy.attempts or not policy.is_retryable(exc):
                 raise

@@ -68,10 +68,6 @@ __all__ = ["AsyncOAuth2Client", "OAuth2Client"]
 T = TypeVar("T")
 
 
-#: Longest wait before a retry when requests carry signed, dated material.
-_SIGNED_RETRY_CAP = 20.0
-
-
 def _utc_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
@@ -110,17 +106,6 @@ class _Flows:
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else _utc_now
         self.dpop_key = dpop_key
-        if retry is not None and (
-            dpop_key is not None or client.auth_method in ("private_key_jwt", "client_secret_jwt")
-        ):
-            # A retry's request is built before its wait, so a client assertion
-            # (valid 60 s) or a DPoP proof ages by the delay: keep waits short.
-            retry = attrs.evolve(
-                retry,
-                max_delay=min(retry.max_delay, _SIGNED_RETRY_CAP),
-                max_retry_after=min(retry.max_retry_after, _SIGNED_RETRY_CAP),
-                initial_delay=min(retry.initial_delay, _SIGNED_RETRY_CAP),
-            )
         self.retry = retry
         self.validate_id_token = validate_id_token
         self._jwks = JwksCache()
@@ -129,28 +114,48 @@ class _Flows:
     # -- building blocks ------------------------------------------------------------
 
     def _token(
-        self, build: Callable[[_dt.datetime], HttpRequest], previous: Token | None = None
+        self,
+        build: Callable[[_dt.datetime], HttpRequest],
+        previous: Token | None = None,
+        *,
+        delay: float = 0.0,
     ) -> Flow[Token]:
-        """One token request: with a DPoP proof when the client has a key (RFC 9449)."""
+        """One token request: with a DPoP proof when the client has a key (RFC 9449).
+
+        ``delay``: seconds the driver waits before sending (a retry's backoff); the
+        request, its client assertion and DPoP proof are dated when it is sent.
+        """
+        now = self.clock()
+        if delay > 0:
+            now += _dt.timedelta(seconds=delay)
         if self.dpop_key is not None:
-            return self._dpop_token(build, previous)
-        request = build(self.clock())
+            return self._dpop_token(build, previous, now)
+        request = build(now)
         if previous is None:
             return token_flow(request)
         return step_flow(request, partial(process_refresh_response, previous=previous))
 
     def _dpop_token(
-        self, build: Callable[[_dt.datetime], HttpRequest], previous: Token | None
+        self,
+        build: Callable[[_dt.datetime], HttpRequest],
+        previous: Token | None,
+        now: _dt.datetime,
     ) -> Flow[Token]:
         assert self.dpop_key is not None
         token, self._dpop_nonce = yield from dpop_token_flow(
-            build, self.dpop_key, now=self.clock(), nonce=self._dpop_nonce, previous=previous
+            build, self.dpop_key, now=now, nonce=self._dpop_nonce, previous=previous
         )
         return token
 
-    def _retrying(self, make: Callable[[], Flow[T]]) -> Flow[T]:
-        """Apply the opt-in retry policy (refresh and client credentials only)."""
-        return retry_flow(make, self.retry) if self.retry is not None else make()
+    def _retrying(self, make: Callable[[float], Flow[T]]) -> Flow[T]:
+        """Apply the opt-in retry policy (refresh and client credentials only).
+
+        ``make(delay)`` builds one attempt that the driver sends after ``delay``
+        seconds, so its time-bound credentials are dated at sending time.
+        """
+        if self.retry is None:
+            return make(0.0)
+        return retry_flow(make, self.retry, wait_aware=True)
 
     # -- one per client method ----------------------------------------------------
 
@@ -160,7 +165,7 @@ class _Flows:
                 self.server, self.client, scope=scope, now=now, **params
             )
 
-        return self._retrying(lambda: self._token(build))
+        return self._retrying(lambda delay: self._token(build, delay=delay))
 
     def _password(
         self, username: str, password: str, scope: object, params: dict[str, Any]
@@ -231,7 +236,7 @@ class _Flows:
         def build(now: _dt.datetime) -> HttpRequest:
             return refresh_token_grant_request(self.server, self.client, token, now=now, **params)
 
-        return self._retrying(lambda: self._token(build, previous=token))
+        return self._retrying(lambda delay: self._token(build, token, delay=delay))
 
     def _revoke(self, token: str, hint: str | None, params: dict[str, Any]) -> Flow[None]:
         return revocation_flow(

@@ -206,3 +206,80 @@ def test_new_pending_authorization_rejects_bad_arguments(kwargs: dict[str, objec
 def test_pending_from_dict_rejects_what_it_did_not_save(saved: object) -> None:
     with pytest.raises(oc.UsageError):
         oc.PendingAuthorization.from_dict(saved)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://as.example/authorize", "http://10.0.0.1/authorize", "http://[2001:db8::1]/a"],
+)
+def test_plain_http_authorization_endpoint_is_refused(endpoint: str) -> None:
+    """RFC 9700 §2.6: state, challenge and scope would cross the network in the clear."""
+    server = oc.ServerMetadata("https://as.example", authorization_endpoint=endpoint)
+    with pytest.raises(oc.UsageError, match="allow_insecure_http"):
+        oc.authorization_url(server, CLIENT, PENDING)
+    lax = oc.Client(
+        "app", "s3cr3t", redirect_uri="https://app.example/cb", allow_insecure_http=True
+    )
+    assert oc.authorization_url(server, lax, PENDING).startswith(endpoint + "?")
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://127.0.0.1:8080/authorize", "http://[::1]/authorize", "http://localhost/a"]
+)
+def test_loopback_http_authorization_endpoint_is_allowed(endpoint: str) -> None:
+    server = oc.ServerMetadata("http://127.0.0.1", authorization_endpoint=endpoint)
+    assert oc.authorization_url(server, CLIENT, PENDING).startswith(endpoint + "?")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example/cb",
+        "http://127.0.0.1:53412/cb",  # RFC 8252 §7.3: loopback listener, any port
+        "http://[::1]:8000/",
+        "http://localhost/cb",
+        "com.example.app:/oauth2redirect",  # RFC 8252 §7.1: private-use scheme
+    ],
+)
+def test_acceptable_redirect_uris(uri: str) -> None:
+    pending = oc.new_pending_authorization(CLIENT, redirect_uri=uri)
+    assert ("redirect_uri", uri) in _query(oc.authorization_url(SERVER, CLIENT, pending))
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("http://app.example/cb", "allow_insecure_http"),
+        ("http://192.168.1.10/cb", "allow_insecure_http"),
+        ("/cb", "absolute"),
+        ("app.example/cb", "absolute"),
+        ("https://app.example/cb#frag", "fragment"),
+        ("https://app.example/cb#", "fragment"),
+        ("https:///cb", "no host"),
+        ("https://[::1/cb", "not a valid URL"),
+    ],
+)
+def test_unsafe_redirect_uri_is_refused_before_anything_is_sent(uri: str, message: str) -> None:
+    """RFC 6749 §3.1.2 (absolute, no fragment) and RFC 9700 §2.6 / RFC 8252 §8.3
+    (plain http only to loopback): refused when the attempt starts, and again when a
+    restored pending authorization is turned into a URL or a PAR request."""
+    with pytest.raises(oc.UsageError, match=message):
+        oc.new_pending_authorization(CLIENT, redirect_uri=uri)
+    with pytest.raises(oc.UsageError, match=message):
+        oc.new_pending_authorization(oc.Client("app", redirect_uri=uri))
+    restored = oc.PendingAuthorization.from_dict({**PENDING.to_dict(), "redirect_uri": uri})
+    with pytest.raises(oc.UsageError, match=message):
+        oc.authorization_url(SERVER, CLIENT, restored)
+    par_server = oc.ServerMetadata(
+        "https://as.example", pushed_authorization_request_endpoint="https://as.example/par"
+    )
+    with pytest.raises(oc.UsageError, match=message):
+        oc.pushed_authorization_request(par_server, CLIENT, restored)
+
+
+def test_plain_http_redirect_uri_allowed_with_the_per_client_opt_out() -> None:
+    lax = oc.Client("app", redirect_uri="http://app.example/cb", allow_insecure_http=True)
+    pending = oc.new_pending_authorization(lax)
+    assert ("redirect_uri", "http://app.example/cb") in _query(
+        oc.authorization_url(SERVER, lax, pending)
+    )

@@ -197,8 +197,10 @@ def test_every_endpoint_authenticates_the_same_way(name: str) -> None:
 @pytest.mark.parametrize(
     "client",
     [
-        oc.Client("app", auth_method="private_key_jwt", signing_key=EC_JWK, redirect_uri="/cb"),
-        oc.Client("app", SECRET, auth_method="client_secret_jwt", redirect_uri="/cb"),
+        oc.Client(
+            "app", auth_method="private_key_jwt", signing_key=EC_JWK, redirect_uri="https://a/cb"
+        ),
+        oc.Client("app", SECRET, auth_method="client_secret_jwt", redirect_uri="https://a/cb"),
     ],
     ids=["private_key_jwt", "client_secret_jwt"],
 )

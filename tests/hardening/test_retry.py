@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+from base64 import urlsafe_b64decode
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
@@ -321,6 +322,29 @@ def test_each_attempt_signs_a_fresh_client_assertion() -> None:
     )
     assertions = [parse_qs(s.request.body.decode())["client_assertion"][0] for s in sends]
     assert len(set(assertions)) == 3
+
+
+def test_wait_aware_attempts_learn_their_wait_and_date_their_assertion_by_it() -> None:
+    """wait_aware=True: make_flow(delay) gets the wait before its first Send, so an
+    assertion is dated when the request is sent, not when it was built."""
+    jwt_client = oc.Client("app", "k" * 32, auth_method="client_secret_jwt")
+    waits: list[float] = []
+
+    def make(delay: float) -> oc.Flow[oc.Token]:
+        waits.append(delay)
+        sent_at = NOW + dt.timedelta(seconds=delay)
+        return token_flow(oc.client_credentials_grant_request(SERVER, jwt_client, now=sent_at))
+
+    policy = oc.RetryPolicy(attempts=3, initial_delay=4, multiplier=2)
+    _, sends = drive(
+        oc.retry_flow(make, policy, wait_aware=True),
+        [error(503, "x"), error(503, "x", **{"retry-after": "30"}), response(200)],
+    )
+    assert waits == delays(sends) == [0, 4, 30]
+    assertions = [parse_qs(s.request.body.decode())["client_assertion"][0] for s in sends]
+    iats = [json.loads(urlsafe_b64decode(a.split(".")[1] + "=="))["iat"] for a in assertions]
+    start = int(NOW.timestamp())
+    assert iats == [start, start + 4, start + 30]
 
 
 def test_closing_the_retry_flow_closes_the_attempt_in_progress() -> None:

@@ -6,6 +6,9 @@ issuer, and ``api_url`` its UserInfo endpoint.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,14 +134,23 @@ def test_code_exchange_is_never_retried(mock: MockAuthorizationServer) -> None:
     assert len([r for r in mock.requests if r.path == "/token"]) == 1
 
 
-def test_retry_waits_are_capped_for_signed_requests() -> None:
-    """A retry's request is built before its wait; signed assertions must not expire."""
-    server = oc.ServerMetadata(issuer="https://as.example", token_endpoint="https://as.example/t")
-    policy = oc.RetryPolicy(max_delay=60, max_retry_after=120)
+def test_a_retried_request_is_dated_when_it_is_sent(mock: MockAuthorizationServer) -> None:
+    """The retry's request is built before the backoff wait: its client assertion
+    must carry the time it is sent (clock + delay), not the time it was built."""
+    t0 = dt.datetime(2030, 1, 1, 12, 0, 0, 995_000, tzinfo=dt.timezone.utc)
     jwt_client = oc.Client("app", "s" * 40, auth_method="client_secret_jwt")
-    capped = OAuth2Client(server, jwt_client, transport=Urllib3Transport(), retry=policy)
-    assert capped.retry is not None
-    assert capped.retry.max_retry_after <= 20
-    assert capped.retry.max_delay <= 20
-    plain = OAuth2Client(server, oc.Client("app", "s"), transport=Urllib3Transport(), retry=policy)
-    assert plain.retry == policy
+    c = OAuth2Client.discover(
+        mock.issuer,
+        jwt_client,
+        clock=lambda: t0,
+        retry=oc.RetryPolicy(attempts=2, initial_delay=0.01, jitter=0),
+    )
+    mock.fail_next(1, status=503, path="/token")
+    with pytest.raises(oc.EndpointError):
+        c.client_credentials(scope="read")  # the mock knows no JWT client auth: refused
+    sent = [r.form["client_assertion"] for r in mock.requests if r.path == "/token"][-2:]
+    claims = [json.loads(base64.urlsafe_b64decode(a.split(".")[1] + "==")) for a in sent]
+    first = int(t0.timestamp())
+    assert [c["iat"] for c in claims] == [first, first + 1]  # 12:00:00.995 + 0.01 s
+    assert claims[0]["jti"] != claims[1]["jti"]
+    assert c.retry == oc.RetryPolicy(attempts=2, initial_delay=0.01, jitter=0)  # not capped
