@@ -345,8 +345,9 @@ def validate_id_token_flow(
 
     Sends nothing when the cached set has the key (or the token is
     HMAC-signed); fetches ``jwks_uri`` when nothing is cached, and fetches it
-    **once** more when the token names a key the cached set lacks. The cache
-    is updated in place.
+    **once** more when the token names a key the cached set lacks, unless the
+    set is younger than ``jwks_cache.min_refetch_interval`` at ``now``. The
+    cache is updated in place.
 
     Args:
         id_token, server, client, nonce, now, leeway, max_age, access_token,
@@ -378,7 +379,7 @@ def validate_id_token_flow(
                 algorithms=algs,
             )
         except IdTokenError as exc:
-            if exc.check != "kid" or fetched:
+            if exc.check != "kid" or fetched or not cache.may_refetch(now):
                 raise
         response = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
         cache.update(process_jwks_response(response), fetched_at=response.received_at)

@@ -209,20 +209,47 @@ class JwksCache:
     ``validate_id_token_flow``, which fetches the set when it is missing and
     once more when a token names a ``kid`` the set lacks (key rotation).
 
+    A token naming an unknown ``kid`` triggers a refetch only when the set is
+    older than ``min_refetch_interval`` seconds, so a stream of tokens with
+    made-up key ids cannot turn into a stream of requests to the server; within
+    the interval such a token fails its ``kid`` check at once.
+
     Args:
         jwks: A JWK set already known, or ``None``.
         fetched_at: When it was received.
+        min_refetch_interval: Seconds between two refetches for an unknown
+            ``kid`` (default 30; 0 refetches every time). A set never fetched,
+            or without ``fetched_at``, is always fetched.
     """
 
-    __slots__ = ("_fetched_at", "_jwks")
+    __slots__ = ("_fetched_at", "_jwks", "min_refetch_interval")
 
     def __init__(
-        self, jwks: Mapping[str, Any] | None = None, *, fetched_at: _dt.datetime | None = None
+        self,
+        jwks: Mapping[str, Any] | None = None,
+        *,
+        fetched_at: _dt.datetime | None = None,
+        min_refetch_interval: float = 30.0,
     ) -> None:
+        if (
+            isinstance(min_refetch_interval, bool)
+            or not isinstance(min_refetch_interval, (int, float))
+            or not 0 <= min_refetch_interval < float("inf")
+        ):
+            raise UsageError("min_refetch_interval must be a finite number of seconds >= 0")
+        self.min_refetch_interval = float(min_refetch_interval)
         self._jwks: dict[str, Any] | None = None
         self._fetched_at: _dt.datetime | None = None
         if jwks is not None:
             self.update(jwks, fetched_at=fetched_at)
+
+    def may_refetch(self, now: _dt.datetime) -> bool:
+        """Whether an unknown ``kid`` at ``now`` justifies fetching the set again."""
+        if self._jwks is None or self._fetched_at is None:
+            return True
+        age = (now - self._fetched_at).total_seconds()
+        # A set "from the future" (clock skew between stamps) counts as fresh.
+        return age >= self.min_refetch_interval or age < -self.min_refetch_interval
 
     @property
     def jwks(self) -> dict[str, Any] | None:

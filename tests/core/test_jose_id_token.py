@@ -411,6 +411,39 @@ def test_unknown_kid_refetches_once_after_rotation() -> None:
     assert cache.lookup(alg="RS256", kid="rsa-2") == rotated[0]
 
 
+@pytest.mark.parametrize(
+    ("age", "interval", "refetches"),
+    [(10, 30, False), (29.9, 30, False), (30, 30, True), (3600, 30, True), (0, 0, True)],
+)
+def test_unknown_kid_refetches_only_when_the_set_is_old_enough(
+    age: float, interval: float, refetches: bool
+) -> None:
+    """Made-up key ids cannot make us fetch the JWK set more than once per interval."""
+    cache = oc.JwksCache(
+        JWKS, fetched_at=T0 - dt.timedelta(seconds=age), min_refetch_interval=interval
+    )
+    flow = oc.validate_id_token_flow(
+        mint("rsa-9", key=OTHER_RSA, alg="RS256"),
+        server=SERVER,
+        client=CLIENT,
+        nonce=NONCE,
+        now=T0,
+        jwks_cache=cache,
+    )
+    if refetches:
+        assert next(flow).request.url == "https://op.example.com/jwks"
+    else:
+        with pytest.raises(oc.IdTokenError) as info:
+            next(flow)
+        assert info.value.check == "kid"
+
+
+@pytest.mark.parametrize("interval", [-1, float("nan"), float("inf"), True, "30"])
+def test_refetch_interval_must_be_a_finite_non_negative_number(interval: object) -> None:
+    with pytest.raises(oc.UsageError, match="min_refetch_interval"):
+        oc.JwksCache(min_refetch_interval=interval)  # type: ignore[arg-type]
+
+
 def test_a_kid_still_unknown_after_the_refetch_is_an_error_without_a_loop() -> None:
     cache = oc.JwksCache(JWKS)
     flow = oc.validate_id_token_flow(

@@ -76,7 +76,7 @@ def test_encrypted_answers_are_refused_plainly() -> None:
 
 
 def test_flow_fetches_the_key_set_once_and_refetches_on_unknown_kid() -> None:
-    cache = oc.JwksCache({"keys": [jwk(OTHER, "old")]}, fetched_at=T0)
+    cache = oc.JwksCache({"keys": [jwk(OTHER, "old")]}, fetched_at=T0 - dt.timedelta(minutes=5))
     flow = userinfo_response_flow(
         answer(signed({"sub": "alice"})), server=SERVER, client=CLIENT, jwks_cache=cache
     )
@@ -106,3 +106,17 @@ def test_json_answers_need_no_request() -> None:
     with pytest.raises(StopIteration) as done:
         next(flow)
     assert done.value.value.sub == "bob"
+
+
+def test_flow_does_not_refetch_a_key_set_younger_than_the_interval() -> None:
+    """A burst of answers naming unknown keys costs the server one fetch per interval."""
+    cache = oc.JwksCache(JWKS, fetched_at=T0 - dt.timedelta(seconds=10))
+    flow = userinfo_response_flow(
+        answer(signed({"sub": "alice"}, kid="nowhere")),
+        server=SERVER,
+        client=CLIENT,
+        jwks_cache=cache,
+    )
+    with pytest.raises(oc.IdTokenError) as caught:
+        next(flow)  # nothing sent
+    assert caught.value.check == "kid"

@@ -445,6 +445,20 @@ def test_importing_the_package_imports_neither_requests_httpx_nor_pytest() -> No
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_importing_the_package_leaves_out_what_sync_token_users_never_need() -> None:
+    """asyncio (~40 ms), the cookie jar, JOSE and the lifecycle modules load on first use."""
+    code = (
+        "import sys, oauth2_transports, oauth2_core\n"
+        "heavy = {'asyncio', 'http.cookiejar', 'jwt', 'cryptography', 'oauth2_core.jose',\n"
+        "         'oauth2_transports.manager', 'oauth2_transports.cli'}\n"
+        "loaded = heavy & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+        "oauth2_transports.AsyncTokenManager\n"
+        "assert 'oauth2_transports.manager' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_lazy_names_resolve_and_unknown_names_fail() -> None:
     assert oauth2_transports.RequestsTransport is RequestsTransport
     assert oauth2_transports.AsyncHttpxTransport is AsyncHttpxTransport
