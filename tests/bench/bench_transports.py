@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                 ours = next(r for r in counted if r.name == "oauth2_core")
                 limit = TARGETS["client_credentials"]
                 targets.append(
-                    Target("client_credentials (instructions)", "oauth2_core", limit, ours.ratio)
+                    Target("client_credentials_instructions", "oauth2_core", limit, ours.ratio)
                 )
     finally:
         server.shutdown()

@@ -2,11 +2,13 @@
 
 Run from the repository root::
 
-    python -m tests.bench.report [--quick] [--out docs/benchmarks.md]
+    python -m tests.bench.report [--quick] [--instructions] [--out docs/benchmarks.md]
 
 Each benchmark (``bench_core``, ``bench_transports``, ``bench_imports``,
 ``bench_stampede``) runs in its own interpreter, one after the other (never in
 parallel: they would slow each other down), with ``--json`` to a temporary file.
+``--instructions`` adds ``bench_transports``' instruction-count view of the token
+fetch (valgrind, about two minutes more).
 The page is built only from those files, so every number on it was measured by
 the run that wrote it. A benchmark that fails is listed as failed; the page is
 still written and the exit status is then 1.
@@ -85,11 +87,15 @@ def library_of(name: str) -> str | None:
     return None
 
 
-def run_benchmark(module: str, json_path: Path, quick: bool) -> tuple[bool, float, str]:
+def run_benchmark(
+    module: str, json_path: Path, quick: bool, *, instructions: bool = False
+) -> tuple[bool, float, str]:
     """Run one benchmark in a child interpreter: ``(succeeded, seconds, output tail)``."""
     command = [sys.executable, "-m", module, "--json", str(json_path)]
     if quick:
         command.append("--quick")
+    if instructions and module == "tests.bench.bench_transports":
+        command.append("--instructions")
     started = time.perf_counter()
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
@@ -103,6 +109,11 @@ def _time(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds * 1e6:.2f} µs"
+
+
+def _amount(shape: str, value: float) -> str:
+    """A median: a time, or (the callgrind view) a count of instructions."""
+    return f"{value:,.0f} instr." if shape.endswith("_instructions") else _time(value)
 
 
 def _verdict(met: bool) -> str:
@@ -153,7 +164,8 @@ def ratio_section(data: dict[str, Any], summary: list[str], bench: str) -> list[
             name = _display(row["name"])
             if row is floor and "floor" not in row["name"]:
                 name += " (floor)"
-            lines.append(f"| {name} | {_time(row['median_s'])} | {row['ratio']:.2f}{TIMES} |")
+            amount = _amount(shape, row["median_s"])
+            lines.append(f"| {name} | {amount} | {row['ratio']:.2f}{TIMES} |")
         lines.append("")
         if target is not None:
             lines += [
@@ -252,8 +264,14 @@ def render(
         "",
         "Each candidate's time is the median of several repeats, with the repeats of all "
         "candidates of one shape interleaved, and the time is CPU time (time the process "
-        "waits while others run is not counted). Absolute times depend on the machine: read "
-        "the ratios to the floor, measured in the same run. The floor is the least code "
+        "waits while others run is not counted). A ratio is the median of paired ratios "
+        "(repeat i of a candidate over repeat i of the floor, timed back to back), so a slow "
+        "patch of the shared machine cancels out of each pair. Absolute times depend on the "
+        "machine: read the ratios to the floor, measured in the same run. Where a "
+        "`*_instructions` shape appears, it counts the instructions the client process "
+        "executes per call under valgrind: independent of the machine's load, so repeatable "
+        "where timed ratios of network round trips wander by about 0.1x. The floor is the "
+        "least code "
         f"that produces the same result with no checks, so no library can reach 1.00{TIMES}. "
         "Benchmarks never fail a build: a missed target is shown as missed. See "
         "`tests/bench/README.md` for what each shape does and how the peers are called.",
@@ -294,6 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--quick", action="store_true", help="quick runs of every benchmark")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="add the token fetch's instruction counts (valgrind, about two minutes)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the page to write"
     )
     args = parser.parse_args(argv)
@@ -305,7 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = Path(tmp) / f"{key}.json"
             print(f"running {module}{' --quick' if args.quick else ''} ...", flush=True)
             try:
-                ok, seconds, tail = run_benchmark(module, path, args.quick)
+                ok, seconds, tail = run_benchmark(
+                    module, path, args.quick, instructions=args.instructions
+                )
             except subprocess.TimeoutExpired:
                 ok, seconds, tail = False, 900.0, "timed out after 900 s"
             print(f"  {'done' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
