@@ -88,6 +88,9 @@ function toClientMetadata(entry) {
     md.token_endpoint_auth_signing_alg = entry.token_endpoint_auth_signing_alg;
   }
   if (entry.dpop_bound_access_tokens) md.dpop_bound_access_tokens = true;
+  if (entry.userinfo_signed_response_alg) {
+    md.userinfo_signed_response_alg = entry.userinfo_signed_response_alg;
+  }
   if (entry.require_dpop_nonce) NONCE_CLIENTS.add(entry.client_id);
   if (entry.jwks_private_key_file) {
     const { d, ...publicJwk } = JSON.parse(
@@ -274,6 +277,7 @@ const configuration = {
       },
     },
     deviceFlow: { enabled: true },
+    jwtUserinfo: { enabled: true }, // signed UserInfo answers (OIDC Core 5.3.2)
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
     dPoP: {
       enabled: true,

@@ -88,3 +88,20 @@ def test_dpop_client_credentials(connect: Callable[..., Api]) -> None:
     api = connect("dpop-nonce-client", options={"dpop_key": key})
     token = api.client_credentials(scope="read")
     assert token.token_type == "DPoP"
+
+
+def test_signed_userinfo_is_verified_against_the_servers_keys(
+    connect: Callable[..., Api], oidc_server: Any
+) -> None:
+    """OIDC Core §5.3.2: a client registered for signed UserInfo gets application/jwt;
+    the client verifies it with the JWK set it cached for the ID token."""
+    api = connect("jwtuserinfo-client")
+    pending, callback = authorize(oidc_server, api, scope="openid email")
+    token = api.exchange_code(pending, callback)
+    raw = api.send(oc.userinfo_request(api.client.server, token))
+    assert raw.status == 200
+    assert raw.content_type == "application/jwt"
+    info = api.userinfo(token)
+    assert info.sub == "alice"
+    assert info.sub == token.id_token_claims["sub"]  # type: ignore[index]
+    assert info.claims.get("email")
