@@ -6,6 +6,7 @@ Every test talks to the contract suite's loopback server on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -267,6 +268,65 @@ def test_httpx_client_verify_is_used(
     context = ssl.create_default_context(cafile=str(tls_files[0]))
     with httpx.Client(verify=context) as client:
         assert HttpxTransport(client).send(_get(tls_server.url("/echo"))).status == 200
+
+
+@pytest.fixture
+def mtls_server(tls_files: tuple[Path, Path]) -> Iterator[LoopbackServer]:
+    """HTTPS that demands a client certificate (RFC 8705 §2), trusting our self-signed one."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls_files)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cafile=str(tls_files[0]))
+    with LoopbackServer(ssl_context=context) as running:
+        yield running
+
+
+def _mtls_send(
+    name: str, tls_files: tuple[Path, Path], stack: contextlib.ExitStack, *, with_cert: bool
+) -> SyncSend:
+    """An adapter configured the library's own way for a CA bundle and, maybe, a client cert."""
+    cert, key = (str(f) for f in tls_files)
+    context = ssl.create_default_context(cafile=cert)
+    if with_cert:
+        context.load_cert_chain(cert, key)
+    if name == "Urllib3Transport":
+        files = {"cert_file": cert, "key_file": key} if with_cert else {}
+        pool = urllib3.PoolManager(ca_certs=cert, **files)
+        stack.callback(pool.clear)
+        return Urllib3Transport(pool).send
+    if name == "RequestsTransport":
+        session = stack.enter_context(requests.Session())
+        session.verify = cert
+        if with_cert:
+            session.cert = (cert, key)
+        return RequestsTransport(session).send
+    if name == "HttpxTransport":
+        return HttpxTransport(stack.enter_context(httpx.Client(verify=context))).send
+
+    def send(request: HttpRequest) -> HttpResponse:
+        async def go() -> HttpResponse:
+            async with AsyncHttpxTransport(httpx.AsyncClient(verify=context)) as transport:
+                return await transport.send(request)
+
+        return asyncio.run(go())
+
+    return send
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_client_certificate_passes_through_from_the_wrapped_client(
+    name: str, mtls_server: LoopbackServer, tls_files: tuple[Path, Path]
+) -> None:
+    """mTLS (RFC 8705): the certificate is the HTTP library's setting; the adapter must
+    neither drop it nor need its own option for it."""
+    with contextlib.ExitStack() as stack:
+        without = _mtls_send(name, tls_files, stack, with_cert=False)
+        with pytest.raises(TransportError):
+            without(_get(mtls_server.url("/echo")))
+        with_cert = _mtls_send(name, tls_files, stack, with_cert=True)
+        response = with_cert(_get(mtls_server.url("/echo")))
+    assert response.status == 200
+    assert mtls_server.hits("/echo") == 1
 
 
 # -- urllib3 ---------------------------------------------------------------------------
