@@ -1,24 +1,20 @@
-"""Machinery shared by the token managers and the auth hooks.
+"""Machinery of the token managers.
 
 The managers' errors (:class:`TokenRefreshError`, :class:`ReauthorizationRequiredError`,
 exported from ``oauth2_transports``) and how a failed refresh maps onto them;
 :class:`Flight` is one refresh in progress that threads and asyncio tasks (on any
 event loop) can wait for; :func:`holding` takes a blocking lock in a worker thread
-(:class:`Handoff`) without leaking it when the waiting task is cancelled;
-:func:`authorization_header` and :func:`should_retry_401` are the RFC 6750 rules the
-auth hooks follow; :class:`DPoPSigner` and :func:`next_retry` add RFC 9449's (a proof per
-request, a nonce per resource server, the ``use_dpop_nonce`` retry).
+(:class:`Handoff`) without leaking it when the waiting task is cancelled.
+The auth hooks' rules are in :mod:`oauth2_transports._hooks`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from oauth2_core import (
     EndpointError,
@@ -26,11 +22,7 @@ from oauth2_core import (
     ResponseError,
     Token,
     UsageError,
-    parse_www_authenticate,
 )
-from oauth2_core.dpop import DPoPKey, dpop_proof
-from oauth2_core.errors import printable
-from oauth2_core.jose import SigningKey, load_signing_key
 from oauth2_transports._transport import TransportError
 from oauth2_transports.store import LockTimeoutError
 
@@ -40,19 +32,12 @@ if TYPE_CHECKING:
     import asyncio
 
 __all__ = [
-    "DPoPSigner",
     "Flight",
     "Handoff",
     "ReauthorizationRequiredError",
-    "RetryBudget",
     "TokenRefreshError",
-    "authorization_header",
-    "expected_authorization",
     "holding",
-    "is_dpop",
-    "next_retry",
     "refresh_failure",
-    "should_retry_401",
 ]
 
 
@@ -242,208 +227,3 @@ async def holding(lock: object) -> AsyncIterator[None]:
             yield
         finally:
             await asyncio.to_thread(lock.__exit__, None, None, None)  # type: ignore[attr-defined]
-
-
-def authorization_header(token: Token) -> str:
-    """The ``Authorization`` value for ``token`` (RFC 6750 §2.1).
-
-    Raises:
-        UsageError: a DPoP-bound or other non-Bearer token, or an access token
-            with characters a header cannot carry.
-    """
-    if not isinstance(token, Token):
-        raise UsageError("expected an oauth2_core.Token")
-    kind = token.token_type.lower()
-    if kind == "dpop":
-        raise UsageError(
-            "a DPoP-bound token needs a DPoP proof with each request (RFC 9449), "
-            "not a Bearer header"
-        )
-    if kind != "bearer":
-        raise UsageError(
-            f"token_type {printable(token.token_type, 40)!r} cannot be sent as a Bearer token"
-        )
-    value = token.access_token
-    # RFC 6750 §2.1 b64token is visible ASCII; CR LF would inject a header.
-    if not value or not all("\x21" <= ch <= "\x7e" for ch in value):
-        raise UsageError("the access token is empty or has characters a bearer token cannot have")
-    return f"Bearer {value}"
-
-
-def should_retry_401(www_authenticate: list[str], *, dpop: bool = False) -> bool:
-    """Whether a 401 is worth one refresh and retry (DESIGN §7, RFC 6750 §3.1).
-
-    Yes unless a Bearer challenge (with ``dpop``: a Bearer or a DPoP one, RFC 9449
-    §7.1) names an error other than ``invalid_token`` (``insufficient_scope`` needs
-    another grant, ``invalid_request`` another request, ``invalid_dpop_proof`` or
-    ``use_dpop_nonce`` another proof, not another token).
-
-    Args:
-        www_authenticate: Every ``WWW-Authenticate`` field value of the response.
-        dpop: Whether the request carried a DPoP-bound token.
-    """
-    schemes = {"bearer", "dpop"} if dpop else {"bearer"}
-    errors = {
-        challenge.error
-        for value in www_authenticate
-        for challenge in parse_www_authenticate(value)
-        if challenge.scheme.lower() in schemes and challenge.error
-    }
-    return not (errors - {"invalid_token"})
-
-
-def is_dpop(token: Token) -> bool:
-    """Whether ``token`` is DPoP-bound (``token_type`` DPoP, RFC 9449 §5)."""
-    return token.token_type.lower() == "dpop"
-
-
-def expected_authorization(token: Token) -> str:
-    """The ``Authorization`` value a hook sends with ``token`` (RFC 6750 §2.1, RFC 9449 §7.1).
-
-    The hooks compare it with what a 401 answered: after a redirect to another
-    origin the HTTP library dropped the header, so that 401 is not about our token.
-    """
-    if is_dpop(token):
-        return f"DPoP {token.access_token}"
-    return authorization_header(token)
-
-
-def _origin(url: str) -> str:
-    """``scheme://host:port`` of ``url``: nonces are per server (RFC 9449 §9)."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}:{port}"
-
-
-def _nonce(values: list[str]) -> str | None:
-    """The last ``DPoP-Nonce`` value if it is a valid nonce (RFC 9449 §8.1: 1*NQCHAR)."""
-    value = values[-1].strip() if values else ""
-    if value and all("\x21" <= c <= "\x7e" and c not in '"\\' for c in value):
-        return value
-    return None
-
-
-class DPoPSigner:
-    """The DPoP side of an auth hook (RFC 9449 §7.1, §9).
-
-    Builds the ``Authorization: DPoP <token>`` and ``DPoP`` header fields of each
-    request (a fresh proof: ``htm``, ``htu``, ``ath``, new ``jti``, ``iat`` from the
-    clock given) and keeps the last ``DPoP-Nonce`` of every origin, since a
-    resource server's nonce is good for that server only. Thread-safe.
-
-    Args:
-        key: The key given to the hook explicitly, or ``None`` (then the token
-            manager's client's ``dpop_key`` is used).
-    """
-
-    def __init__(self, key: DPoPKey | None) -> None:
-        self._key = key
-        self._lock = threading.Lock()
-        self._loaded: tuple[object, SigningKey] | None = None
-        self._nonces: dict[str, str] = {}
-        if key is not None:
-            self.signing_key(None)  # a bad key fails now, not on the first request
-
-    def signing_key(self, client_key: object) -> SigningKey:
-        """The key given to the hook, else ``client_key``, loaded (once) for signing.
-
-        Raises:
-            UsageError: neither is set, or the key is unusable.
-        """
-        key = self._key if self._key is not None else client_key
-        if key is None:
-            raise UsageError(
-                "a DPoP-bound token (token_type DPoP) needs a DPoP proof with each request "
-                "(RFC 9449): pass OAuth2Auth(..., dpop_key=key) or give the client its dpop_key"
-            )
-        with self._lock:
-            if self._loaded is None or self._loaded[0] is not key:
-                self._loaded = (key, load_signing_key(key, purpose="the DPoP key"))
-            return self._loaded[1]
-
-    def headers(
-        self,
-        token: Token,
-        method: str,
-        url: str,
-        *,
-        client_key: object,
-        clock: Callable[[], _dt.datetime],
-    ) -> dict[str, str]:
-        """``Authorization`` and ``DPoP`` for one send of a request with ``token``.
-
-        Args:
-            token: A DPoP-bound token.
-            method: The request method (``htm``).
-            url: The request URL (``htu`` drops query and fragment).
-            client_key: The client's ``dpop_key``, used when none was given explicitly.
-            clock: Dates the proof (``iat``).
-
-        Raises:
-            UsageError: no key, or an access token a header cannot carry.
-        """
-        signing = self.signing_key(client_key)
-        with self._lock:
-            nonce = self._nonces.get(_origin(url))
-        proof = dpop_proof(
-            signing, method, url, now=clock(), nonce=nonce, access_token=token.access_token
-        )
-        return {"Authorization": f"DPoP {token.access_token}", "DPoP": proof}
-
-    def remember(self, url: str, nonce_values: list[str]) -> str | None:
-        """Keep the nonce an answer from ``url`` carries (RFC 9449 §9); return it, or ``None``."""
-        nonce = _nonce(nonce_values)
-        if nonce is not None:
-            with self._lock:
-                self._nonces[_origin(url)] = nonce
-        return nonce
-
-
-class RetryBudget:
-    """What one request may still do after a 401: one nonce retry, one refresh retry.
-
-    Each happens at most once, in either order, so a request is sent at most three
-    times and never loops.
-    """
-
-    def __init__(self) -> None:
-        self.nonce = True
-        self.refresh = True
-
-
-def next_retry(
-    budget: RetryBudget,
-    *,
-    dpop: bool,
-    www_authenticate: list[str],
-    nonce_values: list[str],
-    can_refresh: bool,
-) -> Literal["nonce", "refresh"] | None:
-    """What to do about a 401 to our own, re-sendable request (RFC 6750 §3.1, RFC 9449 §9).
-
-    ``"nonce"``: a DPoP request answered ``WWW-Authenticate: DPoP
-    error="use_dpop_nonce"`` with a valid ``DPoP-Nonce``: send again with a proof
-    carrying it (once). ``"refresh"``: invalidate the token, get a new one and send
-    again (once; see :func:`should_retry_401`). ``None``: give the 401 to the caller.
-    The caller has checked the status, that the header was ours and that the body
-    can be sent twice; this function spends the budget.
-    """
-    if dpop and budget.nonce and _nonce(nonce_values) is not None:
-        asked = any(
-            challenge.scheme.lower() == "dpop" and challenge.error == "use_dpop_nonce"
-            for value in www_authenticate
-            for challenge in parse_www_authenticate(value)
-        )
-        if asked:
-            budget.nonce = False
-            return "nonce"
-    if can_refresh and budget.refresh and should_retry_401(www_authenticate, dpop=dpop):
-        budget.refresh = False
-        return "refresh"
-    return None

@@ -19,7 +19,7 @@ from oauth2_core.dpop import DPoPKey
 from oauth2_transports._common import (
     utc_now,
 )
-from oauth2_transports._lifecycle import (
+from oauth2_transports._hooks import (
     DPoPSigner,
     RetryBudget,
     authorization_header,
