@@ -79,6 +79,7 @@ if typing.TYPE_CHECKING:
         jwt_bearer_grant_request,
         token_exchange_grant_request,
     )
+    from oauth2_core.external_key import external_signing_key
     from oauth2_core.flows import (
         code_exchange_flow,
         introspection_flow,
@@ -185,6 +186,7 @@ __all__ = [
     "dpop_resource_flow",
     "dpop_token_flow",
     "endpoint_for",
+    "external_signing_key",
     "generate_code_verifier",
     "generate_dpop_key",
     "id_token_flow",
@@ -292,6 +294,7 @@ _LAZY: dict[str, str] = {
     "dpop_resource_flow": "oauth2_core.dpop",
     "dpop_token_flow": "oauth2_core.dpop",
     "endpoint_for": "oauth2_core.grants",
+    "external_signing_key": "oauth2_core.external_key",
     "generate_code_verifier": "oauth2_core.pkce",
     "generate_dpop_key": "oauth2_core.dpop",
     "id_token_flow": "oauth2_core.id_token",

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from interop_api import Api, authorize
+from jwt.algorithms import ECAlgorithm
 
 import oauth2_core as oc
 
@@ -105,3 +108,18 @@ def test_signed_userinfo_is_verified_against_the_servers_keys(
     assert info.sub == "alice"
     assert info.sub == token.id_token_claims["sub"]  # type: ignore[index]
     assert info.claims.get("email")
+
+
+def test_dpop_with_a_key_held_outside_the_process(connect: Callable[..., Api]) -> None:
+    """A KMS/HSM-style key (only a signing callback) binds tokens like a local key."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    key = oc.external_signing_key(
+        public_jwk=ECAlgorithm.to_jwk(private.public_key(), as_dict=True),
+        sign=lambda data: private.sign(data, ec.ECDSA(hashes.SHA256())),
+    )
+    api = connect("dpop-nonce-client", options={"dpop_key": key})
+    token = api.client_credentials(scope="read")
+    assert token.token_type == "DPoP"
+    info = api.introspect(token.access_token)
+    assert info.active
+    assert info.extra.get("cnf", {}).get("jkt") == oc.dpop_jkt(key)
