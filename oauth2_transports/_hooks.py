@@ -9,7 +9,9 @@ request to one resend.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import json
 import threading
 from collections.abc import Callable
 from typing import Literal
@@ -20,7 +22,7 @@ from oauth2_core import (
     UsageError,
     parse_www_authenticate,
 )
-from oauth2_core.dpop import DPoPKey, dpop_proof
+from oauth2_core.dpop import DPoPKey, dpop_proof, target_uri
 from oauth2_core.errors import printable
 from oauth2_core.jose import SigningKey, load_signing_key
 
@@ -31,6 +33,7 @@ __all__ = [
     "expected_authorization",
     "is_dpop",
     "next_retry",
+    "proof_is_stale",
     "should_retry_401",
 ]
 
@@ -196,15 +199,34 @@ class DPoPSigner:
         return nonce
 
 
-class RetryBudget:
-    """What one request may still do after a 401: one nonce retry, one refresh retry.
+def proof_is_stale(proof: str | None, method: str, url: str) -> bool:
+    """Whether the ``DPoP`` proof a request carries was made for another request.
 
-    Each happens at most once, in either order, so a request is sent at most three
+    requests and httpx follow redirects inside one call, copying the header
+    fields: the redirected request then carries the proof of the first one, whose
+    ``htm`` / ``htu`` (RFC 9449 §4.2) no longer match. The proof is our own; its
+    payload is read, not verified.
+    """
+    if not proof:
+        return False
+    try:
+        payload = proof.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return bool(claims.get("htm") != method or claims.get("htu") != target_uri(url))
+    except (ValueError, IndexError, AttributeError, UsageError):
+        return False
+
+
+class RetryBudget:
+    """What one request may still do after a 401: one nonce, one proof, one refresh retry.
+
+    Each happens at most once, in any order, so a request is sent at most four
     times and never loops.
     """
 
     def __init__(self) -> None:
         self.nonce = True
+        self.proof = True
         self.refresh = True
 
 
@@ -215,16 +237,23 @@ def next_retry(
     www_authenticate: list[str],
     nonce_values: list[str],
     can_refresh: bool,
-) -> Literal["nonce", "refresh"] | None:
+    stale_proof: bool = False,
+) -> Literal["nonce", "proof", "refresh"] | None:
     """What to do about a 401 to our own, re-sendable request (RFC 6750 §3.1, RFC 9449 §9).
 
     ``"nonce"``: a DPoP request answered ``WWW-Authenticate: DPoP
     error="use_dpop_nonce"`` with a valid ``DPoP-Nonce``: send again with a proof
     carrying it (once). ``"refresh"``: invalidate the token, get a new one and send
-    again (once; see :func:`should_retry_401`). ``None``: give the 401 to the caller.
-    The caller has checked the status, that the header was ours and that the body
-    can be sent twice; this function spends the budget.
+    again (once; see :func:`should_retry_401`). ``"proof"``: the request was
+    redirected (same origin: our ``Authorization`` went along) and carried the
+    proof of the first URL (``stale_proof``, see :func:`proof_is_stale`): sign a
+    proof for this request and send it again (once). ``None``: give the 401 to
+    the caller. The caller has checked the status, that the header was ours and
+    that the body can be sent twice; this function spends the budget.
     """
+    if dpop and stale_proof and budget.proof:
+        budget.proof = False
+        return "proof"
     if dpop and budget.nonce and _nonce(nonce_values) is not None:
         asked = any(
             challenge.scheme.lower() == "dpop" and challenge.error == "use_dpop_nonce"

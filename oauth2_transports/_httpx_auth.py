@@ -23,6 +23,7 @@ from oauth2_transports._hooks import (
     expected_authorization,
     is_dpop,
     next_retry,
+    proof_is_stale,
 )
 from oauth2_transports.manager import AsyncTokenManager, TokenManager
 
@@ -101,6 +102,9 @@ class OAuth2Auth(httpx.Auth):
                 if fresh.access_token == sent.access_token:
                     return
                 sent = fresh
+            # After a same-origin redirect the 401 answered the redirected request:
+            # sign and send that one, not the first (its proof is for the first URL).
+            request = response.request
             self._authorize(request, sent)
             response = yield request
 
@@ -123,6 +127,7 @@ class OAuth2Auth(httpx.Auth):
                 if fresh.access_token == sent.access_token:
                     return
                 sent = fresh
+            request = response.request  # as in sync_auth_flow
             self._authorize(request, sent)
             response = yield request
 
@@ -162,6 +167,12 @@ class OAuth2Auth(httpx.Auth):
             www_authenticate=response.headers.get_list("www-authenticate"),
             nonce_values=response.headers.get_list("dpop-nonce"),
             can_refresh=not isinstance(self._source, Token),
+            stale_proof=dpop
+            and proof_is_stale(
+                response.request.headers.get("dpop"),
+                response.request.method,
+                str(response.request.url),
+            ),
         )
 
     @staticmethod

@@ -26,6 +26,7 @@ from oauth2_transports._hooks import (
     expected_authorization,
     is_dpop,
     next_retry,
+    proof_is_stale,
 )
 from oauth2_transports.manager import AsyncTokenManager, TokenManager
 
@@ -169,4 +170,6 @@ class OAuth2Auth(requests.auth.AuthBase):
             www_authenticate=raw_headers.getlist("WWW-Authenticate"),
             nonce_values=raw_headers.getlist("DPoP-Nonce"),
             can_refresh=isinstance(self._source, TokenManager),
+            stale_proof=dpop
+            and proof_is_stale(request.headers.get("DPoP"), str(request.method), str(request.url)),
         )

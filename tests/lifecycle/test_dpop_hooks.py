@@ -253,6 +253,12 @@ class DPoPServer:
 
             def _any(self) -> None:
                 body = self._body()
+                if self.path.startswith(("/moved", "/away")):
+                    # 307 keeps method and body; /moved stays on this origin, /away leaves it.
+                    to = parse_qs(self.path.partition("?")[2]).get("to", [""])[0]
+                    target = to or "/api" + self.path.removeprefix("/moved")
+                    server.calls.append(Call(self.command, self.path, None, False, None, body))
+                    return self._send(307, {"status": 307}, {"Location": target})
                 if self.path == "/token" and self.command == "POST":
                     status, data = server.token(self.headers, parse_qs(body.decode("ascii")))
                     return self._send(status, data, {"Cache-Control": "no-store"})
@@ -306,19 +312,25 @@ def auth(kind: str, source: Any, **kwargs: Any) -> Any:
 
 
 def send(
-    kind: str, hook: Any, url: str, *, method: str = "GET", body: Any = None
+    kind: str, hook: Any, url: str, *, method: str = "GET", body: Any = None, follow: bool = False
 ) -> tuple[int, list[int]]:
-    """Send one request through the hook: its status and the statuses in its history."""
+    """Send one request through the hook: its status and the statuses in its history.
+
+    ``follow``: let the HTTP library follow redirects (requests does by default for
+    GET, httpx never unless told; this makes both follow or neither).
+    """
     if kind == "requests":
-        response = requests.request(method, url, data=body, auth=hook, timeout=10)
+        response = requests.request(
+            method, url, data=body, auth=hook, timeout=10, allow_redirects=follow
+        )
         return response.status_code, [r.status_code for r in response.history]
     if kind == "httpx":
-        with httpx.Client(auth=hook) as http:
+        with httpx.Client(auth=hook, follow_redirects=follow) as http:
             sync = http.request(method, url, content=body)
         return sync.status_code, [r.status_code for r in sync.history]
 
     async def main() -> httpx.Response:
-        async with httpx.AsyncClient(auth=hook) as http:
+        async with httpx.AsyncClient(auth=hook, follow_redirects=follow) as http:
             return await http.request(method, url, content=body)
 
     response_ = asyncio.run(main())
@@ -515,3 +527,43 @@ def test_a_token_that_cannot_be_a_header_is_refused_unshown(kind: str, server: D
         send(kind, hook, f"{server.url}/api")
     assert "secret" not in str(caught.value)
     assert server.calls == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_same_origin_redirect_gets_a_proof_of_its_own(kind: str, server: DPoPServer) -> None:
+    """The HTTP library copies the first request's proof onto the redirected one; its htu
+    is wrong there, so the hook signs a proof for the redirected request and sends it once
+    more (then the usual nonce retry)."""
+    token = server.issue()
+    hook = auth(kind, manager(kind, server, token))
+    status, _ = send(
+        kind, hook, server.url + "/moved/items", method="POST", body=b"x=1", follow=True
+    )
+    assert status == 200
+    api = server.api_calls
+    assert [c.status for c in api] == [401, 401, 200]  # stale proof, nonce, accepted
+    assert all(c.path == "/api/items" and c.body == b"x=1" for c in api)
+    assert_proof_for(api[-1], token, server.url + "/api/items", nonce="n1")
+    assert server.token_requests == 0  # a proof problem is not a token problem
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_redirect_to_another_origin_gets_neither_token_nor_retry(
+    kind: str, server: DPoPServer
+) -> None:
+    """Both libraries drop Authorization on a cross-origin redirect; the 401 there is not
+    an answer to our token, so nothing is re-sent and the token never leaves its origin."""
+    with DPoPServer() as other:
+        token = server.issue()
+        hook = auth(kind, manager(kind, server, token))
+        status, history = send(
+            kind,
+            hook,
+            f"{server.url}/away?to={other.url}/api/x",
+            method="POST",
+            body=b"",
+            follow=True,
+        )
+        assert (status, history) == (401, [307])
+        assert [c.authorization for c in other.api_calls] == [None]
+        assert server.api_calls == []
