@@ -184,7 +184,11 @@ _LIBRARY_PARAMS = {
     "authorization_details",
     "claims",
 }
-_EXTRA_NAMES = st.text(min_size=1, max_size=12).filter(lambda n: n not in _LIBRARY_PARAMS)
+# Names of authorization_url's own parameters cannot be extra keywords (Python binds them).
+_SIGNATURE_NAMES = frozenset({"server", "client", "pending", "scope", "request_uri"})
+_EXTRA_NAMES = st.text(min_size=1, max_size=12).filter(
+    lambda n: n not in _LIBRARY_PARAMS and n not in _SIGNATURE_NAMES
+)
 _EXTRA_VALUES = st.text(max_size=20) | st.lists(st.text(max_size=10), min_size=1, max_size=3)
 _SCOPE_TOKEN = st.text(
     alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters='"\\'),
