@@ -8,8 +8,9 @@ with any transport (see ``oauth2_transports``).
 
 # No `from __future__ import annotations` and no `from typing import ...` here: every
 # public name in this namespace must be in __all__ (tests/core/test_public_api.py).
-import importlib
 import typing
+
+from oauth2_core._lazy import lazy_exports as _lazy_exports
 
 if typing.TYPE_CHECKING:
     from oauth2_core._http import Flow, Headers, HttpRequest, HttpResponse, Send
@@ -335,14 +336,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

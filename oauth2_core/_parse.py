@@ -9,6 +9,7 @@ as what it is, never as "missing access token".
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from oauth2_core.errors import (
     printable,
 )
 
-__all__ = ["describe_body", "optional_str", "parse_body", "raise_for_error"]
+__all__ = ["add_seconds", "describe_body", "optional_str", "parse_body", "raise_for_error"]
 
 _MAX_DEPTH = 64
 
@@ -199,3 +200,23 @@ def finite_number(value: object) -> float | None:
             return None
         return number if math.isfinite(number) else None
     return None
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def add_seconds(when: _dt.datetime, seconds: float) -> _dt.datetime:
+    """``when + seconds`` as an aware UTC datetime, clamped to the calendar's ends.
+
+    For ``expires_at = received_at + expires_in`` and the like: a server may send
+    any number, and a stamp may sit near ``datetime.min`` / ``max``.
+    """
+    try:
+        delta = _dt.timedelta(seconds=seconds)
+        if when.tzinfo is _dt.timezone.utc:
+            return when + delta  # the usual stamp (every transport's clock): one addition
+        # Offset from the epoch first: aware subtraction never overflows, astimezone() can.
+        return _EPOCH + ((when - _EPOCH) + delta)
+    except OverflowError:
+        edge = _dt.datetime.max if seconds > 0 else _dt.datetime.min
+        return edge.replace(tzinfo=_dt.timezone.utc)

@@ -21,7 +21,7 @@ import attrs
 
 from oauth2_core._params import Params, add_params, encode_query, scope_string
 from oauth2_core._random import new_nonce, new_state
-from oauth2_core.client import Client, is_loopback_host
+from oauth2_core.client import Client, check_endpoint, insecure_http_error, is_loopback_host
 from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
@@ -199,13 +199,6 @@ def new_pending_authorization(
     )
 
 
-def _insecure_http(what: str) -> UsageError:
-    return UsageError(
-        f"{what} uses plain http on a non-loopback host; use https, or opt out "
-        "for this client only with Client(..., allow_insecure_http=True)"
-    )
-
-
 def check_redirect_uri(uri: str, *, allow_insecure_http: bool) -> None:
     """Refuse a redirect URI that would hand the code to an eavesdropper.
 
@@ -230,22 +223,14 @@ def check_redirect_uri(uri: str, *, allow_insecure_http: bool) -> None:
     if parts.scheme in ("http", "https") and not host:
         raise UsageError("redirect_uri has no host")
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
-        raise _insecure_http("redirect_uri")
+        raise insecure_http_error("redirect_uri")
 
 
 def _append_query(endpoint: str, params: Params, *, allow_insecure_http: bool) -> str:
-    try:
-        parts = urlsplit(endpoint)
-        host = parts.hostname or ""
-    except ValueError as exc:
-        raise UsageError("authorization_endpoint is not a valid URL") from exc
-    if parts.scheme not in ("https", "http") or not host:
-        raise UsageError("authorization_endpoint must be an absolute https URL")
-    if parts.fragment:
-        raise UsageError("authorization_endpoint must not contain a fragment (RFC 6749 §3.1)")
-    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
-        # The browser would carry state, PKCE challenge and scope in the clear (RFC 9700 §2.6).
-        raise _insecure_http("authorization_endpoint")
+    # The https rule of every endpoint: state, PKCE challenge and scope would cross the
+    # network in the clear on plain http (RFC 9700 §2.6); no fragment (RFC 6749 §3.1).
+    check_endpoint(endpoint, what="authorization_endpoint", allow_insecure_http=allow_insecure_http)
+    parts = urlsplit(endpoint)
     query = encode_query(params)
     if parts.query:
         query = f"{parts.query}&{query}"

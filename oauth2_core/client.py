@@ -175,6 +175,14 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def insecure_http_error(what: str) -> UsageError:
+    """The refusal of a plain-http URL on a non-loopback host, naming the opt-out."""
+    return UsageError(
+        f"{what} uses plain http on a non-loopback host; use https, or opt out "
+        "for this client only with Client(..., allow_insecure_http=True)"
+    )
+
+
 # Endpoints already found acceptable, keyed by (url, allow_insecure_http): every
 # request re-checks its endpoint, and URL parsing is most of a request's cost.
 _ACCEPTED: dict[tuple[str, bool], None] = {}
@@ -216,10 +224,7 @@ def _check_endpoint(url: str, *, what: str, allow_insecure_http: bool) -> None:
     if parts.scheme == "http" and host:
         if allow_insecure_http or is_loopback_host(host):
             return
-        raise UsageError(
-            f"{what} uses plain http on a non-loopback host; use https, or opt out "
-            "for this client only with Client(..., allow_insecure_http=True)"
-        )
+        raise insecure_http_error(what)
     raise UsageError(f"{what} must be an absolute https URL")
 
 

@@ -31,6 +31,7 @@ from oauth2_core._device_values import (
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core._params import Params, scope_string
 from oauth2_core._parse import (
+    add_seconds,
     finite_number,
     optional_str,
     parse_body,
@@ -127,21 +128,6 @@ def _seconds(data: Mapping[str, object], name: str, status: int) -> float | None
     return max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-
-
-def _add_seconds(when: _dt.datetime, seconds: float) -> _dt.datetime:
-    """``when + seconds`` in UTC, clamped to the calendar's ends rather than overflowing."""
-    # Offset from the epoch first: aware subtraction never overflows, astimezone() can.
-    offset = when - _EPOCH
-    try:
-        offset += _dt.timedelta(seconds=seconds)
-        return _EPOCH + offset
-    except OverflowError:
-        edge = _dt.datetime.max if seconds > 0 else _dt.datetime.min
-        return edge.replace(tzinfo=_dt.timezone.utc)
-
-
 def process_device_authorization_response(response: HttpResponse) -> DeviceAuthorization:
     """Read a device authorization answer (RFC 8628 §3.2).
 
@@ -184,7 +170,7 @@ def process_device_authorization_response(response: HttpResponse) -> DeviceAutho
         user_code,
         verification_uri,
         verification_uri_complete=complete,
-        expires_at=_add_seconds(received, expires_in),
+        expires_at=add_seconds(received, expires_in),
         interval=DEFAULT_INTERVAL if interval is None else max(interval, MIN_INTERVAL),
         issued_at=received,
         extra={k: v for k, v in data.items() if k not in _STANDARD},
@@ -327,11 +313,11 @@ def device_poll_flow(
     nonce = dpop_nonce
     nonce_retry = False  # whether this poll is the immediate use_dpop_nonce one
     while True:
-        if last is not None and _add_seconds(last, delay) >= auth.expires_at:
+        if last is not None and add_seconds(last, delay) >= auth.expires_at:
             raise _expired(status)
         # A fresh request each time: a JWT client assertion needs a new jti per use.
         base = last if last is not None else now
-        sent_at = _add_seconds(base, delay) if base is not None else None
+        sent_at = add_seconds(base, delay) if base is not None else None
         request = device_code_grant_request(server, client, auth, now=sent_at, **params)
         sent_nonce = nonce
         if signing is not None and sent_at is not None:

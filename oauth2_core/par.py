@@ -15,6 +15,7 @@ import attrs
 
 from oauth2_core._http import HttpRequest, HttpResponse
 from oauth2_core._parse import (
+    add_seconds,
     finite_number,
     optional_str,
     parse_body,
@@ -34,7 +35,6 @@ __all__ = [
     "pushed_authorization_request",
 ]
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 # Set by client authentication; never accepted as extra parameters.
 _AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
 
@@ -134,11 +134,5 @@ def process_pushed_authorization_response(response: HttpResponse) -> PushedAutho
                 "member 'expires_in' must be a number of seconds", field="expires_in", status=status
             )
         seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
-        # Offset from the epoch first: aware subtraction never overflows, astimezone() can.
-        offset = (response.received_at - _EPOCH) + _dt.timedelta(seconds=seconds)
-        try:
-            expires_at = _EPOCH + offset
-        except OverflowError:  # a received_at near the ends of the calendar
-            edge = _dt.datetime.max if offset > _dt.timedelta(0) else _dt.datetime.min
-            expires_at = edge.replace(tzinfo=_dt.timezone.utc)
+        expires_at = add_seconds(response.received_at, seconds)
     return PushedAuthorization(request_uri=request_uri, expires_at=expires_at)

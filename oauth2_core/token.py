@@ -23,6 +23,7 @@ import attrs
 
 from oauth2_core._http import HttpResponse
 from oauth2_core._parse import (
+    add_seconds,
     finite_number,
     optional_str,
     parse_body,
@@ -34,7 +35,6 @@ from oauth2_core.errors import MalformedResponseError, UsageError
 __all__ = ["Token", "process_refresh_response", "process_token_response"]
 
 MAX_EXPIRES_IN = 2**31 - 1
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _STANDARD = frozenset(
     {"access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"}
 )
@@ -236,21 +236,7 @@ def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datet
                 status=response.status,
             )
         seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
-    received_at = response.received_at
-    if received_at.tzinfo is _dt.timezone.utc:
-        # The usual stamp (every transport's clock): one addition, UTC in, UTC out.
-        try:
-            return received_at + _dt.timedelta(seconds=seconds)
-        except OverflowError:
-            pass
-    # Offset from the epoch first: aware subtraction never overflows, while
-    # astimezone() does for a received_at near the ends of the calendar.
-    offset = (response.received_at - _EPOCH) + _dt.timedelta(seconds=seconds)
-    try:
-        return _EPOCH + offset
-    except OverflowError:
-        edge = _dt.datetime.max if offset > _dt.timedelta(0) else _dt.datetime.min
-        return edge.replace(tzinfo=_dt.timezone.utc)
+    return add_seconds(response.received_at, seconds)
 
 
 def _scope(data: Mapping[str, object], status: int) -> tuple[str, ...] | None:

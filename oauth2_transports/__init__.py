@@ -1,8 +1,8 @@
 """oauth2_transports: send oauth2_core's requests over real HTTP."""
 
-import importlib
 from typing import TYPE_CHECKING
 
+from oauth2_core._lazy import lazy_exports as _lazy_exports
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport, TransportError
 from oauth2_transports.urllib3 import Urllib3Transport
@@ -75,14 +75,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

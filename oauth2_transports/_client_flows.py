@@ -59,12 +59,9 @@ from oauth2_core.par import (
 )
 from oauth2_core.signed_userinfo import userinfo_response_flow
 from oauth2_core.userinfo import UserInfo, userinfo_request
+from oauth2_transports._common import utc_now
 
 T = TypeVar("T")
-
-
-def _utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
 
 
 def _wants_openid(pending: PendingAuthorization) -> bool:
@@ -99,7 +96,7 @@ class _Flows:
             raise UsageError("retry must be an oauth2_core.RetryPolicy")
         self.server = server
         self.client = client
-        self.clock: Callable[[], _dt.datetime] = clock if clock is not None else _utc_now
+        self.clock: Callable[[], _dt.datetime] = clock if clock is not None else utc_now
         self.dpop_key = dpop_key
         self.retry = retry
         self.validate_id_token = validate_id_token

@@ -9,9 +9,7 @@ request to one resend.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import json
 import threading
 from collections.abc import Callable
 from typing import Literal
@@ -24,7 +22,7 @@ from oauth2_core import (
 )
 from oauth2_core.dpop import DPoPKey, dpop_proof, target_uri
 from oauth2_core.errors import printable
-from oauth2_core.jose import SigningKey, load_signing_key
+from oauth2_core.jose import SigningKey, load_signing_key, parse_compact
 
 __all__ = [
     "DPoPSigner",
@@ -210,10 +208,9 @@ def proof_is_stale(proof: str | None, method: str, url: str) -> bool:
     if not proof:
         return False
     try:
-        payload = proof.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = parse_compact(proof).claims()
         return bool(claims.get("htm") != method or claims.get("htu") != target_uri(url))
-    except (ValueError, IndexError, AttributeError, UsageError):
+    except (ValueError, UsageError):
         return False
 
 
