@@ -13,6 +13,7 @@ error redirect: it may be a forgery or a mix-up attack.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -21,7 +22,7 @@ import attrs
 
 from oauth2_core._params import Params, add_params, encode_query, scope_string
 from oauth2_core._random import new_nonce, new_state
-from oauth2_core.client import Client, check_endpoint, insecure_http_error, is_loopback_host
+from oauth2_core.client import Client
 from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
@@ -34,6 +35,7 @@ __all__ = [
     "parse_callback",
 ]
 
+_URL_START = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _AUTH_PARAMS = frozenset(
     {
         "response_type",
@@ -188,7 +190,7 @@ def new_pending_authorization(
         raise UsageError("code_verifier given with pkce=False")
     redirect = redirect_uri if redirect_uri is not None else client.redirect_uri
     if redirect:
-        check_redirect_uri(redirect, allow_insecure_http=client.allow_insecure_http)
+        client.check_url(redirect, what="redirect_uri", redirect=True)
     return PendingAuthorization(
         state=state if state is not None else new_state(),
         code_verifier=verifier,
@@ -199,37 +201,10 @@ def new_pending_authorization(
     )
 
 
-def check_redirect_uri(uri: str, *, allow_insecure_http: bool) -> None:
-    """Refuse a redirect URI that would hand the code to an eavesdropper.
-
-    RFC 6749 §3.1.2: absolute, without a fragment. RFC 9700 §2.6 and RFC 8252
-    §7.3/§8.3: plain ``http`` only to a loopback host (a native app's listener);
-    ``https`` and private-use schemes (``com.example.app:/cb``, RFC 8252 §7.1)
-    are fine.
-
-    Raises:
-        UsageError: the URI is not absolute, has a fragment, or is plain http on
-            a non-loopback host without ``allow_insecure_http``.
-    """
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname or ""
-    except ValueError as exc:
-        raise UsageError("redirect_uri is not a valid URL") from exc
-    if not parts.scheme:
-        raise UsageError("redirect_uri must be an absolute URI (RFC 6749 §3.1.2)")
-    if parts.fragment or uri.endswith("#"):
-        raise UsageError("redirect_uri must not contain a fragment (RFC 6749 §3.1.2)")
-    if parts.scheme in ("http", "https") and not host:
-        raise UsageError("redirect_uri has no host")
-    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
-        raise insecure_http_error("redirect_uri")
-
-
-def _append_query(endpoint: str, params: Params, *, allow_insecure_http: bool) -> str:
+def _append_query(endpoint: str | None, params: Params, *, client: Client) -> str:
     # The https rule of every endpoint: state, PKCE challenge and scope would cross the
     # network in the clear on plain http (RFC 9700 §2.6); no fragment (RFC 6749 §3.1).
-    check_endpoint(endpoint, what="authorization_endpoint", allow_insecure_http=allow_insecure_http)
+    endpoint = client.check_url(endpoint, what="authorization_endpoint")
     parts = urlsplit(endpoint)
     query = encode_query(params)
     if parts.query:
@@ -274,9 +249,7 @@ def authorization_url(
         add_params(query, params, reserved=_AUTH_PARAMS)
     else:
         query = authorization_params(client, pending, scope=scope, **params)
-    return _append_query(
-        server.authorization_endpoint, query, allow_insecure_http=client.allow_insecure_http
-    )
+    return _append_query(server.authorization_endpoint, query, client=client)
 
 
 def authorization_params(
@@ -286,7 +259,7 @@ def authorization_params(
     scope_value = scope_string(scope) if scope is not None else pending.scope
     query: Params = [("response_type", "code"), ("client_id", client.client_id)]
     if pending.redirect_uri:
-        check_redirect_uri(pending.redirect_uri, allow_insecure_http=client.allow_insecure_http)
+        client.check_url(pending.redirect_uri, what="redirect_uri", redirect=True)
         query.append(("redirect_uri", pending.redirect_uri))
     if scope_value:
         query.append(("scope", scope_value))
@@ -311,7 +284,9 @@ def _callback_pairs(callback: object) -> list[tuple[str, str]]:
             raise CallbackValidationError("callback is not valid UTF-8") from None
     if isinstance(callback, str):
         text = callback.strip()
-        if "://" in text or text.startswith("/"):
+        # A URL: any scheme (RFC 8252 §7.1 private-use "com.example.app:/cb?..."),
+        # or a path; otherwise a bare query string or fragment.
+        if _URL_START.match(text) or text.startswith("/"):
             try:
                 parts = urlsplit(text)
             except ValueError as exc:

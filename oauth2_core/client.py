@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
 import attrs
 
 from oauth2_core._params import percent_encode
+from oauth2_core.endpoints import check_endpoint, check_redirect_uri, is_loopback_host
 from oauth2_core.errors import UsageError
 
 __all__ = [
@@ -51,6 +50,7 @@ AUTH_METHODS: frozenset[str] = frozenset(
         "self_signed_tls_client_auth",
     }
 )
+_APPROVED_MAX = 64
 _SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client_secret_jwt"})
 #: Methods that sign a client assertion, so their requests need ``now`` (RFC 7523 §3).
 JWT_AUTH_METHODS = frozenset({"private_key_jwt", "client_secret_jwt"})
@@ -133,6 +133,11 @@ class Client:
     )
     # Derived once (the client is immutable): the client_secret_basic header value.
     _basic: str | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    # URLs this client already found acceptable (the client is immutable, so the
+    # verdict cannot change): URL checks are most of a request builder's cost.
+    _approved: dict[tuple[str, bool], None] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.client_id, str) or not self.client_id:
@@ -154,6 +159,37 @@ class Client:
         if self.auth_method == "client_secret_basic":
             object.__setattr__(self, "_basic", _basic_header(self))
 
+    def check_url(self, url: object, *, what: str, redirect: bool = False) -> str:
+        """Refuse a URL this client must not use; the verdict is kept per client.
+
+        Endpoints go through :func:`~oauth2_core.endpoints.check_endpoint` (https,
+        or loopback http, or this client's ``allow_insecure_http``), redirect URIs
+        through :func:`~oauth2_core.endpoints.check_redirect_uri`.
+
+        Args:
+            url: The URL.
+            what: How a refusal names it (``"token_endpoint"``).
+            redirect: Check it as a redirect URI rather than an endpoint.
+
+        Returns:
+            ``url``, unchanged.
+
+        Raises:
+            UsageError: the URL is refused.
+        """
+        approved = self._approved
+        if isinstance(url, str) and (url, redirect) in approved:
+            return url
+        if redirect:
+            check_redirect_uri(url, allow_insecure_http=self.allow_insecure_http)
+        else:
+            check_endpoint(url, what=what, allow_insecure_http=self.allow_insecure_http)
+        assert isinstance(url, str)  # both checks refuse anything else
+        if len(approved) >= _APPROVED_MAX:
+            approved.clear()
+        approved[(url, redirect)] = None
+        return url
+
     def __repr__(self) -> str:
         secret = "<redacted>" if self.client_secret else None
         return (
@@ -162,70 +198,6 @@ class Client:
         )
 
     __str__ = __repr__
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` is 127.0.0.0/8, ``::1`` or ``localhost`` (RFC 8252 §8.3)."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def insecure_http_error(what: str) -> UsageError:
-    """The refusal of a plain-http URL on a non-loopback host, naming the opt-out."""
-    return UsageError(
-        f"{what} uses plain http on a non-loopback host; use https, or opt out "
-        "for this client only with Client(..., allow_insecure_http=True)"
-    )
-
-
-# Endpoints already found acceptable, keyed by (url, allow_insecure_http): every
-# request re-checks its endpoint, and URL parsing is most of a request's cost.
-_ACCEPTED: dict[tuple[str, bool], None] = {}
-_ACCEPTED_MAX = 256
-
-
-def check_endpoint(url: object, *, what: str, allow_insecure_http: bool) -> str:
-    """Refuse an endpoint that would receive a credential over plain http.
-
-    RFC 6749 §3.2 and RFC 9700 §2.6: endpoints that receive credentials or tokens
-    MUST be https. Loopback hosts are exempt; anything else needs the explicit
-    per-client ``allow_insecure_http=True``.
-
-    Raises:
-        UsageError: the URL is missing, not absolute, or plain http.
-    """
-    if not isinstance(url, str) or not url:
-        raise UsageError(f"the server metadata has no {what}")
-    key = (url, allow_insecure_http)
-    if key in _ACCEPTED:
-        return url
-    _check_endpoint(url, what=what, allow_insecure_http=allow_insecure_http)
-    if len(_ACCEPTED) >= _ACCEPTED_MAX:
-        _ACCEPTED.clear()
-    _ACCEPTED[key] = None
-    return url
-
-
-def _check_endpoint(url: str, *, what: str, allow_insecure_http: bool) -> None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError as exc:
-        raise UsageError(f"{what} is not a valid URL") from exc
-    if parts.fragment:
-        raise UsageError(f"{what} must not contain a fragment")
-    if parts.scheme == "https" and host:
-        return
-    if parts.scheme == "http" and host:
-        if allow_insecure_http or is_loopback_host(host):
-            return
-        raise insecure_http_error(what)
-    raise UsageError(f"{what} must be an absolute https URL")
 
 
 def basic_credentials(client: Client) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core._parse import parse_body, raise_for_error, require_object
-from oauth2_core.client import check_endpoint
+from oauth2_core.endpoints import check_endpoint
 from oauth2_core.errors import IssuerMismatchError, MalformedResponseError, UsageError, printable
 from oauth2_core.metadata import ServerMetadata
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from oauth2_core._http import Headers, HttpRequest
 from oauth2_core._params import Params, add_params, encode_form, scope_string
 from oauth2_core.authorize import AuthorizationCode, PendingAuthorization
-from oauth2_core.client import Client, authenticate, check_endpoint
+from oauth2_core.client import Client, authenticate
 from oauth2_core.errors import UsageError
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import Token
@@ -87,11 +87,7 @@ def endpoint_request(
     methods raise :class:`UsageError` without it, the others ignore it.
     """
     mtls = client.use_mtls_endpoint_aliases
-    url = check_endpoint(
-        endpoint_for(server, endpoint, mtls=mtls),
-        what=endpoint,
-        allow_insecure_http=client.allow_insecure_http,
-    )
+    url = client.check_url(endpoint_for(server, endpoint, mtls=mtls), what=endpoint)
     body = list(params)
     if extra:
         add_params(body, extra, reserved=reserved | _AUTH_RESERVED | {name for name, _ in params})

@@ -24,7 +24,7 @@ from typing import Any
 
 from oauth2_core._http import HttpRequest, HttpResponse
 from oauth2_core._parse import parse_body, raise_for_error, require_object
-from oauth2_core.client import check_endpoint
+from oauth2_core.endpoints import check_endpoint
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.metadata import ServerMetadata
 

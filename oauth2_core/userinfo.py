@@ -19,7 +19,7 @@ import attrs
 from oauth2_core._http import HttpRequest, HttpResponse
 from oauth2_core._parse import parse_body, raise_for_error, require_object
 from oauth2_core.bearer import bearer_authorize, parse_www_authenticate
-from oauth2_core.client import check_endpoint
+from oauth2_core.endpoints import check_endpoint
 from oauth2_core.errors import (
     EndpointError,
     MalformedResponseError,

@@ -13,6 +13,7 @@ import httpx
 
 from oauth2_core import Token, UsageError
 from oauth2_core.dpop import DPoPKey
+from oauth2_core.endpoints import check_resource_url
 from oauth2_transports._common import (
     utc_now,
 )
@@ -60,10 +61,17 @@ class OAuth2Auth(httpx.Auth):
             :class:`~oauth2_transports.AsyncTokenManager` (async client only).
         dpop_key: The DPoP private key the tokens are bound to; by default the
             manager's client's ``dpop_key``.
+        allow_insecure_http: Explicit opt-out of the https rule for the
+            requests this hook authorizes. By default a token goes only to
+            https URLs and to loopback hosts over http (RFC 6750 §5.3); any other
+            plain-http request raises :class:`~oauth2_core.UsageError` before
+            anything is sent.
 
     Raises:
         UsageError: a token type that is neither Bearer nor DPoP, a DPoP token
-            with no key to sign proofs; an ``AsyncTokenManager`` in a sync client.
+            with no key to sign proofs; an ``AsyncTokenManager`` in a sync client;
+            when a request is sent: its URL is plain http to a non-loopback host,
+            or ambiguous.
     """
 
     def __init__(
@@ -71,7 +79,9 @@ class OAuth2Auth(httpx.Auth):
         token_or_manager: Token | TokenManager | AsyncTokenManager,
         *,
         dpop_key: DPoPKey | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
+        self._allow_insecure_http = allow_insecure_http
         self._dpop = DPoPSigner(dpop_key)
         if isinstance(token_or_manager, Token):
             # Refuse an unusable token now, not per request.
@@ -132,6 +142,11 @@ class OAuth2Auth(httpx.Auth):
             response = yield request
 
     def _authorize(self, request: httpx.Request, token: Token) -> None:
+        url = str(request.url)
+        # https reaches the host httpx parsed, with its certificate checked;
+        # anything else goes through the one authority check (RFC 6750 §5.3).
+        if not url.startswith("https://"):
+            check_resource_url(url, allow_insecure_http=self._allow_insecure_http)
         if not is_dpop(token):
             request.headers.pop("DPoP", None)
             request.headers["Authorization"] = authorization_header(token)

@@ -16,6 +16,7 @@ import requests.auth
 
 from oauth2_core import Token, UsageError
 from oauth2_core.dpop import DPoPKey
+from oauth2_core.endpoints import check_resource_url
 from oauth2_transports._common import (
     utc_now,
 )
@@ -57,15 +58,26 @@ class OAuth2Auth(requests.auth.AuthBase):
             :class:`~oauth2_transports.TokenManager`.
         dpop_key: The DPoP private key the tokens are bound to; by default the
             manager's client's ``dpop_key``.
+        allow_insecure_http: Explicit opt-out of the https rule for the
+            requests this hook authorizes. By default a token goes only to
+            https URLs and to loopback hosts over http (RFC 6750 §5.3); any other
+            plain-http request raises :class:`~oauth2_core.UsageError` before
+            anything is sent.
 
     Raises:
         UsageError: an ``AsyncTokenManager``, a token type that is neither Bearer
-            nor DPoP, or a DPoP token with no key to sign proofs.
+            nor DPoP, or a DPoP token with no key to sign proofs; when a request
+            is sent: its URL is plain http to a non-loopback host, or ambiguous.
     """
 
     def __init__(
-        self, token_or_manager: Token | TokenManager, *, dpop_key: DPoPKey | None = None
+        self,
+        token_or_manager: Token | TokenManager,
+        *,
+        dpop_key: DPoPKey | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
+        self._allow_insecure_http = allow_insecure_http
         if isinstance(token_or_manager, AsyncTokenManager):
             raise UsageError("requests is synchronous: OAuth2Auth needs a TokenManager here")
         self._dpop = DPoPSigner(dpop_key)
@@ -85,6 +97,7 @@ class OAuth2Auth(requests.auth.AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         bearer = self._bearer
         if bearer is not None:  # fast path: nothing to refresh, no proof, no retry hook
+            self._check_url(r)
             headers = r.headers
             if "DPoP" in headers:
                 del headers["DPoP"]
@@ -98,7 +111,15 @@ class OAuth2Auth(requests.auth.AuthBase):
             r.register_hook("response", retry)  # type: ignore[no-untyped-call]
         return r
 
+    def _check_url(self, r: requests.PreparedRequest) -> None:
+        url = str(r.url)
+        # https reaches the host requests parsed, with its certificate checked;
+        # anything else goes through the one authority check (RFC 6750 §5.3).
+        if not url.startswith("https://"):
+            check_resource_url(url, allow_insecure_http=self._allow_insecure_http)
+
     def _authorize(self, r: requests.PreparedRequest, token: Token) -> None:
+        self._check_url(r)
         if not is_dpop(token):
             r.headers.pop("DPoP", None)
             r.headers["Authorization"] = authorization_header(token)

@@ -256,7 +256,16 @@ def test_acceptable_redirect_uris(uri: str) -> None:
         ("https://app.example/cb#frag", "fragment"),
         ("https://app.example/cb#", "fragment"),
         ("https:///cb", "no host"),
-        ("https://[::1/cb", "not a valid URL"),
+        ("https://[::1/cb", "read differently"),
+        # Parser differentials (issue 12): a browser reads these hosts as attacker.example.
+        ("http://attacker.example\\@127.0.0.1/cb", "backslash"),
+        ("http://attacker.example@127.0.0.1/cb", "user information"),
+        ("http://127.0.0.1\t.attacker.example/cb", "control"),
+        ("http://127.1/cb", "dotted-quad"),
+        ("http:127.0.0.1/cb", "'//'"),
+        ("http://localhost./cb", "read differently"),
+        ("javascript:alert(1)//", "'javascript' scheme"),
+        ("data:text/html,x", "'data' scheme"),
     ],
 )
 def test_unsafe_redirect_uri_is_refused_before_anything_is_sent(uri: str, message: str) -> None:

@@ -32,6 +32,12 @@ def _parse(callback: object, server: oc.ServerMetadata = SERVER) -> oc.Authoriza
         b"https://app.example/cb?code=abc&state=xyz",
         {"code": "abc", "state": "xyz"},  # response_mode=form_post
         {"code": ["abc"], "state": ("xyz",)},
+        # RFC 8252 §7.1 private-use scheme redirects (issue 12, item 13)
+        "com.example.app:/oauth2redirect?code=abc&state=xyz",
+        "com.example.app:oauth2redirect?code=abc&state=xyz",
+        "com.example.app:/oauth2redirect#code=abc&state=xyz",
+        "my-app+v2.test:/cb?code=abc&state=xyz",
+        "http://127.0.0.1:8765/callback?code=abc&state=xyz",
     ],
 )
 def test_every_callback_shape_is_accepted(callback: object) -> None:
@@ -191,3 +197,19 @@ def test_unparseable_url_is_a_validation_error() -> None:
 def test_lone_surrogate_state_is_a_mismatch_not_a_crash() -> None:
     with pytest.raises(oc.CallbackValidationError, match="state"):
         _parse({"code": "abc", "state": "\ud800"})
+
+
+def test_private_use_scheme_redirect_completes_a_native_login() -> None:
+    """RFC 8252 §7.1: a redirect URI that check_redirect_uri accepts can be parsed back."""
+    native = oc.Client("native", redirect_uri="com.example.app:/oauth2redirect")
+    pending = oc.new_pending_authorization(native, state="S1")
+    code = oc.parse_callback(
+        "com.example.app:/oauth2redirect?code=C1&state=S1", server=SERVER, pending=pending
+    )
+    assert (code.code, code.state) == ("C1", "S1")
+    with pytest.raises(oc.AuthorizationError):
+        oc.parse_callback(
+            "com.example.app:/oauth2redirect?error=access_denied&state=S1",
+            server=SERVER,
+            pending=pending,
+        )

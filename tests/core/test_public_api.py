@@ -34,6 +34,18 @@ NOT_REEXPORTED: dict[str, frozenset[str]] = {
         }
     ),
     "oauth2_core.grants": frozenset({"endpoint_request"}),
+    # The one authority check (issue 12): used by the core's builders and the auth hooks.
+    "oauth2_core.endpoints": frozenset(
+        {
+            "Origin",
+            "check_endpoint",
+            "check_redirect_uri",
+            "check_resource_url",
+            "insecure_http_error",
+            "is_loopback_host",
+            "url_origin",
+        }
+    ),
 }
 #: Namespaces used as such, never re-exported: the strategies need hypothesis, and the
 #: optional JOSE module (PyJWT extra) is reached through ``Client(auth_method=...)`` or
