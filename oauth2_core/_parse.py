@@ -79,7 +79,7 @@ def describe_body(response: HttpResponse) -> str:
     kind = response.content_type or "no content type"
     if not response.body:
         return f"an empty body ({kind})"
-    return f"a {kind} body of {len(response.body)} bytes"
+    return f"a body of {len(response.body)} bytes ({kind})"
 
 
 def parse_body(response: HttpResponse) -> dict[str, object] | None:
