@@ -8,8 +8,10 @@ discovery included, goes through the transport given.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oauth2_core import (
     Client,
@@ -26,6 +28,9 @@ from oauth2_core.userinfo import UserInfo
 from oauth2_transports._client_flows import _Flows
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 __all__ = ["AsyncOAuth2Client", "OAuth2Client"]
 
@@ -73,6 +78,27 @@ class OAuth2Client(_Flows):
 
     def _run(self, flow: Flow[T]) -> T:
         return run(flow, self.transport)
+
+    def close(self) -> None:
+        """Close the transport (its connection pool), if it has a ``close()``.
+
+        Also done by leaving a ``with OAuth2Client(...) as c:`` block. A
+        transport you share between clients is closed too: close the last one only.
+        """
+        close = getattr(self.transport, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     @classmethod
     def discover(
@@ -204,6 +230,32 @@ class AsyncOAuth2Client(_Flows):
 
     async def _run(self, flow: Flow[T]) -> T:
         return await arun(flow, self.transport)
+
+    async def aclose(self) -> None:
+        """Close the transport: its ``aclose()`` (awaited) or ``close()``, if it has one.
+
+        Also done by leaving an ``async with AsyncOAuth2Client(...) as c:`` block.
+        """
+        aclose = getattr(self.transport, "aclose", None)
+        if callable(aclose):
+            await aclose()
+            return
+        close = getattr(self.transport, "close", None)
+        if callable(close):
+            result = close()
+            if inspect.isawaitable(result):
+                await result
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     @classmethod
     async def discover(
