@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING
 from oauth2_core._lazy import lazy_exports as _lazy_exports
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport, TransportError
-from oauth2_transports.urllib3 import Urllib3Transport
 
 if TYPE_CHECKING:
     from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
         TokenStore,
         TokenStoreError,
     )
+    from oauth2_transports.urllib3 import Urllib3Transport
 
 __all__ = [
     "AsyncHttpxTransport",
@@ -69,6 +69,9 @@ _LAZY = {
     "AsyncHttpxTransport": "oauth2_transports.httpx",
     "HttpxTransport": "oauth2_transports.httpx",
     "RequestsTransport": "oauth2_transports.requests",
+    # The default transport: an integrator with a transport of their own never
+    # loads urllib3 (most of the package's import time).
+    "Urllib3Transport": "oauth2_transports.urllib3",
     # The redis extra: the module needs redis-py only at run time, but stays lazy too.
     "RedisLock": "oauth2_transports.redis",
     "RedisTokenStore": "oauth2_transports.redis",
