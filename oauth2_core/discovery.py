@@ -132,11 +132,20 @@ def process_discovery_response(response: HttpResponse, *, issuer: str) -> Server
 
 
 def discovery_flow(
-    issuer: str, *, openid: bool = False, allow_insecure_http: bool = False
+    issuer: str, *, openid: bool = False, allow_insecure_http: bool = False, merge: bool = False
 ) -> Flow[ServerMetadata]:
     """Discover ``issuer``'s metadata: RFC 8414 first, OpenID Connect on 404.
 
     Only a 404 moves on to the next URL; every other answer is final.
+
+    Args:
+        issuer: The issuer identifier.
+        openid: Go straight to the OpenID Connect well-known URL.
+        allow_insecure_http: Allow a plain http issuer that is not loopback.
+        merge: Fetch both documents and fill the gaps of the RFC 8414 one from
+            the OpenID Connect one (:meth:`ServerMetadata.merged`), for servers
+            that split their metadata (Django OAuth Toolkit). Each must name
+            ``issuer``; a 404 for one of them is fine, for both it is an error.
 
     Returns:
         The checked server metadata.
@@ -146,6 +155,13 @@ def discovery_flow(
     """
     urls = discovery_urls(issuer, openid=openid)
     requests = [_metadata_request(url, allow_insecure_http=allow_insecure_http) for url in urls]
+    if merge and len(requests) > 1:
+        found: list[ServerMetadata] = []
+        for request in requests:
+            response = yield Send(request)
+            if response.status != 404 or (not found and request is requests[-1]):
+                found.append(process_discovery_response(response, issuer=issuer))
+        return found[0].merged(found[1]) if len(found) > 1 else found[0]
     for request in requests[:-1]:
         response = yield Send(request)
         if response.status != 404:

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from oauth2_core.errors import MalformedResponseError
+from oauth2_core.errors import MalformedResponseError, UsageError, printable
 
 __all__ = ["ServerMetadata"]
 
@@ -199,6 +199,41 @@ class ServerMetadata:
             else:
                 extra[key] = value
         return cls(issuer, extra=extra, **known)
+
+    def merged(self, other: ServerMetadata) -> ServerMetadata:
+        """This metadata with the gaps filled from ``other``, a document of the same issuer.
+
+        Servers such as Django OAuth Toolkit split their metadata: the RFC 8414
+        document lacks ``userinfo_endpoint``, the OpenID Connect one lacks the
+        revocation and introspection endpoints. Members this document has win;
+        members it lacks (or has as ``null``) come from ``other``. Next:
+        :meth:`updated` for what neither document lists.
+
+        Raises:
+            UsageError: the two documents name different issuers.
+        """
+        if not isinstance(other, ServerMetadata):
+            raise UsageError("merged() takes another ServerMetadata")
+        if other.issuer != self.issuer:
+            raise UsageError(
+                "merged() needs two documents of the same issuer (RFC 8414 §3.3); got "
+                f"{printable(self.issuer, 120)!r} and {printable(other.issuer, 120)!r}"
+            )
+        return ServerMetadata.from_dict({**other.to_dict(), **self.to_dict()})
+
+    def updated(self, members: Mapping[str, object]) -> ServerMetadata:
+        """A copy with ``members`` set (an endpoint the documents do not list, say).
+
+        The values are checked as a document's are, and every endpoint still
+        meets the https rule when it is used.
+
+        Raises:
+            UsageError: ``members`` tries to change the issuer.
+            MalformedResponseError: a member has the wrong type (named).
+        """
+        if "issuer" in members and members["issuer"] != self.issuer:
+            raise UsageError("updated() cannot change the issuer; discover the other issuer")
+        return ServerMetadata.from_dict({**self.to_dict(), **members})
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, unknown members included, as a JSON-safe dict (``None`` left out)."""

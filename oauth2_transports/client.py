@@ -9,7 +9,7 @@ discovery included, goes through the transport given.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -108,15 +108,33 @@ class OAuth2Client(_Flows):
         transport: Transport | None = None,
         *,
         openid: bool = False,
+        merge: bool = False,
+        overrides: Mapping[str, object] | None = None,
         **options: Any,
     ) -> OAuth2Client:
         """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client.
 
         The document's ``issuer`` must equal ``issuer`` exactly (RFC 8414 §3.3).
+
+        Args:
+            issuer: The issuer identifier.
+            client: The client registration.
+            transport: As for the constructor.
+            openid: Only the OpenID Connect document.
+            merge: Fetch both documents and fill the gaps of one from the other
+                (same issuer required), for servers that split their metadata.
+            overrides: Members to set on the result, for endpoints neither
+                document lists (``{"device_authorization_endpoint": ...}``).
+            **options: As for the constructor.
         """
         transport = transport if transport is not None else _default_transport()
-        flow = discovery_flow(issuer, openid=openid, allow_insecure_http=client.allow_insecure_http)
-        return cls(run(flow, transport), client, transport, **options)
+        flow = discovery_flow(
+            issuer, openid=openid, allow_insecure_http=client.allow_insecure_http, merge=merge
+        )
+        server = run(flow, transport)
+        if overrides:
+            server = server.updated(overrides)
+        return cls(server, client, transport, **options)
 
     def authorization_url(
         self,
@@ -265,12 +283,22 @@ class AsyncOAuth2Client(_Flows):
         transport: AsyncTransport | None = None,
         *,
         openid: bool = False,
+        merge: bool = False,
+        overrides: Mapping[str, object] | None = None,
         **options: Any,
     ) -> AsyncOAuth2Client:
-        """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client."""
+        """Fetch the server's metadata (RFC 8414, then OIDC Discovery) and build a client.
+
+        Arguments as for :meth:`OAuth2Client.discover`.
+        """
         transport = transport if transport is not None else _default_async_transport()
-        flow = discovery_flow(issuer, openid=openid, allow_insecure_http=client.allow_insecure_http)
-        return cls(await arun(flow, transport), client, transport, **options)
+        flow = discovery_flow(
+            issuer, openid=openid, allow_insecure_http=client.allow_insecure_http, merge=merge
+        )
+        server = await arun(flow, transport)
+        if overrides:
+            server = server.updated(overrides)
+        return cls(server, client, transport, **options)
 
     async def authorization_url(
         self,

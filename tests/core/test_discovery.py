@@ -281,3 +281,88 @@ def test_property_process_discovery_response_is_total(status: int, body: bytes, 
         return
     assert metadata.issuer == ISSUER
     assert 200 <= status < 300
+
+
+# --- split metadata (Django OAuth Toolkit): merge=True, merged(), updated() -------------
+
+OAUTH_DOC = {
+    "issuer": ISSUER,
+    "authorization_endpoint": f"{ISSUER}/o/authorize/",
+    "token_endpoint": f"{ISSUER}/o/token/",
+    "revocation_endpoint": f"{ISSUER}/o/revoke_token/",
+    "introspection_endpoint": f"{ISSUER}/o/introspect/",
+}
+OIDC_DOC = {
+    "issuer": ISSUER,
+    "authorization_endpoint": f"{ISSUER}/o/authorize/",
+    "token_endpoint": f"{ISSUER}/o/token/",
+    "userinfo_endpoint": f"{ISSUER}/o/userinfo/",
+    "jwks_uri": f"{ISSUER}/o/.well-known/jwks.json",
+    "x_vendor": "kept",
+}
+
+
+def _run_merge(first: oc.HttpResponse, second: oc.HttpResponse) -> oc.ServerMetadata:
+    flow = oc.discovery_flow(ISSUER, merge=True)
+    assert next(flow).request.url.endswith("/.well-known/oauth-authorization-server")
+    assert flow.send(first).request.url.endswith("/.well-known/openid-configuration")
+    with pytest.raises(StopIteration) as stop:
+        flow.send(second)
+    result: oc.ServerMetadata = stop.value.value
+    return result
+
+
+def test_merge_fetches_both_documents_and_fills_the_gaps() -> None:
+    server = _run_merge(json_response(200, OAUTH_DOC), json_response(200, OIDC_DOC))
+    assert server.revocation_endpoint == f"{ISSUER}/o/revoke_token/"
+    assert server.introspection_endpoint == f"{ISSUER}/o/introspect/"
+    assert server.userinfo_endpoint == f"{ISSUER}/o/userinfo/"
+    assert server.jwks_uri == f"{ISSUER}/o/.well-known/jwks.json"
+    assert server.extra["x_vendor"] == "kept"
+
+
+def test_merge_prefers_the_rfc_8414_document() -> None:
+    other = {**OIDC_DOC, "token_endpoint": f"{ISSUER}/other/token"}
+    server = _run_merge(json_response(200, OAUTH_DOC), json_response(200, other))
+    assert server.token_endpoint == f"{ISSUER}/o/token/"
+
+
+def test_merge_tolerates_one_404_but_not_two() -> None:
+    assert _run_merge(not_found(), json_response(200, OIDC_DOC)).userinfo_endpoint
+    assert _run_merge(json_response(200, OAUTH_DOC), not_found()).revocation_endpoint
+    with pytest.raises(oc.EndpointError) as info:
+        _run_merge(not_found(), not_found())
+    assert info.value.status == 404
+
+
+def test_merge_checks_the_issuer_of_each_document() -> None:
+    """A second document naming another issuer is a mix-up, not a gap to fill."""
+    evil = {**OIDC_DOC, "issuer": "https://evil.example"}
+    with pytest.raises(oc.IssuerMismatchError):
+        _run_merge(json_response(200, OAUTH_DOC), json_response(200, evil))
+
+
+def test_merge_other_errors_stay_final() -> None:
+    flow = oc.discovery_flow(ISSUER, merge=True)
+    next(flow)
+    with pytest.raises(oc.EndpointError) as info:
+        flow.send(oc.HttpResponse(503, {}, b"", T0))
+    assert info.value.status == 503
+
+
+def test_merged_needs_the_same_issuer() -> None:
+    a = oc.ServerMetadata.from_dict(OAUTH_DOC)
+    with pytest.raises(oc.UsageError, match="same issuer"):
+        a.merged(oc.ServerMetadata.from_dict({**OIDC_DOC, "issuer": "https://other.example"}))
+    assert a.merged(oc.ServerMetadata.from_dict(OIDC_DOC)).userinfo_endpoint
+
+
+def test_updated_sets_members_but_never_the_issuer() -> None:
+    a = oc.ServerMetadata.from_dict(OAUTH_DOC)
+    b = a.updated({"device_authorization_endpoint": f"{ISSUER}/o/device/"})
+    assert b.device_authorization_endpoint == f"{ISSUER}/o/device/"
+    assert b.token_endpoint == a.token_endpoint
+    with pytest.raises(oc.UsageError, match="issuer"):
+        a.updated({"issuer": "https://evil.example"})
+    with pytest.raises(oc.MalformedResponseError, match="device_authorization_endpoint"):
+        a.updated({"device_authorization_endpoint": 42})
