@@ -10,7 +10,14 @@ with ``invalid_grant``, and some servers then revoke the whole grant.
 
 Every new token goes to ``store.save`` and ``on_token`` before any caller gets it. A
 failed refresh leaves the current token in place. With a cross-process ``lock``, the
-manager reloads the store inside the lock first, so a fleet of processes refreshes once.
+manager reloads the store inside the lock first, so a fleet of processes refreshes once;
+with a lease (``RedisLock``) it renews the lease before each request of the refresh, so
+the lease cannot run out while the refresh may still reach the server (see ``_lease``).
+
+A server that issues unusable tokens (``expires_in`` of 0 or less) or a resource server
+that refuses every token must not turn each API call into a token request: a token the
+token endpoint issued less than ``min_refresh_interval`` seconds ago is handed out again
+rather than replaced (one warning in the ``oauth2_transports`` log says so).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import inspect
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -25,9 +33,17 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import cast
 
 from oauth2_core import Token, UsageError
+from oauth2_core.token import UnsupportedTokenTypeError, token_scheme
 from oauth2_transports._common import Clock, utc_now
+from oauth2_transports._lease import (
+    DEFAULT_REQUEST_DEADLINE,
+    LEASE_MARGIN,
+    lease_bound,
+    lease_bound_async,
+)
 from oauth2_transports._lifecycle import (
     Flight,
+    LeaseLostError,
     ReauthorizationRequiredError,
     TokenRefreshError,
     holding,
@@ -36,7 +52,20 @@ from oauth2_transports._lifecycle import (
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
 from oauth2_transports.store import TokenStore
 
-__all__ = ["AsyncTokenManager", "ReauthorizationRequiredError", "TokenManager", "TokenRefreshError"]
+__all__ = [
+    "AsyncTokenManager",
+    "LeaseLostError",
+    "ReauthorizationRequiredError",
+    "TokenManager",
+    "TokenRefreshError",
+]
+
+logger = logging.getLogger("oauth2_transports")
+
+#: Default of ``min_refresh_interval``: at most one token request per 10 s per manager
+#: for a server that issues unusable tokens. Tokens living 20 s or more (the leeway is
+#: at most half the lifetime) are never held back by it.
+MIN_REFRESH_INTERVAL = 10.0
 
 _REENTERED = (
     "on_token (or the store) asked the manager for a token while handing it a new one: "
@@ -45,6 +74,39 @@ _REENTERED = (
 
 SyncLock = AbstractContextManager[object]
 AsyncLock = AbstractContextManager[object] | AbstractAsyncContextManager[object]
+
+
+def _check_seconds(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{name} must be a number of seconds")
+    if not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"{name} must be a finite, non-negative number of seconds")
+
+
+def _warn_unpresentable(token: Token) -> None:
+    """Say it when the server issued a token the auth hooks will refuse to send."""
+    try:
+        token_scheme(token)
+    except UnsupportedTokenTypeError as exc:
+        logger.warning("the token endpoint issued a token that cannot be used: %s", exc)
+
+
+def _lease_lost_on_save(lock: object) -> bool:
+    """Whether ``lock`` is a lease that was lost before we could save under it."""
+    ensure = getattr(lock, "ensure_lease", None)
+    return callable(ensure) and not ensure(LEASE_MARGIN)
+
+
+def _keep_newer(stored: Token | None, now_stored: Token | None, lock: object) -> bool:
+    """After losing the lease: whether the store holds a token someone else saved."""
+    if now_stored == stored:
+        return False
+    logger.warning(
+        "the cross-process lock %r expired during the refresh and another holder saved "
+        "a token meanwhile: keeping theirs in the store (raise the lock's ttl)",
+        lock,
+    )
+    return True
 
 
 class _Lifecycle:
@@ -61,17 +123,22 @@ class _Lifecycle:
         scope: object,
         clock: Clock,
         params: dict[str, object],
+        min_refresh_interval: float = MIN_REFRESH_INTERVAL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
     ) -> None:
         if token is not None and not isinstance(token, Token):
             raise UsageError("token must be an oauth2_core.Token or None")
-        if isinstance(leeway, bool) or not isinstance(leeway, (int, float)):
-            raise UsageError("leeway must be a number of seconds")
-        if not (math.isfinite(leeway) and leeway >= 0):
-            raise UsageError("leeway must be a finite, non-negative number of seconds")
+        _check_seconds("leeway", leeway)
+        _check_seconds("min_refresh_interval", min_refresh_interval)
+        _check_seconds("request_deadline", request_deadline)
+        if not request_deadline > 0:
+            raise UsageError("request_deadline must be positive")
         if on_token is not None and not callable(on_token):
             raise UsageError("on_token must be callable")
         self._on_token = on_token
         self._leeway = float(leeway)
+        self._min_interval = float(min_refresh_interval)
+        self._request_deadline = float(request_deadline)
         self._store = store
         # A store may carry its cross-process lock (FileTokenStore(path, lock=...)).
         self._xlock = lock if lock is not None else getattr(store, "lock", None)
@@ -84,6 +151,8 @@ class _Lifecycle:
         self._state = threading.Lock()
         self._flight: Flight | None = None
         self._rejected: str | None = None  # the access token last invalidated
+        self._issued: str | None = None  # the access token the token endpoint last gave us
+        self._held_back: str | None = None  # the access token last served by the bound
         if token is None and store is not None:
             token = store.load()
         self._token = token
@@ -119,8 +188,34 @@ class _Lifecycle:
                 and self._fresh(token, obtained_at, now)
             ):
                 return token, None, False, None
+            if token is not None and self._hold_back(token, obtained_at, now):
+                return token, None, False, None
             self._flight = flight = Flight()
             return None, flight, True, token
+
+    def _hold_back(self, token: Token, obtained_at: _dt.datetime | None, now: _dt.datetime) -> bool:
+        """Whether to hand out ``token`` again instead of asking the token endpoint.
+
+        It was issued less than ``min_refresh_interval`` ago: it expired on arrival
+        (``expires_in`` <= 0) or the resource server refused it at once. Asking
+        again right away would make every call a token request (call with the
+        state lock held).
+        """
+        if token.access_token != self._issued or obtained_at is None:
+            return False
+        age = (now - obtained_at).total_seconds()
+        if not 0 <= age < self._min_interval:
+            return False
+        if self._held_back != token.access_token:
+            self._held_back = token.access_token
+            logger.warning(
+                "the token issued %.1f s ago is already expired or was refused; "
+                "handing it out until min_refresh_interval (%g s) has passed instead "
+                "of asking the token endpoint again",
+                age,
+                self._min_interval,
+            )
+        return True
 
     def _adoptable(self, stored: Token | None, stale: Token | None) -> bool:
         """Whether a token found in the store can be used instead of refreshing."""
@@ -148,16 +243,28 @@ class _Lifecycle:
         )
 
     def _settle(
-        self, flight: Flight, token: Token | None, error: BaseException | None = None
+        self,
+        flight: Flight,
+        token: Token | None,
+        error: BaseException | None = None,
+        *,
+        issued: bool = False,
     ) -> None:
-        """Publish the outcome and wake every waiter."""
+        """Publish the outcome and wake every waiter.
+
+        ``issued``: the token came from the token endpoint (not from the store).
+        """
         try:
             now = self._now()
         except Exception:  # never leave waiters hanging on a clock that broke
             now = utc_now()
+        if issued and token is not None:
+            _warn_unpresentable(token)
         with self._state:
             if token is not None:
                 self._token, self._obtained_at, self._rejected = token, now, None
+                if issued:
+                    self._issued = token.access_token
             self._flight = None
             flight.token = token
             flight.error = error
@@ -204,6 +311,14 @@ class TokenManager(_Lifecycle):
             given, reloaded before each refresh, saved with every new token.
         scope: The scope to ask for in client-credentials mode.
         clock: Returns the current aware datetime (inject for tests).
+        min_refresh_interval: Seconds during which a token the token endpoint just
+            issued is handed out again (even expired, or refused by a resource
+            server) rather than replaced: a server answering ``expires_in`` 0 or
+            a resource server refusing every token costs one token request per
+            interval, not one per call. ``0`` turns the bound off.
+        request_deadline: Seconds one request may take when the client's
+            transport declares no ``deadline``; the lock's lease is renewed to
+            cover it (plus a margin) before each request of a refresh.
         **params: Extra parameters for client-credentials fetches (``resource``,
             ``audience``, ...), sent the same way each time.
 
@@ -222,6 +337,8 @@ class TokenManager(_Lifecycle):
         store: TokenStore | None = None,
         scope: object = None,
         clock: Clock = utc_now,
+        min_refresh_interval: float = MIN_REFRESH_INTERVAL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         **params: object,
     ) -> None:
         if not isinstance(client, OAuth2Client):
@@ -236,6 +353,8 @@ class TokenManager(_Lifecycle):
             scope=scope,
             clock=clock,
             params=params,
+            min_refresh_interval=min_refresh_interval,
+            request_deadline=request_deadline,
         )
 
     def token(self) -> Token:
@@ -283,7 +402,7 @@ class TokenManager(_Lifecycle):
             if from_server and self._on_token is not None:
                 self._on_token(new)
         finally:
-            self._settle(flight, new)
+            self._settle(flight, new, issued=from_server)
         if save_error is not None:
             raise save_error
         return new
@@ -291,21 +410,36 @@ class TokenManager(_Lifecycle):
     def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
         """``(token, whether it is new from the server, error saving it)``."""
         lock = cast(SyncLock, contextlib.nullcontext() if self._xlock is None else self._xlock)
+        store = self._store
         with lock:
-            stored = self._store.load() if self._store is not None else None
+            stored = store.load() if store is not None else None
             if self._adoptable(stored, stale):
                 assert stored is not None
                 return stored, False, None  # another process refreshed already
             base = self._base(stored, stale)
-            if self._needs_fetch(base):
-                new = self.client.client_credentials(scope=self._scope, **self._params)
-            else:
-                assert base is not None
-                new = self.client.refresh(base)
+            fetch = self._needs_fetch(base)
+            client = lease_bound(self.client, self._xlock, self._request_deadline)
+            try:
+                if fetch:
+                    new = client.client_credentials(scope=self._scope, **self._params)
+                else:
+                    assert base is not None
+                    new = client.refresh(base)
+            except LeaseLostError:
+                # Nothing went out under the lost lease; whoever took it may be done.
+                again = store.load() if store is not None else None
+                if self._adoptable(again, stale):
+                    assert again is not None
+                    return again, False, None
+                raise
             save_error: Exception | None = None
-            if self._store is not None:
+            if store is not None:
                 try:
-                    self._store.save(new)  # inside the lock: the next process sees it
+                    # Inside the lock: the next process sees it. If the lease ran
+                    # out meanwhile, never overwrite what another holder saved.
+                    lost = _lease_lost_on_save(self._xlock)
+                    if not (lost and _keep_newer(stored, store.load(), self._xlock)):
+                        store.save(new)
                 except Exception as exc:
                     save_error = exc
             return new, True, save_error
@@ -323,8 +457,8 @@ class AsyncTokenManager(_Lifecycle):
 
     Args:
         client: The asyncio client that refreshes and fetches tokens.
-        token, on_token, leeway, lock, store, scope, clock, **params:
-            As for :class:`TokenManager`.
+        token, on_token, leeway, lock, store, scope, clock, min_refresh_interval,
+        request_deadline, **params: As for :class:`TokenManager`.
     """
 
     def __init__(
@@ -338,6 +472,8 @@ class AsyncTokenManager(_Lifecycle):
         store: TokenStore | None = None,
         scope: object = None,
         clock: Clock = utc_now,
+        min_refresh_interval: float = MIN_REFRESH_INTERVAL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         **params: object,
     ) -> None:
         if not isinstance(client, AsyncOAuth2Client):
@@ -352,6 +488,8 @@ class AsyncTokenManager(_Lifecycle):
             scope=scope,
             clock=clock,
             params=params,
+            min_refresh_interval=min_refresh_interval,
+            request_deadline=request_deadline,
         )
 
     async def token(self) -> Token:
@@ -405,7 +543,7 @@ class AsyncTokenManager(_Lifecycle):
         except Exception as exc:
             flight.leader_error = exc
         finally:
-            self._settle(flight, new)
+            self._settle(flight, new, issued=from_server)
 
     async def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
         import asyncio  # see token(): loaded already, kept off the package's import path
@@ -417,15 +555,41 @@ class AsyncTokenManager(_Lifecycle):
                 assert stored is not None
                 return stored, False, None
             base = self._base(stored, stale)
-            if self._needs_fetch(base):
-                new = await self.client.client_credentials(scope=self._scope, **self._params)
-            else:
-                assert base is not None
-                new = await self.client.refresh(base)
+            fetch = self._needs_fetch(base)
+            client = lease_bound_async(self.client, self._xlock, self._request_deadline)
+            try:
+                if fetch:
+                    new = await client.client_credentials(scope=self._scope, **self._params)
+                else:
+                    assert base is not None
+                    new = await client.refresh(base)
+            except LeaseLostError:
+                again = await asyncio.to_thread(store.load) if store is not None else None
+                if self._adoptable(again, stale):
+                    assert again is not None
+                    return again, False, None
+                raise
             save_error: Exception | None = None
             if store is not None:
                 try:
-                    await asyncio.to_thread(store.save, new)
+                    lost = await _async_lease_lost(self._xlock)
+                    if not (
+                        lost
+                        and _keep_newer(stored, await asyncio.to_thread(store.load), self._xlock)
+                    ):
+                        await asyncio.to_thread(store.save, new)
                 except Exception as exc:
                     save_error = exc
             return new, True, save_error
+
+
+async def _async_lease_lost(lock: object) -> bool:
+    """:func:`_lease_lost_on_save` without blocking the event loop."""
+    import asyncio
+
+    ensure = getattr(lock, "ensure_lease", None)
+    if not callable(ensure):
+        return False
+    if inspect.iscoroutinefunction(ensure):
+        return not await ensure(LEASE_MARGIN)
+    return not await asyncio.to_thread(ensure, LEASE_MARGIN)
