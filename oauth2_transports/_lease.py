@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 import math
 from collections.abc import Awaitable, Callable
 
-from oauth2_core import HttpRequest, HttpResponse
+from oauth2_core import HttpRequest, HttpResponse, Token
 from oauth2_transports._lifecycle import LeaseLostError
 from oauth2_transports._transport import AsyncTransport, Transport
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
@@ -36,10 +37,15 @@ from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
 __all__ = [
     "DEFAULT_REQUEST_DEADLINE",
     "LEASE_MARGIN",
+    "async_lease_lost",
+    "keep_newer",
     "lease_bound",
     "lease_bound_async",
+    "lease_lost_on_save",
     "request_deadline",
 ]
+
+logger = logging.getLogger("oauth2_transports")
 
 #: Seconds assumed for one request when the transport declares no ``deadline``.
 DEFAULT_REQUEST_DEADLINE = 60.0
@@ -139,3 +145,33 @@ def lease_bound_async(client: AsyncOAuth2Client, lock: object, default: float) -
     view = copy.copy(client)
     view.transport = _AsyncLeaseGuard(client.transport, lock, default)
     return view
+
+
+def lease_lost_on_save(lock: object) -> bool:
+    """Whether ``lock`` is a lease that was lost before we could save under it."""
+    ensure = getattr(lock, "ensure_lease", None)
+    return callable(ensure) and not ensure(LEASE_MARGIN)
+
+
+def keep_newer(stored: Token | None, now_stored: Token | None, lock: object) -> bool:
+    """After losing the lease: whether the store holds a token someone else saved."""
+    if now_stored == stored:
+        return False
+    logger.warning(
+        "the cross-process lock %r expired during the refresh and another holder saved "
+        "a token meanwhile: keeping theirs in the store (raise the lock's ttl)",
+        lock,
+    )
+    return True
+
+
+async def async_lease_lost(lock: object) -> bool:
+    """:func:`lease_lost_on_save` without blocking the event loop."""
+    import asyncio
+
+    ensure = getattr(lock, "ensure_lease", None)
+    if not callable(ensure):
+        return False
+    if inspect.iscoroutinefunction(ensure):
+        return not await ensure(LEASE_MARGIN)
+    return not await asyncio.to_thread(ensure, LEASE_MARGIN)

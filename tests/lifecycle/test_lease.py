@@ -129,9 +129,7 @@ def test_nothing_is_sent_under_a_lease_already_lost(
     lock = RedisLock(r, "app:lock", ttl=0.2, wait=5)
     store = GatedStore(r, "app:token")
     store.save(start)
-    manager = TokenManager(
-        client_of(server, DeadlineTransport(5.0)), start, store=store, lock=lock
-    )
+    manager = TokenManager(client_of(server, DeadlineTransport(5.0)), start, store=store, lock=lock)
     results = run_threads(manager.token, lambda: intrude(r, store, server, intruder_saves))
     outcome, intruder_token = results
     assert server.refresh_requests == (1 if intruder_saves else 0)  # the intruder's, if any
@@ -144,9 +142,7 @@ def test_nothing_is_sent_under_a_lease_already_lost(
         assert start.refresh_token not in str(outcome)
 
 
-def intrude(
-    r: redis.Redis, store: GatedStore, server: TokenServer, saves: bool
-) -> oc.Token | None:
+def intrude(r: redis.Redis, store: GatedStore, server: TokenServer, saves: bool) -> oc.Token | None:
     """Wait for the manager to hold the lock, let its lease expire, take the lock."""
     assert store.entered.wait(30)
     deadline = time.monotonic() + 10
