@@ -322,3 +322,38 @@ def test_a_file_lock_waiter_is_not_stuck_behind_a_refresh_to_a_dripping_server(
         assert elapsed < 30  # generous: each holder's refresh ends at its 0.5 s deadline
     finally:
         drip.close()
+
+
+class AsyncDeadlineTransport:
+    """An async transport (worker thread, any event loop) that declares its ``deadline``."""
+
+    def __init__(self, deadline: float) -> None:
+        self._inner = Urllib3Transport(timeout=deadline)
+        self.deadline = deadline
+
+    async def send(self, request: oc.HttpRequest) -> oc.HttpResponse:
+        import asyncio
+
+        return await asyncio.to_thread(self._inner.send, request)
+
+
+def test_async_and_sync_managers_share_a_short_lease_and_refresh_once(r: redis.Redis) -> None:
+    import asyncio
+
+    from oauth2_transports import AsyncOAuth2Client, AsyncTokenManager
+
+    with TokenServer(delay=2.0, revoke_on_reuse=True) as server:
+        RedisTokenStore(r, "app:token").save(stale(server))
+
+        def store() -> RedisTokenStore:
+            return RedisTokenStore(r, "app:token", lock=RedisLock(r, "app:lock", ttl=1.0, wait=30))
+
+        async_client = AsyncOAuth2Client(
+            server.metadata, oc.Client("app", "s3cr3t"), AsyncDeadlineTransport(5.0)
+        )
+        async_manager = AsyncTokenManager(async_client, store=store())
+        sync_manager = TokenManager(client_of(server, DeadlineTransport(5.0)), store=store())
+        results = run_threads(lambda: asyncio.run(async_manager.token()), sync_manager.token)
+        assert all(isinstance(t, oc.Token) for t in results), results
+        assert results[0] == results[1]
+        assert server.refresh_requests == 1 and server.grant_revocations == 0
