@@ -120,7 +120,13 @@ if typing.TYPE_CHECKING:
     from oauth2_core.retry import RetryPolicy, retry_flow
     from oauth2_core.revocation import process_revocation_response, revocation_request
     from oauth2_core.signed_userinfo import userinfo_response_flow, validate_signed_userinfo
-    from oauth2_core.token import Token, process_refresh_response, process_token_response
+    from oauth2_core.token import (
+        Token,
+        UnsupportedTokenTypeError,
+        process_refresh_response,
+        process_token_response,
+        token_scheme,
+    )
     from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
 
 __all__ = [
@@ -165,6 +171,7 @@ __all__ = [
     "TOKEN_TYPE_SAML1",
     "TOKEN_TYPE_SAML2",
     "Token",
+    "UnsupportedTokenTypeError",
     "UsageError",
     "UserInfo",
     "authorization_code_grant_request",
@@ -220,6 +227,7 @@ __all__ = [
     "token_exchange_grant_request",
     "token_flow",
     "token_request",
+    "token_scheme",
     "userinfo_request",
     "userinfo_response_flow",
     "validate_id_token",
@@ -273,6 +281,8 @@ _LAZY: dict[str, str] = {
     "TOKEN_TYPE_SAML1": "oauth2_core.extension_grants",
     "TOKEN_TYPE_SAML2": "oauth2_core.extension_grants",
     "Token": "oauth2_core.token",
+    "UnsupportedTokenTypeError": "oauth2_core.token",
+    "token_scheme": "oauth2_core.token",
     "UsageError": "oauth2_core.errors",
     "UserInfo": "oauth2_core.userinfo",
     "authorization_code_grant_request": "oauth2_core.grants",

@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 
 from oauth2_core._http import HttpRequest
-from oauth2_core.errors import UsageError, printable
-from oauth2_core.token import Token
+from oauth2_core.errors import UsageError
+from oauth2_core.token import Token, token_scheme
 
 __all__ = [
     "BearerChallenge",
@@ -35,12 +35,9 @@ _FORM = "application/x-www-form-urlencoded"
 
 def _token_value(token: Token | str) -> str:
     if isinstance(token, Token):
-        if token.token_type.lower() == "dpop":
+        # token_scheme refuses every type we cannot present (UnsupportedTokenTypeError).
+        if token_scheme(token) == "DPoP":
             raise UsageError("a DPoP-bound token needs a DPoP proof with each request (RFC 9449)")
-        if token.token_type.lower() != "bearer":
-            raise UsageError(
-                f"token_type {printable(token.token_type, 40)!r} cannot be sent as a Bearer token"
-            )
         value = token.access_token
     elif isinstance(token, str):
         value = token
@@ -77,9 +74,11 @@ def bearer_authorize(
         A new request; ``request`` is unchanged.
 
     Raises:
-        UsageError: a token that is not a Bearer token (DPoP needs a proof),
-            a GET or non-form body with ``"body"``, ``access_token`` already
-            present, or an unknown method.
+        UnsupportedTokenTypeError: a token of a type neither Bearer nor DPoP
+            (``mac``, ``N_A``): never sent as a Bearer token.
+        UsageError: a DPoP token (it needs a proof: ``dpop_request``), a GET
+            or non-form body with ``"body"``, ``access_token`` already present,
+            or an unknown method.
     """
     if not isinstance(request, HttpRequest):
         raise UsageError("request must be an HttpRequest")

@@ -7,7 +7,9 @@ Tolerant where real servers differ, strict where it matters:
   and Facebook's ``expires``; NaN, infinity or words are a
   :class:`MalformedResponseError` naming the field; negative means already
   expired; more than 2**31-1 seconds is clamped;
-* ``token_type`` compared case-insensitively (``bearer`` is ``Bearer``);
+* ``token_type`` compared case-insensitively (``bearer`` is ``Bearer``); any type
+  is kept, but only Bearer (RFC 6750) and DPoP (RFC 9449) tokens can be presented
+  (:func:`token_scheme`, the one place that decides it);
 * an error object is an error at any status (Slack answers HTTP 200);
 * only a 2xx answer yields a :class:`Token`.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -30,9 +32,15 @@ from oauth2_core._parse import (
     raise_for_error,
     require_object,
 )
-from oauth2_core.errors import MalformedResponseError, UsageError
+from oauth2_core.errors import MalformedResponseError, UsageError, printable
 
-__all__ = ["Token", "process_refresh_response", "process_token_response"]
+__all__ = [
+    "Token",
+    "UnsupportedTokenTypeError",
+    "process_refresh_response",
+    "process_token_response",
+    "token_scheme",
+]
 
 MAX_EXPIRES_IN = 2**31 - 1
 _STANDARD = frozenset(
@@ -69,13 +77,67 @@ def normalize_token_type(value: str) -> str:
     return value
 
 
+def _to_token_type(value: object) -> str:
+    if not isinstance(value, str):
+        raise UsageError("token_type must be a string")
+    return normalize_token_type(value)
+
+
+class UnsupportedTokenTypeError(UsageError):
+    """A token whose ``token_type`` this library cannot present to a resource server.
+
+    Only ``Bearer`` (RFC 6750 §2.1) and ``DPoP`` (RFC 9449 §7.1) tokens can be
+    sent; anything else (``mac``, RFC 8693 §2.2.1 ``N_A``, which is not an
+    access token at all) is refused rather than sent as a Bearer token. Parsing
+    stays tolerant: the :class:`Token` keeps the type the server gave.
+
+    Attributes:
+        token_type: The type (control characters removed, at most 40 characters).
+    """
+
+    def __init__(self, token_type: str) -> None:
+        shown = printable(token_type, 40)
+        if normalize_token_type(token_type) == "N_A":
+            reason = "is not an access token (RFC 8693 §2.2.1)"
+        else:
+            reason = "is neither Bearer (RFC 6750) nor DPoP (RFC 9449)"
+        super().__init__(
+            f"the token's token_type {shown!r} {reason}: it cannot be presented to a "
+            "resource server, and is never sent as a Bearer token"
+        )
+        self.token_type = shown
+
+
+def token_scheme(token: Token) -> Literal["Bearer", "DPoP"]:
+    """How ``token`` is presented to a resource server (RFC 6749 §7.1).
+
+    Every place that builds an ``Authorization`` field from a :class:`Token`
+    asks here: ``Bearer`` (RFC 6750 §2.1) or ``DPoP`` with a proof (RFC 9449
+    §7.1), compared case-insensitively.
+
+    Raises:
+        UnsupportedTokenTypeError: any other ``token_type``.
+        UsageError: ``token`` is not a :class:`Token`.
+    """
+    if not isinstance(token, Token):
+        raise UsageError("expected an oauth2_core.Token")
+    kind = normalize_token_type(token.token_type)
+    if kind == "Bearer":
+        return "Bearer"
+    if kind == "DPoP":
+        return "DPoP"
+    raise UnsupportedTokenTypeError(token.token_type)
+
+
 @attrs.frozen(repr=False)
 class Token:
     """An access token and what came with it.
 
     Attributes:
         access_token: The access token (never shown by ``repr``).
-        token_type: ``"Bearer"``, ``"DPoP"``, ... (canonical case).
+        token_type: ``"Bearer"``, ``"DPoP"``, ``"N_A"`` in canonical case (any
+            case is accepted); other types are kept as given. See
+            :func:`token_scheme` for which ones can be presented.
         expires_at: When it expires (aware UTC datetime), or ``None`` if the
             server did not say.
         refresh_token: The refresh token, or ``None``.
@@ -89,7 +151,7 @@ class Token:
     """
 
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = attrs.field(default="Bearer", converter=_to_token_type)
     expires_at: _dt.datetime | None = attrs.field(default=None, validator=_check_aware)
     refresh_token: str | None = None
     scope: tuple[str, ...] | None = attrs.field(default=None, converter=_to_scope)

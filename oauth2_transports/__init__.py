@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from oauth2_transports.httpx import AsyncHttpxTransport, HttpxTransport
     from oauth2_transports.manager import (
         AsyncTokenManager,
+        LeaseLostError,
         ReauthorizationRequiredError,
         TokenManager,
         TokenRefreshError,
@@ -34,6 +35,7 @@ __all__ = [
     "FileLock",
     "FileTokenStore",
     "HttpxTransport",
+    "LeaseLostError",
     "LockTimeoutError",
     "OAuth2Client",
     "ReauthorizationRequiredError",
@@ -58,6 +60,7 @@ _LAZY = {
     "AsyncOAuth2Client": "oauth2_transports.client",
     "OAuth2Client": "oauth2_transports.client",
     "AsyncTokenManager": "oauth2_transports.manager",
+    "LeaseLostError": "oauth2_transports.manager",
     "ReauthorizationRequiredError": "oauth2_transports.manager",
     "TokenManager": "oauth2_transports.manager",
     "TokenRefreshError": "oauth2_transports.manager",

@@ -21,8 +21,8 @@ from oauth2_core import (
     parse_www_authenticate,
 )
 from oauth2_core.dpop import DPoPKey, dpop_proof, target_uri
-from oauth2_core.errors import printable
 from oauth2_core.jose import SigningKey, load_signing_key, parse_compact
+from oauth2_core.token import token_scheme
 
 __all__ = [
     "DPoPSigner",
@@ -40,20 +40,14 @@ def authorization_header(token: Token) -> str:
     """The ``Authorization`` value for ``token`` (RFC 6750 §2.1).
 
     Raises:
-        UsageError: a DPoP-bound or other non-Bearer token, or an access token
-            with characters a header cannot carry.
+        UnsupportedTokenTypeError: a token type neither Bearer nor DPoP.
+        UsageError: a DPoP-bound token, or an access token with characters a
+            header cannot carry.
     """
-    if not isinstance(token, Token):
-        raise UsageError("expected an oauth2_core.Token")
-    kind = token.token_type.lower()
-    if kind == "dpop":
+    if token_scheme(token) == "DPoP":
         raise UsageError(
             "a DPoP-bound token needs a DPoP proof with each request (RFC 9449), "
             "not a Bearer header"
-        )
-    if kind != "bearer":
-        raise UsageError(
-            f"token_type {printable(token.token_type, 40)!r} cannot be sent as a Bearer token"
         )
     value = token.access_token
     # RFC 6750 §2.1 b64token is visible ASCII; CR LF would inject a header.
@@ -85,8 +79,12 @@ def should_retry_401(www_authenticate: list[str], *, dpop: bool = False) -> bool
 
 
 def is_dpop(token: Token) -> bool:
-    """Whether ``token`` is DPoP-bound (``token_type`` DPoP, RFC 9449 §5)."""
-    return token.token_type.lower() == "dpop"
+    """Whether ``token`` is DPoP-bound (``token_type`` DPoP, RFC 9449 §5).
+
+    Raises:
+        UnsupportedTokenTypeError: neither Bearer nor DPoP: the hooks send nothing.
+    """
+    return token_scheme(token) == "DPoP"
 
 
 def expected_authorization(token: Token) -> str:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Flight",
     "Handoff",
+    "LeaseLostError",
     "ReauthorizationRequiredError",
     "TokenRefreshError",
     "holding",
@@ -79,6 +80,19 @@ class ReauthorizationRequiredError(TokenRefreshError):
 
     def __init__(self, message: str, *, error: str | None = None, status: int | None = None):
         super().__init__(message, retryable=False, reauthorize=True, error=error, status=status)
+
+
+class LeaseLostError(TokenRefreshError):
+    """The cross-process lease expired before a request of the refresh: nothing was sent.
+
+    Another process may hold the lock and be refreshing with the same single-use
+    refresh token; sending it too would get the grant revoked (RFC 9700
+    §4.14.2). Retryable: the next attempt reloads the store and normally finds
+    the other process's new token.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
 
 
 def refresh_failure(exc: Exception) -> Exception:

@@ -10,15 +10,20 @@ with ``invalid_grant``, and some servers then revoke the whole grant.
 
 Every new token goes to ``store.save`` and ``on_token`` before any caller gets it. A
 failed refresh leaves the current token in place. With a cross-process ``lock``, the
-manager reloads the store inside the lock first, so a fleet of processes refreshes once.
+manager reloads the store inside the lock first, so a fleet of processes refreshes once;
+with a lease (``RedisLock``) it renews the lease before each request of the refresh, so
+the lease cannot run out while the refresh may still reach the server (see ``_lease``).
+
+A server that issues unusable tokens (``expires_in`` of 0 or less) or a resource server
+that refuses every token must not turn each API call into a token request: a token the
+token endpoint issued less than ``min_refresh_interval`` seconds ago is handed out again
+rather than replaced (one warning in the ``oauth2_transports`` log says so).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import inspect
-import math
 import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -26,17 +31,33 @@ from typing import cast
 
 from oauth2_core import Token, UsageError
 from oauth2_transports._common import Clock, utc_now
+from oauth2_transports._lease import (
+    DEFAULT_REQUEST_DEADLINE,
+    async_lease_lost,
+    keep_newer,
+    lease_bound,
+    lease_bound_async,
+    lease_lost_on_save,
+)
 from oauth2_transports._lifecycle import (
     Flight,
+    LeaseLostError,
     ReauthorizationRequiredError,
     TokenRefreshError,
     holding,
-    refresh_failure,
 )
+from oauth2_transports._token_state import MIN_REFRESH_INTERVAL, TokenState
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
 from oauth2_transports.store import TokenStore
 
-__all__ = ["AsyncTokenManager", "ReauthorizationRequiredError", "TokenManager", "TokenRefreshError"]
+__all__ = [
+    "AsyncTokenManager",
+    "LeaseLostError",
+    "ReauthorizationRequiredError",
+    "TokenManager",
+    "TokenRefreshError",
+]
+
 
 _REENTERED = (
     "on_token (or the store) asked the manager for a token while handing it a new one: "
@@ -47,146 +68,7 @@ SyncLock = AbstractContextManager[object]
 AsyncLock = AbstractContextManager[object] | AbstractAsyncContextManager[object]
 
 
-class _Lifecycle:
-    """The state and the decisions both managers share; no IO here."""
-
-    def __init__(
-        self,
-        token: Token | None,
-        *,
-        on_token: Callable[[Token], object] | None,
-        leeway: float,
-        lock: object,
-        store: TokenStore | None,
-        scope: object,
-        clock: Clock,
-        params: dict[str, object],
-    ) -> None:
-        if token is not None and not isinstance(token, Token):
-            raise UsageError("token must be an oauth2_core.Token or None")
-        if isinstance(leeway, bool) or not isinstance(leeway, (int, float)):
-            raise UsageError("leeway must be a number of seconds")
-        if not (math.isfinite(leeway) and leeway >= 0):
-            raise UsageError("leeway must be a finite, non-negative number of seconds")
-        if on_token is not None and not callable(on_token):
-            raise UsageError("on_token must be callable")
-        self._on_token = on_token
-        self._leeway = float(leeway)
-        self._store = store
-        # A store may carry its cross-process lock (FileTokenStore(path, lock=...)).
-        self._xlock = lock if lock is not None else getattr(store, "lock", None)
-        self._scope = scope
-        self._params = params
-        self._clock = clock
-        # RFC 6749 §4.4: no token to start from, or a scope to ask for, means this
-        # manager fetches its own tokens with the client credentials grant.
-        self._fetch_anew = token is None or scope is not None or bool(params)
-        self._state = threading.Lock()
-        self._flight: Flight | None = None
-        self._rejected: str | None = None  # the access token last invalidated
-        if token is None and store is not None:
-            token = store.load()
-        self._token = token
-        self._obtained_at = self._now() if token is not None else None
-
-    def _now(self) -> _dt.datetime:
-        now = self._clock()
-        if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
-            raise UsageError("the manager's clock must return a timezone-aware datetime")
-        return now
-
-    def _fresh(self, token: Token, obtained_at: _dt.datetime, now: _dt.datetime) -> bool:
-        if token.access_token == self._rejected:
-            return False
-        if token.expires_at is None:
-            return True  # used until the server refuses it (then invalidate())
-        # The margin never exceeds half the token's lifetime: a token issued for
-        # 59 s is not "expired on arrival" with a 60 s leeway.
-        lifetime = max((token.expires_at - obtained_at).total_seconds(), 0.0)
-        return not token.is_expired(now, leeway=min(self._leeway, lifetime / 2))
-
-    def _enter(self) -> tuple[Token | None, Flight | None, bool, Token | None]:
-        """``(fresh token, None, ...)`` or ``(None, flight, leads it, stale token)``."""
-        now = self._now()
-        with self._state:
-            flight = self._flight
-            if flight is not None:
-                return None, flight, False, None
-            token, obtained_at = self._token, self._obtained_at
-            if (
-                token is not None
-                and obtained_at is not None
-                and self._fresh(token, obtained_at, now)
-            ):
-                return token, None, False, None
-            self._flight = flight = Flight()
-            return None, flight, True, token
-
-    def _adoptable(self, stored: Token | None, stale: Token | None) -> bool:
-        """Whether a token found in the store can be used instead of refreshing."""
-        if stored is None or (stale is not None and stored.access_token == stale.access_token):
-            return False
-        now = self._now()
-        return self._fresh(stored, now, now)
-
-    def _base(self, stored: Token | None, stale: Token | None) -> Token | None:
-        """The token to refresh: the stored one holds the newest refresh token."""
-        for candidate in (stored, stale):
-            if candidate is not None and candidate.refresh_token:
-                return candidate
-        return stale if stale is not None else stored
-
-    def _needs_fetch(self, base: Token | None) -> bool:
-        """Whether to fetch anew (client credentials) rather than refresh ``base``."""
-        if base is not None and base.refresh_token:
-            return False
-        if self._fetch_anew:
-            return True
-        raise ReauthorizationRequiredError(
-            "the access token expired or was rejected, there is no refresh token, and this "
-            "manager does not fetch tokens with client credentials: authorize again"
-        )
-
-    def _settle(
-        self, flight: Flight, token: Token | None, error: BaseException | None = None
-    ) -> None:
-        """Publish the outcome and wake every waiter."""
-        try:
-            now = self._now()
-        except Exception:  # never leave waiters hanging on a clock that broke
-            now = utc_now()
-        with self._state:
-            if token is not None:
-                self._token, self._obtained_at, self._rejected = token, now, None
-            self._flight = None
-            flight.token = token
-            flight.error = error
-            flight.abandoned = token is None and error is None
-            flight.finish()
-
-    def _fail(self, flight: Flight, exc: BaseException) -> BaseException:
-        """Settle a failed flight; return what the leader raises."""
-        failure = refresh_failure(exc) if isinstance(exc, Exception) else None
-        # An interrupted leader (KeyboardInterrupt, cancelled task) is not a failed
-        # refresh: its waiters start over instead of seeing the interruption.
-        self._settle(flight, None, failure)
-        return failure if failure is not None else exc
-
-    def _invalidate(self, token: Token | None) -> None:
-        with self._state:
-            current = self._token
-            if current is None:
-                return
-            if token is not None and token.access_token != current.access_token:
-                return  # already replaced: invalidating the new one would waste a refresh
-            self._rejected = current.access_token
-
-    def __repr__(self) -> str:
-        client = getattr(self, "client", None)
-        return f"{type(self).__name__}(client={client!r}, token={self._token!r})"
-
-
-class TokenManager(_Lifecycle):
+class TokenManager(TokenState):
     """Hands out a valid token, refreshing it once at a time across threads.
 
     Args:
@@ -204,6 +86,14 @@ class TokenManager(_Lifecycle):
             given, reloaded before each refresh, saved with every new token.
         scope: The scope to ask for in client-credentials mode.
         clock: Returns the current aware datetime (inject for tests).
+        min_refresh_interval: Seconds during which a token the token endpoint just
+            issued is handed out again (even expired, or refused by a resource
+            server) rather than replaced: a server answering ``expires_in`` 0 or
+            a resource server refusing every token costs one token request per
+            interval, not one per call. ``0`` turns the bound off.
+        request_deadline: Seconds one request may take when the client's
+            transport declares no ``deadline``; the lock's lease is renewed to
+            cover it (plus a margin) before each request of a refresh.
         **params: Extra parameters for client-credentials fetches (``resource``,
             ``audience``, ...), sent the same way each time.
 
@@ -222,6 +112,8 @@ class TokenManager(_Lifecycle):
         store: TokenStore | None = None,
         scope: object = None,
         clock: Clock = utc_now,
+        min_refresh_interval: float = MIN_REFRESH_INTERVAL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         **params: object,
     ) -> None:
         if not isinstance(client, OAuth2Client):
@@ -236,6 +128,8 @@ class TokenManager(_Lifecycle):
             scope=scope,
             clock=clock,
             params=params,
+            min_refresh_interval=min_refresh_interval,
+            request_deadline=request_deadline,
         )
 
     def token(self) -> Token:
@@ -283,7 +177,7 @@ class TokenManager(_Lifecycle):
             if from_server and self._on_token is not None:
                 self._on_token(new)
         finally:
-            self._settle(flight, new)
+            self._settle(flight, new, issued=from_server)
         if save_error is not None:
             raise save_error
         return new
@@ -291,27 +185,42 @@ class TokenManager(_Lifecycle):
     def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
         """``(token, whether it is new from the server, error saving it)``."""
         lock = cast(SyncLock, contextlib.nullcontext() if self._xlock is None else self._xlock)
+        store = self._store
         with lock:
-            stored = self._store.load() if self._store is not None else None
+            stored = store.load() if store is not None else None
             if self._adoptable(stored, stale):
                 assert stored is not None
                 return stored, False, None  # another process refreshed already
             base = self._base(stored, stale)
-            if self._needs_fetch(base):
-                new = self.client.client_credentials(scope=self._scope, **self._params)
-            else:
-                assert base is not None
-                new = self.client.refresh(base)
+            fetch = self._needs_fetch(base)
+            client = lease_bound(self.client, self._xlock, self._request_deadline)
+            try:
+                if fetch:
+                    new = client.client_credentials(scope=self._scope, **self._params)
+                else:
+                    assert base is not None
+                    new = client.refresh(base)
+            except LeaseLostError:
+                # Nothing went out under the lost lease; whoever took it may be done.
+                again = store.load() if store is not None else None
+                if self._adoptable(again, stale):
+                    assert again is not None
+                    return again, False, None
+                raise
             save_error: Exception | None = None
-            if self._store is not None:
+            if store is not None:
                 try:
-                    self._store.save(new)  # inside the lock: the next process sees it
+                    # Inside the lock: the next process sees it. If the lease ran
+                    # out meanwhile, never overwrite what another holder saved.
+                    lost = lease_lost_on_save(self._xlock)
+                    if not (lost and keep_newer(stored, store.load(), self._xlock)):
+                        store.save(new)
                 except Exception as exc:
                     save_error = exc
             return new, True, save_error
 
 
-class AsyncTokenManager(_Lifecycle):
+class AsyncTokenManager(TokenState):
     """The asyncio twin of :class:`TokenManager`: one refresh at a time across tasks.
 
     It holds no event-loop-bound state between calls, so one manager serves any
@@ -323,8 +232,8 @@ class AsyncTokenManager(_Lifecycle):
 
     Args:
         client: The asyncio client that refreshes and fetches tokens.
-        token, on_token, leeway, lock, store, scope, clock, **params:
-            As for :class:`TokenManager`.
+        token, on_token, leeway, lock, store, scope, clock, min_refresh_interval,
+        request_deadline, **params: As for :class:`TokenManager`.
     """
 
     def __init__(
@@ -338,6 +247,8 @@ class AsyncTokenManager(_Lifecycle):
         store: TokenStore | None = None,
         scope: object = None,
         clock: Clock = utc_now,
+        min_refresh_interval: float = MIN_REFRESH_INTERVAL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         **params: object,
     ) -> None:
         if not isinstance(client, AsyncOAuth2Client):
@@ -352,6 +263,8 @@ class AsyncTokenManager(_Lifecycle):
             scope=scope,
             clock=clock,
             params=params,
+            min_refresh_interval=min_refresh_interval,
+            request_deadline=request_deadline,
         )
 
     async def token(self) -> Token:
@@ -405,7 +318,7 @@ class AsyncTokenManager(_Lifecycle):
         except Exception as exc:
             flight.leader_error = exc
         finally:
-            self._settle(flight, new)
+            self._settle(flight, new, issued=from_server)
 
     async def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
         import asyncio  # see token(): loaded already, kept off the package's import path
@@ -417,15 +330,29 @@ class AsyncTokenManager(_Lifecycle):
                 assert stored is not None
                 return stored, False, None
             base = self._base(stored, stale)
-            if self._needs_fetch(base):
-                new = await self.client.client_credentials(scope=self._scope, **self._params)
-            else:
-                assert base is not None
-                new = await self.client.refresh(base)
+            fetch = self._needs_fetch(base)
+            client = lease_bound_async(self.client, self._xlock, self._request_deadline)
+            try:
+                if fetch:
+                    new = await client.client_credentials(scope=self._scope, **self._params)
+                else:
+                    assert base is not None
+                    new = await client.refresh(base)
+            except LeaseLostError:
+                again = await asyncio.to_thread(store.load) if store is not None else None
+                if self._adoptable(again, stale):
+                    assert again is not None
+                    return again, False, None
+                raise
             save_error: Exception | None = None
             if store is not None:
                 try:
-                    await asyncio.to_thread(store.save, new)
+                    lost = await async_lease_lost(self._xlock)
+                    if not (
+                        lost
+                        and keep_newer(stored, await asyncio.to_thread(store.load), self._xlock)
+                    ):
+                        await asyncio.to_thread(store.save, new)
                 except Exception as exc:
                     save_error = exc
             return new, True, save_error

@@ -1,9 +1,11 @@
 """A token store and a lock in Redis, for a fleet of processes that share one grant.
 
 ``RedisTokenStore`` keeps the token as JSON (``Token.to_dict``) under one key;
-``RedisLock`` is a lease: ``SET key <random> NX PX <ttl>`` takes it and a Lua
-compare-and-delete releases it only if it is still ours, so a holder that dies
-leaves a lock that expires after ``ttl`` instead of a deadlock. Together::
+``RedisLock`` is a lease: ``SET key <random> NX PX <ttl>`` takes it, a Lua
+compare-and-``PEXPIRE`` extends it only while it is still ours (the token manager
+does so before each request of a refresh, to cover that request's whole deadline),
+and a Lua compare-and-delete releases it only if it is still ours, so a holder that
+dies leaves a lock that expires instead of a deadlock. Together::
 
     store = RedisTokenStore(r, "oauth2:token:app", lock=RedisLock(r, "oauth2:lock:app"))
     manager = TokenManager(c, store=store)   # every process refreshes once, not each
@@ -15,6 +17,8 @@ import redis-py until an error has to be recognised.
 
 from __future__ import annotations
 
+import logging
+import math
 import random
 import secrets
 import threading
@@ -34,11 +38,25 @@ from oauth2_transports.store import (
 
 __all__ = ["RedisLock", "RedisTokenStore"]
 
+logger = logging.getLogger("oauth2_transports")
+
 # KEYS[1] is the lock, ARGV[1] our random value: delete it only if it is still ours
 # (it may have expired and been taken by another process meanwhile).
 _RELEASE = """
 if redis.call("get", KEYS[1]) == ARGV[1] then
     return redis.call("del", KEYS[1])
+end
+return 0
+"""
+
+# KEYS[1] is the lock, ARGV[1] our random value, ARGV[2] milliseconds: if the lease
+# is still ours, make it last at least that long (never shorten it); 1 if ours, else 0.
+_EXTEND = """
+if redis.call("get", KEYS[1]) == ARGV[1] then
+    if redis.call("pttl", KEYS[1]) < tonumber(ARGV[2]) then
+        redis.call("pexpire", KEYS[1], ARGV[2])
+    end
+    return 1
 end
 return 0
 """
@@ -131,9 +149,15 @@ class RedisTokenStore:
 class RedisLock:
     """A lease in Redis: one holder at a time across processes, expiring if the holder dies.
 
-    Use it as a context manager. The lease lasts ``ttl`` seconds: keep it well
-    above the time a refresh may take (the transport's timeout). If it runs out,
-    another process may take the lock; our release then leaves theirs alone.
+    Use it as a context manager. The lease lasts ``ttl`` seconds from
+    :meth:`acquire`; :meth:`ensure_lease` makes it last longer while it is still
+    ours. A :class:`~oauth2_transports.TokenManager` calls it before each request
+    of a refresh with that request's deadline plus a margin, so the lease cannot
+    run out while a refresh token is on its way to the server (RFC 9700
+    §4.14.2: a second process sending the same single-use refresh token would
+    get the grant revoked). If the lease is lost anyway (Redis failed over, the
+    process stalled), the manager sends nothing more; :meth:`release` leaves the
+    new holder's lease alone, returns ``False`` and logs a warning.
 
     Args:
         redis_client: A ``redis.Redis`` client.
@@ -159,6 +183,7 @@ class RedisLock:
         self.ttl = float(ttl)
         self.wait = float(wait)
         self._release_script = redis_client.register_script(_RELEASE)
+        self._extend_script = redis_client.register_script(_EXTEND)
         # One holder per instance; other instances and processes are kept out by Redis.
         self._in_process = threading.Lock()
         self._value: str | None = None
@@ -196,6 +221,33 @@ class RedisLock:
             time.sleep(min(remaining, delay * (0.5 + random.random())))  # noqa: S311
             delay = min(delay * 2, 0.2)
 
+    def ensure_lease(self, seconds: float) -> bool:
+        """Make our lease last at least ``seconds`` more, if it is still ours.
+
+        Atomic (one Lua script): the lease is extended only if Redis still holds
+        our random value, and never shortened.
+
+        Returns:
+            Whether the lease is still ours (``False``: it expired, and another
+            holder may have it now: send nothing more under it).
+
+        Raises:
+            UsageError: the lock is not held, or ``seconds`` is not positive.
+            TokenStoreError: Redis failed (``retryable``).
+        """
+        value = self._value
+        if value is None:
+            raise UsageError("RedisLock.ensure_lease() without acquire()")
+        if not seconds > 0:
+            raise UsageError("ensure_lease needs a positive number of seconds")
+        try:
+            ours = self._extend_script(
+                keys=[self.key], args=[value, max(1, math.ceil(seconds * 1000))]
+            )
+        except _redis_errors() as exc:
+            raise TokenStoreError(f"redis lock {self.key!r} failed", retryable=True) from exc
+        return bool(ours)
+
     def release(self) -> bool:
         """Release the lease if it is still ours.
 
@@ -225,7 +277,13 @@ class RedisLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.release()
+        if not self.release():
+            # Whoever used the lock could not tell: say it where operators look.
+            logger.warning(
+                "redis lock %r: the lease had expired before it was released; another "
+                "holder may have worked under it at the same time (raise ttl)",
+                self.key,
+            )
 
     def __repr__(self) -> str:
         return f"RedisLock(key={self.key!r}, ttl={self.ttl})"

@@ -6,6 +6,10 @@ tokens are single-use when ``rotate`` is on (RFC 9700 §4.14.2): reusing one get
 Answers can be slowed down (``delay``) and scripted (``script``: a status and body,
 or ``"drop"`` to close the connection without answering).
 
+With ``revoke_on_reuse`` the server also does what RFC 9700 §4.14.2 suggests on a
+reused refresh token: it revokes the whole grant (every access and refresh token it
+issued), so a client that raced itself ends with nothing that works.
+
 ``/api`` is a resource server: 200 for a live access token, else
 ``401 WWW-Authenticate: Bearer error="invalid_token"``; ``/api/never`` refuses
 every token that way; ``/api/scoped`` always answers ``401 ... error="insufficient_scope"``.
@@ -57,8 +61,12 @@ class TokenServer:
         rotate: bool = True,
         issue_refresh_tokens: bool = True,
         extra: dict[str, Any] | None = None,
+        revoke_on_reuse: bool = False,
     ) -> None:
         self.delay = delay
+        self.revoke_on_reuse = revoke_on_reuse
+        self.grant_revocations = 0
+        self.refresh_tokens_sent: list[str] = []
         self.expires_in = expires_in
         self.rotate = rotate
         self.issue_refresh_tokens = issue_refresh_tokens
@@ -129,8 +137,13 @@ class TokenServer:
                 return self.script.pop(0)
             if grant == "refresh_token":
                 rt = params.get("refresh_token", [""])[0]
+                self.refresh_tokens_sent.append(rt)
                 if rt not in self.live_refresh:
                     self.rejected_refreshes += 1
+                    if self.revoke_on_reuse:  # RFC 9700 §4.14.2: the grant is compromised
+                        self.grant_revocations += 1
+                        self.live_refresh.clear()
+                        self.live_access.clear()
                     return 400, {"error": "invalid_grant", "error_description": "reused"}
                 if self.rotate:
                     self.live_refresh.discard(rt)

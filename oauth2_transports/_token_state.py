@@ -1,0 +1,238 @@
+"""The state and decisions both token managers share (no IO here).
+
+:class:`TokenState` holds the current token and decides, under one lock, whether a
+caller gets it as it is, waits for a refresh in flight, or leads one (RFC 6749 §6,
+§4.4); it also applies the refetch-rate bound (``min_refresh_interval``): a token
+the token endpoint issued moments ago is handed out again, even expired
+(``expires_in`` <= 0) or refused by a resource server, rather than replaced by a
+request per call. :class:`~oauth2_transports.TokenManager` and
+:class:`~oauth2_transports.AsyncTokenManager` add the IO.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import threading
+from collections.abc import Callable
+
+from oauth2_core import Token, UsageError
+from oauth2_core.token import UnsupportedTokenTypeError, token_scheme
+from oauth2_transports._common import Clock, utc_now
+from oauth2_transports._lease import DEFAULT_REQUEST_DEADLINE
+from oauth2_transports._lifecycle import (
+    Flight,
+    ReauthorizationRequiredError,
+    refresh_failure,
+)
+from oauth2_transports.store import TokenStore
+
+__all__ = ["MIN_REFRESH_INTERVAL", "TokenState", "check_seconds", "warn_unpresentable"]
+
+logger = logging.getLogger("oauth2_transports")
+
+#: Default of ``min_refresh_interval``: at most one token request per 10 s per manager
+#: for a server that issues unusable tokens. Tokens living 20 s or more (the leeway is
+#: at most half the lifetime) are never held back by it.
+MIN_REFRESH_INTERVAL = 10.0
+
+
+def check_seconds(name: str, value: object) -> None:
+    """Refuse (UsageError) a duration that is not a finite, non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{name} must be a number of seconds")
+    if not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"{name} must be a finite, non-negative number of seconds")
+
+
+def warn_unpresentable(token: Token) -> None:
+    """Say it when the server issued a token the auth hooks will refuse to send."""
+    try:
+        token_scheme(token)
+    except UnsupportedTokenTypeError as exc:
+        logger.warning("the token endpoint issued a token that cannot be used: %s", exc)
+
+
+class TokenState:
+    """The state and the decisions both managers share; no IO here."""
+
+    def __init__(
+        self,
+        token: Token | None,
+        *,
+        on_token: Callable[[Token], object] | None,
+        leeway: float,
+        lock: object,
+        store: TokenStore | None,
+        scope: object,
+        clock: Clock,
+        params: dict[str, object],
+        min_refresh_interval: float = MIN_REFRESH_INTERVAL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+    ) -> None:
+        if token is not None and not isinstance(token, Token):
+            raise UsageError("token must be an oauth2_core.Token or None")
+        check_seconds("leeway", leeway)
+        check_seconds("min_refresh_interval", min_refresh_interval)
+        check_seconds("request_deadline", request_deadline)
+        if not request_deadline > 0:
+            raise UsageError("request_deadline must be positive")
+        if on_token is not None and not callable(on_token):
+            raise UsageError("on_token must be callable")
+        self._on_token = on_token
+        self._leeway = float(leeway)
+        self._min_interval = float(min_refresh_interval)
+        self._request_deadline = float(request_deadline)
+        self._store = store
+        # A store may carry its cross-process lock (FileTokenStore(path, lock=...)).
+        self._xlock = lock if lock is not None else getattr(store, "lock", None)
+        self._scope = scope
+        self._params = params
+        self._clock = clock
+        # RFC 6749 §4.4: no token to start from, or a scope to ask for, means this
+        # manager fetches its own tokens with the client credentials grant.
+        self._fetch_anew = token is None or scope is not None or bool(params)
+        self._state = threading.Lock()
+        self._flight: Flight | None = None
+        self._rejected: str | None = None  # the access token last invalidated
+        self._issued: str | None = None  # the access token the token endpoint last gave us
+        self._held_back: str | None = None  # the access token last served by the bound
+        if token is None and store is not None:
+            token = store.load()
+        self._token = token
+        self._obtained_at = self._now() if token is not None else None
+
+    def _now(self) -> _dt.datetime:
+        now = self._clock()
+        if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
+            raise UsageError("the manager's clock must return a timezone-aware datetime")
+        return now
+
+    def _fresh(self, token: Token, obtained_at: _dt.datetime, now: _dt.datetime) -> bool:
+        if token.access_token == self._rejected:
+            return False
+        if token.expires_at is None:
+            return True  # used until the server refuses it (then invalidate())
+        # The margin never exceeds half the token's lifetime: a token issued for
+        # 59 s is not "expired on arrival" with a 60 s leeway.
+        lifetime = max((token.expires_at - obtained_at).total_seconds(), 0.0)
+        return not token.is_expired(now, leeway=min(self._leeway, lifetime / 2))
+
+    def _enter(self) -> tuple[Token | None, Flight | None, bool, Token | None]:
+        """``(fresh token, None, ...)`` or ``(None, flight, leads it, stale token)``."""
+        now = self._now()
+        with self._state:
+            flight = self._flight
+            if flight is not None:
+                return None, flight, False, None
+            token, obtained_at = self._token, self._obtained_at
+            if (
+                token is not None
+                and obtained_at is not None
+                and self._fresh(token, obtained_at, now)
+            ):
+                return token, None, False, None
+            if token is not None and self._hold_back(token, obtained_at, now):
+                return token, None, False, None
+            self._flight = flight = Flight()
+            return None, flight, True, token
+
+    def _hold_back(self, token: Token, obtained_at: _dt.datetime | None, now: _dt.datetime) -> bool:
+        """Whether to hand out ``token`` again instead of asking the token endpoint.
+
+        It was issued less than ``min_refresh_interval`` ago: it expired on arrival
+        (``expires_in`` <= 0) or the resource server refused it at once. Asking
+        again right away would make every call a token request (call with the
+        state lock held).
+        """
+        if token.access_token != self._issued or obtained_at is None:
+            return False
+        age = (now - obtained_at).total_seconds()
+        if not 0 <= age < self._min_interval:
+            return False
+        if self._held_back != token.access_token:
+            self._held_back = token.access_token
+            logger.warning(
+                "the token issued %.1f s ago is already expired or was refused; "
+                "handing it out until min_refresh_interval (%g s) has passed instead "
+                "of asking the token endpoint again",
+                age,
+                self._min_interval,
+            )
+        return True
+
+    def _adoptable(self, stored: Token | None, stale: Token | None) -> bool:
+        """Whether a token found in the store can be used instead of refreshing."""
+        if stored is None or (stale is not None and stored.access_token == stale.access_token):
+            return False
+        now = self._now()
+        return self._fresh(stored, now, now)
+
+    def _base(self, stored: Token | None, stale: Token | None) -> Token | None:
+        """The token to refresh: the stored one holds the newest refresh token."""
+        for candidate in (stored, stale):
+            if candidate is not None and candidate.refresh_token:
+                return candidate
+        return stale if stale is not None else stored
+
+    def _needs_fetch(self, base: Token | None) -> bool:
+        """Whether to fetch anew (client credentials) rather than refresh ``base``."""
+        if base is not None and base.refresh_token:
+            return False
+        if self._fetch_anew:
+            return True
+        raise ReauthorizationRequiredError(
+            "the access token expired or was rejected, there is no refresh token, and this "
+            "manager does not fetch tokens with client credentials: authorize again"
+        )
+
+    def _settle(
+        self,
+        flight: Flight,
+        token: Token | None,
+        error: BaseException | None = None,
+        *,
+        issued: bool = False,
+    ) -> None:
+        """Publish the outcome and wake every waiter.
+
+        ``issued``: the token came from the token endpoint (not from the store).
+        """
+        try:
+            now = self._now()
+        except Exception:  # never leave waiters hanging on a clock that broke
+            now = utc_now()
+        if issued and token is not None:
+            warn_unpresentable(token)
+        with self._state:
+            if token is not None:
+                self._token, self._obtained_at, self._rejected = token, now, None
+                if issued:
+                    self._issued = token.access_token
+            self._flight = None
+            flight.token = token
+            flight.error = error
+            flight.abandoned = token is None and error is None
+            flight.finish()
+
+    def _fail(self, flight: Flight, exc: BaseException) -> BaseException:
+        """Settle a failed flight; return what the leader raises."""
+        failure = refresh_failure(exc) if isinstance(exc, Exception) else None
+        # An interrupted leader (KeyboardInterrupt, cancelled task) is not a failed
+        # refresh: its waiters start over instead of seeing the interruption.
+        self._settle(flight, None, failure)
+        return failure if failure is not None else exc
+
+    def _invalidate(self, token: Token | None) -> None:
+        with self._state:
+            current = self._token
+            if current is None:
+                return
+            if token is not None and token.access_token != current.access_token:
+                return  # already replaced: invalidating the new one would waste a refresh
+            self._rejected = current.access_token
+
+    def __repr__(self) -> str:
+        client = getattr(self, "client", None)
+        return f"{type(self).__name__}(client={client!r}, token={self._token!r})"
