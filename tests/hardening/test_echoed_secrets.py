@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import json
 import logging
+import re
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -68,15 +69,20 @@ SECRETS = (
 PACKAGE_LOGGERS = ("oauth2_core", "oauth2_transports")
 
 
+def _lower_hex(text: str) -> str:
+    """Percent-encoding with lower-case hex digits (RFC 3986 §2.1 allows both)."""
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
+
+
 def _forms(secret: str) -> set[str]:
     """Every way an echo may carry ``secret``."""
     forms = {
         secret,
         quote(secret, safe=""),
-        quote(secret, safe="").lower(),
+        _lower_hex(quote(secret, safe="")),
         quote(secret),
         quote_plus(secret),
-        quote_plus(secret).lower(),
+        _lower_hex(quote_plus(secret)),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         secret[:10],  # a cut-off beginning ("…")
