@@ -67,6 +67,7 @@ if typing.TYPE_CHECKING:
         OAuth2Error,
         ResponseError,
         UsageError,
+        escape_controls,
     )
     from oauth2_core.extension_grants import (
         JWT_BEARER_GRANT_TYPE,
@@ -117,6 +118,7 @@ if typing.TYPE_CHECKING:
         pushed_authorization_request,
     )
     from oauth2_core.pkce import code_challenge, generate_code_verifier
+    from oauth2_core.redaction import redact, redact_error, request_secrets
     from oauth2_core.retry import RetryPolicy, retry_flow
     from oauth2_core.revocation import process_revocation_response, revocation_request
     from oauth2_core.signed_userinfo import userinfo_response_flow, validate_signed_userinfo
@@ -194,6 +196,7 @@ __all__ = [
     "dpop_resource_flow",
     "dpop_token_flow",
     "endpoint_for",
+    "escape_controls",
     "external_signing_key",
     "generate_code_verifier",
     "generate_dpop_key",
@@ -218,8 +221,11 @@ __all__ = [
     "process_token_response",
     "process_userinfo_response",
     "pushed_authorization_request",
+    "redact",
+    "redact_error",
     "refresh_flow",
     "refresh_token_grant_request",
+    "request_secrets",
     "retry_flow",
     "revocation_flow",
     "revocation_request",
@@ -305,6 +311,7 @@ _LAZY: dict[str, str] = {
     "dpop_resource_flow": "oauth2_core.dpop",
     "dpop_token_flow": "oauth2_core.dpop",
     "endpoint_for": "oauth2_core.grants",
+    "escape_controls": "oauth2_core.errors",
     "external_signing_key": "oauth2_core.external_key",
     "generate_code_verifier": "oauth2_core.pkce",
     "generate_dpop_key": "oauth2_core.dpop",
@@ -329,8 +336,11 @@ _LAZY: dict[str, str] = {
     "process_token_response": "oauth2_core.token",
     "process_userinfo_response": "oauth2_core.userinfo",
     "pushed_authorization_request": "oauth2_core.par",
+    "redact": "oauth2_core.redaction",
+    "redact_error": "oauth2_core.redaction",
     "refresh_flow": "oauth2_core.flows",
     "refresh_token_grant_request": "oauth2_core.grants",
+    "request_secrets": "oauth2_core.redaction",
     "retry_flow": "oauth2_core.retry",
     "revocation_flow": "oauth2_core.flows",
     "revocation_request": "oauth2_core.revocation",

@@ -134,7 +134,7 @@ def _to_body(value: bytes | bytearray | memoryview | str | None) -> bytes:
     raise UsageError("body must be bytes")
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its query and fragment, for reprs and messages."""
     try:
         parts = urlsplit(url)
@@ -162,7 +162,7 @@ class HttpRequest:
 
     def __repr__(self) -> str:
         return (
-            f"HttpRequest(method={self.method!r}, url={_safe_url(self.url)!r}, "
+            f"HttpRequest(method={self.method!r}, url={safe_url(self.url)!r}, "
             f"headers={sorted(set(self.headers))!r}, body=<{len(self.body)} bytes>)"
         )
 

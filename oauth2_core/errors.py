@@ -6,7 +6,8 @@ the browser redirect, and ``oauth2_transports.TransportError`` the network's.
 
 No message ever contains a secret: messages name fields, never their values.
 Server-provided texts (``error_description``) are kept on the exception as data
-and shown shortened, with control characters removed.
+and shown shortened, with control characters escaped (:func:`escape_controls`);
+secrets a server echoes back are masked by ``oauth2_core.redaction``.
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ __all__ = [
     "OAuth2Error",
     "ResponseError",
     "UsageError",
+    "escape_controls",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# C0, DEL and C1 controls (ESC, CSI, OSC, BEL, backspace, CR, LF, ...), and the
+# invisible characters that reorder or break a line when shown: Unicode bidi
+# marks, embeddings, overrides and isolates (UAX #9: U+061C, U+200E-F,
+# U+202A-E, U+2066-9) and the line and paragraph separators (U+2028-9).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 #: Error codes after which retrying the same request later can succeed.
 RETRYABLE_ERRORS = frozenset({"server_error", "temporarily_unavailable", "slow_down"})
@@ -39,9 +45,39 @@ REAUTHORIZE_ERRORS = frozenset(
 )
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control and bidi character escaped visibly (``\\x1b``, ``\\u202e``).
+
+    Server-provided strings go through this before they reach a message, a log
+    line or a terminal: an ESC starts a terminal escape sequence (colours, OSC 8
+    hyperlinks, window titles), CR and backspace overwrite what was printed, a
+    newline forges a log line, a bidi override (U+202E) shows text reversed.
+    Nothing is dropped: the reader sees that the server sent the character.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The text with C0, DEL, C1, bidi and line-separator characters as
+        ``\\xNN`` / ``\\uNNNN``.
+    """
+    return _CONTROL.sub(_escape, text)
+
+
 def printable(text: str, limit: int = 200) -> str:
-    """A server-provided text made safe to show in a message."""
-    text = _CONTROL.sub(" ", text)
+    """A server-provided text made safe to show in a message: escaped, then shortened."""
+    text = escape_controls(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -10,6 +10,7 @@ before exchanging the code with PKCE.
 from __future__ import annotations
 
 import datetime as _dt
+import hmac
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,15 +20,16 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 import oauth2_core as oc
+from oauth2_transports._cli_options import terminal_text
 from oauth2_transports.client import OAuth2Client
 
 __all__ = ["Countdown", "LoopbackListener", "authorize_in_browser", "device_flow"]
 
-_DONE_PAGE = (
-    b"<!doctype html><html><head><meta charset='utf-8'><title>oauth2</title></head>"
-    b"<body><h1>%s</h1><p>You can close this window and return to the terminal.</p>"
-    b"</body></html>"
+_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>oauth2</title></head>"
+    "<body><h1>{title}</h1><p>{text}</p></body></html>"
 )
+_RETURN = "You can close this window and return to the terminal."
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
@@ -37,21 +39,41 @@ class _CallbackHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the query holds the authorization code."""
 
-    def do_GET(self) -> None:
-        target = urlsplit(self.path)
-        if target.path != self.server.callback_path:
-            self.send_error(404)
-            return
-        failed = any(name == "error" for name, _ in parse_qsl(target.query))
-        # The page never echoes the parameters: they are the server's, not ours to reflect.
-        page = _DONE_PAGE % (b"Authorization failed" if failed else b"Authorization complete")
-        self.send_response(200)
+    def _page(self, status: int, title: str, text: str) -> None:
+        # Fixed texts only: the request's parameters are never reflected into the page.
+        page = _PAGE.format(title=title, text=text).encode("utf-8")
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(page)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("Pragma", "no-cache")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(page)
+
+    def do_GET(self) -> None:
+        target = urlsplit(self.path)
+        if target.path != self.server.callback_path:
+            self._page(404, "Not found", "This is the oauth2 command's redirect listener.")
+            return
+        params = parse_qsl(target.query, keep_blank_values=True)
+        states = [value for name, value in params if name == "state"]
+        if not self.server.state_matches(states):
+            # Not the redirect of the login in progress (RFC 6749 §10.12): another
+            # page or process found the port. Refuse it and keep waiting.
+            self._page(
+                400,
+                "Authorization failed",
+                "This redirect does not belong to the sign-in in progress; it was ignored.",
+            )
+            return
+        if any(name == "error" for name, _ in params):
+            # The redirect of this login, received: 200, with the bad news as text.
+            self._page(200, "Authorization failed", "The authorization server refused. " + _RETURN)
+        else:
+            self._page(200, "Authorization complete", _RETURN)
         self.server.deliver(self.path)
 
 
@@ -61,9 +83,16 @@ class _CallbackServer(ThreadingHTTPServer):
 
     def __init__(self, port: int, callback_path: str) -> None:
         self.callback_path = callback_path
+        self.expected_state: str | None = None
         self.received: str | None = None
         self.arrived = threading.Event()
         super().__init__(("127.0.0.1", port), _CallbackHandler)
+
+    def state_matches(self, states: list[str]) -> bool:
+        expected = self.expected_state
+        if expected is None or len(states) != 1:
+            return False
+        return hmac.compare_digest(states[0].encode("utf-8"), expected.encode("utf-8"))
 
     def deliver(self, target: str) -> None:
         if self.received is None:  # the first redirect wins; reloads are ignored
@@ -75,7 +104,12 @@ class LoopbackListener:
     """Receives the authorization redirect on ``http://127.0.0.1:<port><path>``.
 
     Serves from a background thread as soon as it is constructed, so a browser
-    (or a test's scripted one) may deliver the redirect at any time after.
+    (or a test's scripted one) may deliver the redirect at any time after
+    :meth:`expect` named the ``state`` it must carry. A request to another path
+    gets 404; a redirect without that exact ``state`` gets an error page and is
+    ignored, and the listener keeps waiting for the real one (a local process
+    or web page that finds the port cannot end the login). Pages are fixed
+    texts, never the request's parameters, and are not cacheable.
 
     Args:
         port: 0 (default) for an ephemeral port (RFC 8252 §7.3).
@@ -95,6 +129,10 @@ class LoopbackListener:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
         self._thread.start()
+
+    def expect(self, state: str) -> None:
+        """Accept only a redirect carrying this ``state`` (compared in constant time)."""
+        self._server.expected_state = state
 
     def wait(self, timeout: float) -> str:
         """The redirect URL once it arrives.
@@ -163,12 +201,14 @@ def authorize_in_browser(
         pending = oc.new_pending_authorization(
             client.client, redirect_uri=listener.redirect_uri, scope=scope
         )
+        listener.expect(pending.state)
         url = client.authorization_url(pending, **(authorization_params or {}))
         if open_browser is not None:
             notice.write("Opening the authorization page in your browser...\n")
             notice.flush()
         if open_browser is None or not open_browser(url):
-            notice.write(f"Open this URL in a browser to authorize:\n\n  {url}\n\n")
+            shown = terminal_text(url)
+            notice.write(f"Open this URL in a browser to authorize:\n\n  {shown}\n\n")
         notice.write(f"Waiting for the redirect to {listener.redirect_uri} ...\n")
         notice.flush()
         callback = listener.wait(timeout)
@@ -239,9 +279,10 @@ def device_flow(
         DeviceCodeExpiredError: nobody answered in time.
     """
     auth = client.device_authorization(scope=scope, **(params or {}))
-    notice.write(f"To sign in, open {auth.verification_uri} and enter the code {auth.user_code}\n")
+    uri, code = terminal_text(auth.verification_uri), terminal_text(auth.user_code)
+    notice.write(f"To sign in, open {uri} and enter the code {code}\n")
     if auth.verification_uri_complete:
-        notice.write(f"  (or open {auth.verification_uri_complete})\n")
+        notice.write(f"  (or open {terminal_text(auth.verification_uri_complete)})\n")
     notice.flush()
     countdown = Countdown(auth.expires_at, notice, sleep=sleep)
     try:

@@ -4,6 +4,12 @@ Secrets (client secret, password, tokens) come from an environment variable, a
 file or standard input, never from the command line, where other users of the
 machine can read them in the process list. Nothing here prints a secret except
 the token a command was asked for.
+
+Everything the server chose (token values, claim names and values, metadata,
+error texts, URLs) reaches the terminal through :func:`terminal_text`, which
+escapes control and bidi characters visibly, and ``--format env`` names every
+variable ``OAUTH2_<NAME>`` with ``NAME`` in ``[A-Z0-9_]``: a server cannot
+set ``PATH`` or ``LD_PRELOAD`` in a shell that evaluates the output.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import argparse
 import datetime as _dt
 import getpass
 import json
+import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
@@ -21,11 +28,13 @@ import attrs
 
 import oauth2_core as oc
 from oauth2_core.discovery import discovery_flow
+from oauth2_core.errors import escape_controls
 from oauth2_transports._driver import run
 from oauth2_transports._transport import Transport
 
 __all__ = [
     "ENDPOINT_FLAGS",
+    "ENV_PREFIX",
     "Console",
     "build_client",
     "extra_params",
@@ -35,6 +44,8 @@ __all__ = [
     "read_password",
     "read_token_input",
     "resolve_server",
+    "shell_name",
+    "terminal_text",
 ]
 
 #: Metadata members that may be given on the command line instead of discovered.
@@ -221,13 +232,40 @@ def _seconds_left(when: _dt.datetime | None) -> int | None:
     return int((when - _dt.datetime.now(_dt.timezone.utc)).total_seconds())
 
 
+#: The prefix of every ``--format env`` variable: the server names none of them.
+ENV_PREFIX = "OAUTH2_"
+_NOT_NAME = re.compile(r"[^A-Z0-9_]")
+
+
+def terminal_text(value: object) -> str:
+    """``value`` as the command prints it: the one way server text reaches the terminal.
+
+    C0 and C1 controls (ESC, CSI, OSC 8 hyperlinks, BEL, backspace, CR, LF), DEL
+    and Unicode bidi overrides and isolates are escaped visibly (``\\x1b``,
+    ``\\u202e``), never passed to the terminal and never silently dropped.
+    """
+    return escape_controls(_text(value))
+
+
+def shell_name(name: str) -> str | None:
+    """The ``--format env`` variable for the member ``name``: ``OAUTH2_`` + ``[A-Z0-9_]``.
+
+    Other characters (``$``, ``(``, spaces, non-ASCII letters) become ``_``; a
+    name with nothing left is dropped (``None``).
+    """
+    key = _NOT_NAME.sub("_", name.upper())
+    return ENV_PREFIX + key if key.strip("_") else None
+
+
 def _env_lines(rows: Iterable[tuple[str, object]]) -> str:
     lines = []
+    seen: set[str] = set()
     for name, value in rows:
-        if value is None:
-            continue
-        key = "".join(ch if ch.isalnum() else "_" for ch in name.upper())
-        lines.append(f"{key}={shlex.quote(_text(value))}")
+        key = shell_name(name)
+        if value is None or key is None or key in seen:
+            continue  # two names mapped to one variable: the first (sorted) wins
+        seen.add(key)
+        lines.append(f"{key}={shlex.quote(terminal_text(value))}")
     return "\n".join(lines) + "\n"
 
 
@@ -244,7 +282,9 @@ def _text(value: object) -> str:
 
 
 def _table(rows: Iterable[tuple[str, object]]) -> str:
-    kept = [(name, _text(value)) for name, value in rows if value is not None]
+    kept = [
+        (terminal_text(name), terminal_text(value)) for name, value in rows if value is not None
+    ]
     width = max((len(name) for name, _ in kept), default=0)
     return "".join(f"{name.ljust(width)}  {value}\n" for name, value in kept)
 
@@ -255,7 +295,8 @@ def format_token(token: oc.Token, fmt: str) -> str:
     Only ``json`` keeps everything ``Token.from_dict`` needs to rebuild the token.
     """
     if fmt == "header":
-        return f"Authorization: {token.token_type} {token.access_token}\n"
+        kind, value = terminal_text(token.token_type), terminal_text(token.access_token)
+        return f"Authorization: {kind} {value}\n"
     rows: list[tuple[str, object]] = [
         ("access_token", token.access_token),
         ("token_type", token.token_type),
@@ -273,7 +314,8 @@ def format_token(token: oc.Token, fmt: str) -> str:
     left = _seconds_left(token.expires_at)
     if left is not None:
         data["expires_in"] = left
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    # ensure_ascii (the default) escapes every control, C1 and bidi character.
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
 
 
 def format_mapping(data: Mapping[str, object], fmt: str, *, what: str) -> str:
@@ -285,4 +327,4 @@ def format_mapping(data: Mapping[str, object], fmt: str, *, what: str) -> str:
         return _env_lines(rows)
     if fmt == "table":
         return _table(rows)
-    return json.dumps(dict(data), indent=2, sort_keys=True, default=_text) + "\n"
+    return json.dumps(dict(data), indent=2, sort_keys=True, default=_text, ensure_ascii=True) + "\n"

@@ -17,6 +17,7 @@ from typing import TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from oauth2_core import HttpRequest, HttpResponse
+from oauth2_core.errors import escape_controls
 from oauth2_transports._transport import Transport
 
 __all__ = [
@@ -61,6 +62,8 @@ class Printer:
             self.fancy = False
 
     def line(self, text: str = "") -> None:
+        # Lines quote server answers (WWW-Authenticate, members): no control reaches the terminal.
+        text = escape_controls(text)
         if not self.fancy:
             for fancy, plain in (("…", "..."), ("→", "->"), ("←", "<-"), ("✓", "ok"), ("✗", "XX")):
                 text = text.replace(fancy, plain)

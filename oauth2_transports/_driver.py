@@ -4,6 +4,11 @@ Flows (``oauth2_core.Flow``) are generators that yield ``Send(request, delay)``
 and return a result. These drivers sleep for ``delay``, send, and feed the
 response back. They are the only places in the project that sleep, and they
 close the generator on every exit path.
+
+Every request passes through here, so this is where server text loses our
+secrets: an :class:`OAuth2Error` a flow raises is masked in place
+(``oauth2_core.redact_error``) against every request the flow sent, before
+anyone (a caller, a token manager's waiting callers, a log) sees it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from oauth2_core import Flow, HttpRequest, HttpResponse, OAuth2Error
-from oauth2_core._http import _safe_url
+from oauth2_core._http import safe_url
+from oauth2_core.redaction import redact_error
 from oauth2_transports._transport import AsyncTransport, Transport
 
 __all__ = ["arun", "run"]
@@ -31,8 +37,24 @@ def _log(request: HttpRequest, response: HttpResponse | None, started: float) ->
         elapsed_ms = (time.perf_counter() - started) * 1000
         status = response.status if response is not None else "failed"
         logger.debug(
-            "%s %s -> %s (%.1f ms)", request.method, _safe_url(request.url), status, elapsed_ms
+            "%s %s -> %s (%.1f ms)", request.method, safe_url(request.url), status, elapsed_ms
         )
+
+
+class _Sent:
+    """The distinct requests a flow sent, to mask their secrets in what it raises."""
+
+    __slots__ = ("requests",)
+
+    def __init__(self) -> None:
+        self.requests: dict[HttpRequest, None] = {}
+
+    def add(self, request: HttpRequest) -> None:
+        # Device polls resend one request: a dict keeps each once, in order.
+        self.requests[request] = None
+
+    def redact(self, exc: OAuth2Error) -> None:
+        redact_error(exc, *self.requests)
 
 
 def run(
@@ -51,12 +73,14 @@ def run(
     Returns:
         What the flow returns.
     """
+    sent = _Sent()
     try:
         step = next(flow)
         while True:
             if step.delay > 0:
                 sleep(step.delay)
             started = time.perf_counter()
+            sent.add(step.request)
             response = None
             try:
                 response = transport.send(step.request)
@@ -71,6 +95,9 @@ def run(
     except StopIteration as stop:
         result: T = stop.value
         return result
+    except OAuth2Error as exc:
+        sent.redact(exc)
+        raise
     finally:
         flow.close()
 
@@ -92,12 +119,14 @@ async def arun(
         import asyncio
 
         sleep = asyncio.sleep
+    sent = _Sent()
     try:
         step = next(flow)
         while True:
             if step.delay > 0:
                 await sleep(step.delay)
             started = time.perf_counter()
+            sent.add(step.request)
             try:
                 aresponse = await transport.send(step.request)
             except OAuth2Error as exc:
@@ -109,5 +138,8 @@ async def arun(
     except StopIteration as stop:
         result: T = stop.value
         return result
+    except OAuth2Error as exc:
+        sent.redact(exc)
+        raise
     finally:
         flow.close()

@@ -34,6 +34,7 @@ from oauth2_transports._cli_options import (
     read_password,
     read_token_input,
     resolve_server,
+    terminal_text,
 )
 from oauth2_transports._cli_parser import build_parser
 from oauth2_transports._driver import run
@@ -199,8 +200,9 @@ _COMMANDS: Mapping[str, _Command] = {
 
 
 def _report(console: Console, exc: BaseException) -> None:
-    # Library messages name fields, never values: they are safe to print.
-    console.stderr.write(f"oauth2: error: {exc}\n")
+    # Library messages name fields, never values, and the driver masked what a
+    # server echoed of our request; server text in them is escaped once more here.
+    console.stderr.write(f"oauth2: error: {terminal_text(str(exc))}\n")
     if isinstance(exc, oc.EndpointError):
         if exc.reauthorize:
             console.stderr.write("oauth2: hint: the grant is gone; authorize again\n")

@@ -19,7 +19,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from oauth2_core import Client, ServerMetadata, process_token_response, token_request
+from oauth2_core import (
+    Client,
+    HttpResponse,
+    ServerMetadata,
+    process_token_response,
+    token_request,
+)
 from oauth2_core._parse import parse_body
 from oauth2_core.flows import step_flow
 from oauth2_transports._driver import run
@@ -117,7 +123,12 @@ class OAuth2:
             from oauth2_transports.urllib3 import Urllib3Transport
 
             transport = self._transport = Urllib3Transport()
-        response = run(step_flow(request, lambda r: r), transport)
-        process_token_response(response)  # raises the typed errors
+        # Checked inside the flow, so the driver masks what an error echoes of the request.
+        response = run(step_flow(request, _checked_token_response), transport)
         data = parse_body(response) or {}
         return dict(data)
+
+
+def _checked_token_response(response: HttpResponse) -> HttpResponse:
+    process_token_response(response)  # raises the typed errors
+    return response

@@ -7,15 +7,17 @@ token response, Slack's errors with HTTP 200, old Facebook's ``expires``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Literal
 from urllib.parse import urlencode
 
 import attrs
 
-from oauth2_transports.testing._mock_model import Answer, json_answer
+from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
 
-__all__ = ["QUIRKS", "Faults", "Planned", "Quirk", "apply_quirk"]
+__all__ = ["QUIRKS", "Echo", "Faults", "Planned", "Quirk", "apply_quirk", "echo_answer"]
 
 Quirk = Literal["form", "error_200", "facebook", "string_expires_in", "lowercase_bearer"]
 QUIRKS: frozenset[str] = frozenset(
@@ -32,6 +34,16 @@ class _Fault:
     seconds: float = 0.0
     quirk: str | None = None
     error: str = "invalid_auth"
+    echo: Echo | None = None
+
+
+@attrs.frozen
+class Echo:
+    """How ``echo_next`` answers: an error that quotes the request back."""
+
+    status: int = 400
+    error: str = "invalid_request"
+    www_authenticate: bool = False
 
 
 @attrs.frozen
@@ -43,6 +55,7 @@ class Planned:
     fail: Answer | None = None
     quirk: str | None = None
     quirk_error: str = "invalid_auth"
+    echo: Echo | None = None
 
 
 class Faults:
@@ -64,12 +77,13 @@ class Faults:
         seconds: float = 0.0,
         quirk: str | None = None,
         error: str = "invalid_auth",
+        echo: Echo | None = None,
     ) -> None:
         if not isinstance(n, int) or n < 1:
             raise ValueError("n must be a positive int")
         if path is not None and not path.startswith("/"):
             raise ValueError("path must start with '/' (e.g. '/token')")
-        self._items.append(_Fault(kind, n, path, answer, seconds, quirk, error))
+        self._items.append(_Fault(kind, n, path, answer, seconds, quirk, error, echo))
 
     def _take(self, kind: str, path: str) -> _Fault | None:
         for item in self._items:
@@ -85,13 +99,15 @@ class Faults:
         delay = self._take("delay", path)
         drop = self._take("drop", path)
         fail = None if drop else self._take("fail", path)
-        quirk = None if drop or fail else self._take("quirk", path)
+        echo = None if drop or fail else self._take("echo", path)
+        quirk = None if drop or fail or echo else self._take("quirk", path)
         return Planned(
             delay=delay.seconds if delay else 0.0,
             drop=drop is not None,
             fail=fail.answer if fail else None,
             quirk=quirk.quirk if quirk else None,
             quirk_error=quirk.error if quirk else "invalid_auth",
+            echo=echo.echo if echo else None,
         )
 
     def clear(self) -> None:
@@ -121,6 +137,47 @@ def failure_answer(
     if error_description:
         data["error_description"] = error_description
     return json_answer(status, data, headers)
+
+
+def _echo_text(request: RecordedRequest) -> str:
+    """The request quoted back every way a careless server does it."""
+    auth = request.headers.get("authorization", "")
+    decoded = ""
+    scheme, _, credentials = auth.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            decoded = ""
+    query = urlencode(request.query_pairs)
+    return (
+        f"cannot handle {request.method} {request.path}?{query} "
+        f"authorization={auth} basic={decoded} dpop={request.headers.get('dpop', '')} "
+        f"body={request.body.decode('utf-8', 'replace')} "
+        f"form={dict(request.form_pairs)} json={json.dumps(dict(request.form_pairs))} "
+        f"query={dict(request.query_pairs)}"
+    )
+
+
+def echo_answer(request: RecordedRequest, echo: Echo) -> Answer:
+    """An error object (and, if asked, a ``WWW-Authenticate`` challenge) quoting ``request``."""
+    text = _echo_text(request)
+    headers: list[tuple[str, str]] = []
+    if echo.www_authenticate:
+        quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+        headers.append(
+            (
+                "WWW-Authenticate",
+                f'Bearer error="{echo.error}", error_description="{quoted}", '
+                f'error_uri="https://as.example/e?{urlencode({"q": text})}"',
+            )
+        )
+    data = {
+        "error": echo.error,
+        "error_description": text,
+        "error_uri": "https://as.example/e?" + urlencode({"q": text}),
+    }
+    return json_answer(echo.status, data, headers)
 
 
 def _decoded(answer: Answer) -> dict[str, object] | None:

@@ -15,7 +15,7 @@ import attrs
 
 from oauth2_transports.testing import _mock_authorize as front
 from oauth2_transports.testing import _mock_token as back
-from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk
+from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
 from oauth2_transports.testing._mock_server_http import parse_request
 from oauth2_transports.testing._mock_state import MockState
@@ -110,6 +110,8 @@ class MockService:
     def _dispatch(self, request: RecordedRequest, planned: Planned) -> Answer:
         if planned.fail is not None:
             return planned.fail
+        if planned.echo is not None:
+            return echo_answer(request, planned.echo)
         route = _ROUTES.get(request.path)
         if route is None:
             return json_answer(404, {"error": "not_found"})

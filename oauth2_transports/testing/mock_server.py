@@ -12,8 +12,8 @@ code, client credentials, password, refresh with rotation, device code, token
 exchange), device authorization (RFC 8628), revocation (RFC 7009),
 introspection (RFC 7662), UserInfo and PAR (RFC 9126). It validates client
 authentication like a real server, records every request, and injects faults
-on demand (``fail_next``, ``delay_next``, ``drop_next``, ``slow_down_next``,
-``answer_next``, ``deny_next``). Every method is thread-safe.
+on demand (``fail_next``, ``echo_next``, ``delay_next``, ``drop_next``,
+``slow_down_next``, ``answer_next``, ``deny_next``). Every method is thread-safe.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from oauth2_transports.testing import _mock_authorize as front
-from oauth2_transports.testing._mock_faults import QUIRKS, Quirk, failure_answer
+from oauth2_transports.testing._mock_faults import QUIRKS, Echo, Quirk, failure_answer
 from oauth2_transports.testing._mock_jose import IdTokenSigner
 from oauth2_transports.testing._mock_model import (
     DEFAULT_CLIENTS,
@@ -251,6 +251,35 @@ class MockAuthorizationServer:
         )
         with self._state.lock:
             self._faults.add("fail", n, path, answer=answer)
+
+    def echo_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 400,
+        error: str = "invalid_request",
+        www_authenticate: bool = False,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next ``n`` requests with an error that quotes the request back.
+
+        The ``error_description`` and ``error_uri`` (and, with ``www_authenticate``,
+        a Bearer challenge's parameters) repeat the ``Authorization`` header, its
+        decoded Basic credentials, the DPoP proof, the query and the body, raw,
+        form-decoded and JSON-encoded: what a careless server does. A client must
+        not let any of it reach a message, a log or a terminal.
+
+        Args:
+            n: How many requests.
+            status: The HTTP status.
+            error: The ``error`` code.
+            www_authenticate: Also send the echo in a ``WWW-Authenticate`` Bearer
+                challenge (RFC 6750 §3), as a resource server would.
+            path: Only requests to this path; ``None`` for any.
+        """
+        echo = Echo(status=status, error=error, www_authenticate=www_authenticate)
+        with self._state.lock:
+            self._faults.add("echo", n, path, echo=echo)
 
     def delay_next(self, n: int = 1, seconds: float = 1.0, *, path: str | None = None) -> None:
         """Wait ``seconds`` before answering the next ``n`` requests (to trip client timeouts)."""

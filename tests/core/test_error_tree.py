@@ -61,8 +61,12 @@ def test_authorization_error_message_is_printable() -> None:
     assert exc.error_description is not None and "\n" in exc.error_description  # data kept
 
 
-def test_printable_shortens_and_strips_controls() -> None:
-    assert printable("a\x00b\r\nc") == "a b c"
+def test_printable_shortens_and_escapes_controls() -> None:
+    # Escaped visibly, not dropped (issue 12 item 14): the reader sees what came.
+    assert printable("a\x00b\r\nc") == "a\\x00b\\r\\nc"
+    assert printable("\x1b]8;;http://evil\x07x\x9b\u202e\u2066") == (
+        "\\x1b]8;;http://evil\\x07x\\x9b\\u202e\\u2066"
+    )
     assert printable("x" * 300, 10) == "x" * 9 + "…"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -253,3 +254,123 @@ def test_the_sentinels_are_really_in_the_values() -> None:
     assert PASSWORD.encode() in request.body and CLIENT_SECRET.encode() in request.body
     request = oc.password_grant_request(SERVER, CLIENTS[1], "alice", PASSWORD)
     assert "authorization" in request.headers
+
+
+# -- what a server echoes of the request (issue 12 item 9) ----------------------------
+
+ODD = 'SENTINELodd s/e+c"r&e<t-é'  # characters whose encodings differ
+
+
+def _lower_hex(text: str) -> str:
+    """Percent-encoding with lower-case hex digits (RFC 3986 §2.1 allows both)."""
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
+
+
+def _echo_variants(secret: str) -> list[str]:
+    """The forms a careless server echoes a secret in."""
+    from urllib.parse import quote, quote_plus
+
+    return [
+        secret,
+        quote(secret, safe=""),
+        _lower_hex(quote(secret, safe="")),
+        quote(secret),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        secret.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;"),
+    ]
+
+
+@pytest.mark.parametrize("variant", range(8))
+def test_redact_masks_every_encoding_of_a_secret(variant: int) -> None:
+    shown = _echo_variants(ODD)[variant]
+    assert oc.redact(f"got [{shown}] back", {ODD}) == "got [<redacted>] back"
+
+
+def test_request_secrets_cover_headers_body_and_query() -> None:
+    import base64
+
+    client = oc.Client("app", ODD)  # Basic, id and secret form-encoded first (RFC 6749 §2.3.1)
+    request = oc.password_grant_request(SERVER, client, "alice", PASSWORD)
+    secrets = oc.request_secrets(request)
+    basic = request.headers["authorization"].split(" ", 1)[1]
+    assert {PASSWORD, ODD, basic, base64.b64decode(basic).decode()} <= secrets
+    proof = oc.HttpRequest(
+        "POST",
+        f"https://user:{URL_SECRET}@rs.example/api?access_token={ACCESS}&page=2",
+        {"authorization": f"DPoP {REFRESH}", "dpop": ID_TOKEN},
+        json.dumps({"subject_token": CODE, "audience": "api"}),
+    )
+    assert {URL_SECRET, ACCESS, REFRESH, ID_TOKEN, CODE} <= oc.request_secrets(proof)
+    assert not {"api", "2", "user"} & oc.request_secrets(proof)
+
+
+def test_redact_masks_a_secret_cut_short_by_a_message_limit() -> None:
+    from oauth2_core.errors import printable
+
+    cut = printable("x" * 180 + CLIENT_SECRET, 200)
+    assert cut.endswith("…") and CLIENT_SECRET[:10] in cut
+    masked = oc.redact(cut, {CLIENT_SECRET})
+    assert CLIENT_SECRET[:4] not in masked and masked.endswith("<redacted>…")
+
+
+def test_redact_error_masks_the_object_in_place_and_its_chain() -> None:
+    """Fields, args (str and repr), notes and chained errors: what waiting callers get too."""
+    request = oc.refresh_token_grant_request(SERVER, CLIENTS[2], TOKEN)
+    body = {
+        "error": "invalid_grant",
+        "error_description": f"bad refresh_token={REFRESH} for client_secret={CLIENT_SECRET}",
+        "error_uri": f"https://as.example/e?q={REFRESH}",
+    }
+    try:
+        oc.process_token_response(_response(body, 400))
+    except oc.EndpointError as exc:
+        error = exc
+    cause = ValueError(f"inner {CLIENT_SECRET}")
+    error.__cause__ = cause
+    error.add_note(f"note {REFRESH}")
+    assert REFRESH in str(error)  # the core alone cannot know: process_* never saw the request
+    assert oc.redact_error(error, request) is error
+    for text in (*_texts_of(error), str(cause), repr(error.__notes__)):
+        assert REFRESH not in text and CLIENT_SECRET not in text, text
+    assert error.error == "invalid_grant" and error.error_description is not None
+    assert "<redacted>" in error.error_description
+
+
+def test_step_by_step_integrators_mask_with_redact_error() -> None:
+    """The documented pattern for code that calls process_* itself."""
+    request = oc.password_grant_request(SERVER, CLIENTS[1], "alice", PASSWORD)
+    response = _response({"error": "invalid_request", "error_description": PASSWORD}, 400)
+
+    def step() -> oc.Token:
+        try:
+            return oc.process_token_response(response)
+        except oc.OAuth2Error as exc:
+            raise oc.redact_error(exc, request) from None
+
+    with pytest.raises(oc.EndpointError) as info:
+        step()
+    assert PASSWORD not in str(info.value) and PASSWORD not in repr(info.value)
+
+
+def test_userinfo_challenge_echo_is_masked() -> None:
+    """A resource's WWW-Authenticate quoting the access token (RFC 6750 §3)."""
+    request = oc.bearer_authorize(oc.HttpRequest("GET", "https://rs.example/me"), ACCESS)
+    challenge = f'Bearer error="invalid_token", error_description="token {ACCESS} expired"'
+    response = oc.HttpResponse(401, {"www-authenticate": challenge}, b"", T0)
+
+    def step() -> oc.UserInfo:
+        try:
+            return oc.process_userinfo_response(response)
+        except oc.OAuth2Error as exc:
+            raise oc.redact_error(exc, request) from None
+
+    with pytest.raises(oc.EndpointError) as info:
+        step()
+    assert ACCESS not in str(info.value)
+    assert ACCESS not in (info.value.error_description or "")
+
+
+def test_short_values_are_not_masked() -> None:
+    assert oc.redact("an ab in a cab", {"ab", ""}) == "an ab in a cab"

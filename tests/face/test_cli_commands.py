@@ -84,7 +84,7 @@ def test_python_dash_m(server: MockAuthorizationServer) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert f"ISSUER={server.issuer}" in done.stdout
+    assert f"OAUTH2_ISSUER={server.issuer}" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -134,8 +134,8 @@ def test_token_formats(server: MockAuthorizationServer) -> None:
     assert 3500 < as_json["expires_in"] <= 3600  # type: ignore[operator]
     env = _token(server, "--format", "env").out
     values = dict(line.split("=", 1) for line in env.splitlines())
-    assert values["TOKEN_TYPE"] == "Bearer"
-    assert values["ACCESS_TOKEN"].startswith("mock_at_")
+    assert values["OAUTH2_TOKEN_TYPE"] == "Bearer"
+    assert values["OAUTH2_ACCESS_TOKEN"].startswith("mock_at_")
     header = _token(server, "--format", "header").out
     assert re.fullmatch(r"Authorization: Bearer mock_at_\S+\n", header)
     table = _token(server, "--format", "table").out
@@ -144,7 +144,7 @@ def test_token_formats(server: MockAuthorizationServer) -> None:
 
 def test_env_format_is_shell_safe(server: MockAuthorizationServer) -> None:
     env = _token(server, "--format", "env", "--scope", "read write").out
-    assert "SCOPE='read write'" in env
+    assert "OAUTH2_SCOPE='read write'" in env
     assert shlex.split(env)  # parses as shell words
 
 
@@ -291,7 +291,7 @@ def test_refresh_revoke_introspect_userinfo_chain(
     claims = oauth2("userinfo", "--issuer", server.issuer, "--token-file", str(saved))
     assert claims.json()["sub"] == "alice"
     info = oauth2("introspect", *_app(server), "--token-file", str(saved), "--format", "env")
-    assert "ACTIVE=true" in info.out
+    assert "OAUTH2_ACTIVE=true" in info.out
     access = str(refreshed.json()["access_token"])
     revoked = oauth2("revoke", *_app(server), "--token-stdin", stdin=access + "\n")
     assert revoked.json() == {"revoked": True}
