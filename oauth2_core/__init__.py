@@ -103,6 +103,7 @@ if typing.TYPE_CHECKING:
         validate_id_token,
         validate_id_token_flow,
     )
+    from oauth2_core.id_token_refresh import refreshed_id_token_flow, validate_refreshed_id_token
     from oauth2_core.introspection import (
         Introspection,
         introspection_request,
@@ -119,7 +120,11 @@ if typing.TYPE_CHECKING:
     from oauth2_core.pkce import code_challenge, generate_code_verifier
     from oauth2_core.retry import RetryPolicy, retry_flow
     from oauth2_core.revocation import process_revocation_response, revocation_request
-    from oauth2_core.signed_userinfo import userinfo_response_flow, validate_signed_userinfo
+    from oauth2_core.signed_userinfo import (
+        userinfo_flow,
+        userinfo_response_flow,
+        validate_signed_userinfo,
+    )
     from oauth2_core.token import Token, process_refresh_response, process_token_response
     from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
 
@@ -213,6 +218,7 @@ __all__ = [
     "pushed_authorization_request",
     "refresh_flow",
     "refresh_token_grant_request",
+    "refreshed_id_token_flow",
     "retry_flow",
     "revocation_flow",
     "revocation_request",
@@ -220,10 +226,12 @@ __all__ = [
     "token_exchange_grant_request",
     "token_flow",
     "token_request",
+    "userinfo_flow",
     "userinfo_request",
     "userinfo_response_flow",
     "validate_id_token",
     "validate_id_token_flow",
+    "validate_refreshed_id_token",
     "validate_signed_userinfo",
 ]
 
@@ -321,6 +329,7 @@ _LAZY: dict[str, str] = {
     "pushed_authorization_request": "oauth2_core.par",
     "refresh_flow": "oauth2_core.flows",
     "refresh_token_grant_request": "oauth2_core.grants",
+    "refreshed_id_token_flow": "oauth2_core.id_token_refresh",
     "retry_flow": "oauth2_core.retry",
     "revocation_flow": "oauth2_core.flows",
     "revocation_request": "oauth2_core.revocation",
@@ -328,10 +337,12 @@ _LAZY: dict[str, str] = {
     "token_exchange_grant_request": "oauth2_core.extension_grants",
     "token_flow": "oauth2_core.flows",
     "token_request": "oauth2_core.grants",
+    "userinfo_flow": "oauth2_core.signed_userinfo",
     "userinfo_request": "oauth2_core.userinfo",
     "userinfo_response_flow": "oauth2_core.signed_userinfo",
     "validate_id_token": "oauth2_core.id_token",
     "validate_id_token_flow": "oauth2_core.id_token",
+    "validate_refreshed_id_token": "oauth2_core.id_token_refresh",
     "validate_signed_userinfo": "oauth2_core.signed_userinfo",
 }
 
