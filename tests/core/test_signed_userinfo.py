@@ -59,9 +59,7 @@ def test_valid_signed_userinfo() -> None:
 )
 def test_claim_checks(claims: dict[str, object], check: str) -> None:
     with pytest.raises(oc.IdTokenError) as caught:
-        validate_signed_userinfo(
-            signed(claims), server=SERVER, client=CLIENT, jwks=JWKS, now=T0
-        )
+        validate_signed_userinfo(signed(claims), server=SERVER, client=CLIENT, jwks=JWKS, now=T0)
     assert caught.value.check == check
 
 
@@ -75,9 +73,7 @@ def test_wrong_key_is_a_bad_signature() -> None:
 
 def test_encrypted_answers_are_refused_plainly() -> None:
     with pytest.raises(oc.UsageError):
-        validate_signed_userinfo(
-            "a.b.c.d.e", server=SERVER, client=CLIENT, jwks=JWKS, now=T0
-        )
+        validate_signed_userinfo("a.b.c.d.e", server=SERVER, client=CLIENT, jwks=JWKS, now=T0)
 
 
 def test_flow_fetches_the_key_set_once_and_refetches_on_unknown_kid() -> None:
