@@ -166,8 +166,9 @@ def refreshed_id_token_flow(
     """Validate the ID token a refresh returned and put its claims on the token.
 
     ``token`` comes from ``process_refresh_response(response, previous=previous)``.
-    When the server sent no ID token, that function already kept the previous
-    one and its claims: nothing is sent and ``token`` is returned. Otherwise the
+    When the server sent no ID token (or the previous one again, verbatim),
+    that function already kept the previous one and its claims: nothing is sent
+    and ``token`` is returned. Otherwise the
     new ID token is checked by :func:`validate_refreshed_id_token` (fetching the
     JWK set when it is not cached or lacks the token's ``kid``).
 
@@ -178,9 +179,10 @@ def refreshed_id_token_flow(
         IdTokenError: as :func:`validate_refreshed_id_token`; use neither token.
         EndpointError, MalformedResponseError: the JWK set could not be fetched.
     """
-    if token.id_token is None or (
-        token.id_token == previous.id_token and token.id_token_claims is not None
-    ):
+    if token.id_token is None or token.id_token == previous.id_token:
+        # Not sent (or resent verbatim): process_refresh_response kept the previous
+        # ID token and its claims. Nothing new to trust, and an old ID token that
+        # has expired since must not fail a refresh that brought no new one.
         return token
     # §3.1.3.7 through the one JWT verifier, fetching keys as needed; then §12.2.
     claims = yield from validate_id_token_flow(

@@ -232,3 +232,16 @@ def test_dpop_refresh_keeps_the_previous_id_token() -> None:
     token, _ = done.value.value
     assert token.id_token == previous.id_token
     assert token.id_token_claims is previous.id_token_claims
+
+
+def test_an_unchanged_id_token_is_not_validated_again() -> None:
+    """No new ID token (omitted, or resent verbatim): the previous one and its claims stay,
+    even when it has expired since; a refresh that brought nothing new cannot fail on it."""
+    stale_id_token = mint(exp=NOW - 3600, iat=NOW - 7200)
+    restored = oc.Token("at-1", refresh_token="rt-1", id_token=stale_id_token)
+    for answer in (refresh_answer(None), refresh_answer(stale_id_token)):
+        new = refresh(restored, answer)
+        assert new.id_token == stale_id_token and new.id_token_claims is None
+    previous = original()
+    again = refresh(previous, refresh_answer(previous.id_token))
+    assert again.id_token_claims is previous.id_token_claims
