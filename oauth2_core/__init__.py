@@ -104,6 +104,7 @@ if typing.TYPE_CHECKING:
         validate_id_token,
         validate_id_token_flow,
     )
+    from oauth2_core.id_token_refresh import refreshed_id_token_flow, validate_refreshed_id_token
     from oauth2_core.introspection import (
         Introspection,
         introspection_request,
@@ -121,7 +122,11 @@ if typing.TYPE_CHECKING:
     from oauth2_core.redaction import redact, redact_error, request_secrets
     from oauth2_core.retry import RetryPolicy, retry_flow
     from oauth2_core.revocation import process_revocation_response, revocation_request
-    from oauth2_core.signed_userinfo import userinfo_response_flow, validate_signed_userinfo
+    from oauth2_core.signed_userinfo import (
+        userinfo_flow,
+        userinfo_response_flow,
+        validate_signed_userinfo,
+    )
     from oauth2_core.token import (
         Token,
         UnsupportedTokenTypeError,
@@ -225,6 +230,7 @@ __all__ = [
     "redact_error",
     "refresh_flow",
     "refresh_token_grant_request",
+    "refreshed_id_token_flow",
     "request_secrets",
     "retry_flow",
     "revocation_flow",
@@ -234,10 +240,12 @@ __all__ = [
     "token_flow",
     "token_request",
     "token_scheme",
+    "userinfo_flow",
     "userinfo_request",
     "userinfo_response_flow",
     "validate_id_token",
     "validate_id_token_flow",
+    "validate_refreshed_id_token",
     "validate_signed_userinfo",
 ]
 
@@ -288,7 +296,6 @@ _LAZY: dict[str, str] = {
     "TOKEN_TYPE_SAML2": "oauth2_core.extension_grants",
     "Token": "oauth2_core.token",
     "UnsupportedTokenTypeError": "oauth2_core.token",
-    "token_scheme": "oauth2_core.token",
     "UsageError": "oauth2_core.errors",
     "UserInfo": "oauth2_core.userinfo",
     "authorization_code_grant_request": "oauth2_core.grants",
@@ -340,6 +347,7 @@ _LAZY: dict[str, str] = {
     "redact_error": "oauth2_core.redaction",
     "refresh_flow": "oauth2_core.flows",
     "refresh_token_grant_request": "oauth2_core.grants",
+    "refreshed_id_token_flow": "oauth2_core.id_token_refresh",
     "request_secrets": "oauth2_core.redaction",
     "retry_flow": "oauth2_core.retry",
     "revocation_flow": "oauth2_core.flows",
@@ -348,10 +356,13 @@ _LAZY: dict[str, str] = {
     "token_exchange_grant_request": "oauth2_core.extension_grants",
     "token_flow": "oauth2_core.flows",
     "token_request": "oauth2_core.grants",
+    "token_scheme": "oauth2_core.token",
+    "userinfo_flow": "oauth2_core.signed_userinfo",
     "userinfo_request": "oauth2_core.userinfo",
     "userinfo_response_flow": "oauth2_core.signed_userinfo",
     "validate_id_token": "oauth2_core.id_token",
     "validate_id_token_flow": "oauth2_core.id_token",
+    "validate_refreshed_id_token": "oauth2_core.id_token_refresh",
     "validate_signed_userinfo": "oauth2_core.signed_userinfo",
 }
 

@@ -268,14 +268,18 @@ class IssuerMismatchError(MalformedResponseError):
 
 
 class IdTokenError(ResponseError):
-    """An OpenID Connect ID token failed validation (OpenID Connect Core §3.1.3.7).
+    """An OpenID Connect JWT failed validation (OpenID Connect Core §3.1.3.7, §5.3.2, §12.2).
 
-    Never use the token's claims. ``check`` names the failed check:
+    Raised for ID tokens (also those a refresh returns) and signed UserInfo
+    answers. Never use the token's claims. ``check`` names the failed check:
     ``"format"`` (not a signed JWT), ``"alg"`` (``none``, an algorithm the key
-    or the server does not allow), ``"kid"`` (no single key of the JWK set
-    fits: fetch the set again once), ``"signature"``, ``"iss"``, ``"aud"``,
-    ``"azp"``, ``"exp"``, ``"iat"``, ``"nonce"``, ``"auth_time"``,
-    ``"at_hash"`` or ``"sub"``. The message names the check, never a token.
+    or the server does not allow), ``"crit"`` (a critical header extension not
+    understood, or a malformed ``crit``, RFC 7515 §4.1.11), ``"b64"`` (RFC 7797
+    unencoded payload), ``"kid"`` (no single key of the JWK set fits: fetch the
+    set again once), ``"signature"``, ``"exp"``, ``"nbf"`` (not valid yet, RFC
+    7519 §4.1.5), ``"iat"``, ``"iss"``, ``"aud"``, ``"azp"``, ``"nonce"``,
+    ``"auth_time"``, ``"at_hash"`` or ``"sub"``. The message names the check,
+    never a token.
 
     Attributes:
         check: The failed check.

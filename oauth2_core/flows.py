@@ -16,7 +16,9 @@ from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core.authorize import PendingAuthorization, parse_callback
 from oauth2_core.client import Client
 from oauth2_core.grants import authorization_code_grant_request, refresh_token_grant_request
+from oauth2_core.id_token_refresh import refreshed_id_token_flow
 from oauth2_core.introspection import Introspection, process_introspection_response
+from oauth2_core.jwks import JwksCache
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.revocation import process_revocation_response
 from oauth2_core.token import Token, process_refresh_response, process_token_response
@@ -50,15 +52,45 @@ def refresh_flow(
     token: Token,
     *,
     now: _dt.datetime | None = None,
+    jwks_cache: JwksCache | None = None,
+    validate_id_token: bool = True,
     **params: object,
 ) -> Flow[Token]:
-    """Refresh ``token``, keeping its refresh token when the server omits one (RFC 6749 §6).
+    """Refresh ``token``, keeping what the server omits (RFC 6749 §6, OIDC Core §12.2).
 
-    ``now`` (when the request is sent) is required for JWT client authentication.
+    The refresh token, scope and ID token (with its claims) of ``token`` stay
+    when the answer has none. A new ID token is validated like the first one
+    and against it (``refreshed_id_token_flow``: signature, ``iss``, ``sub``,
+    ``aud``, ``exp``, ``iat``, ...), at the answer's ``received_at``; the JWK
+    set is fetched only when needed.
+
+    Args:
+        server, client, token: The server, the client and the token to refresh.
+        now: When the request is sent; required for JWT client authentication.
+        jwks_cache: The server's JWK set cache (keep one per server).
+        validate_id_token: ``False`` leaves a new ID token unvalidated
+            (``id_token_claims`` ``None``); an explicit opt-out.
+        params: Extra request parameters (``scope``, ``resource``).
+
+    Raises:
+        EndpointError, MalformedResponseError: as ``process_refresh_response``.
+        IdTokenError: the new ID token failed a check; the old token stays yours.
     """
     request = refresh_token_grant_request(server, client, token, now=now, **params)
     response = yield Send(request)
-    return process_refresh_response(response, previous=token)
+    refreshed = process_refresh_response(response, previous=token)
+    if not validate_id_token:
+        return refreshed
+    return (
+        yield from refreshed_id_token_flow(
+            refreshed,
+            previous=token,
+            server=server,
+            client=client,
+            now=response.received_at,
+            jwks_cache=jwks_cache,
+        )
+    )
 
 
 def code_exchange_flow(

@@ -1,11 +1,14 @@
 """OpenID Connect ID token validation (OpenID Connect Core 1.0 §2, §3.1.3.7).
 
-:func:`validate_id_token` checks, in this order: the JWS and its ``alg``
-(never ``none``; only algorithms that fit the key type, so a token "signed"
-with HS256 over the public key is refused; HMAC with the client secret only
-when the server advertises it, §10.1), the signature against the server's JWK
-set, then ``iss``, ``aud``, ``azp``, ``exp`` and ``iat`` (with a bounded
-leeway), ``nonce``, ``auth_time`` (with ``max_age``), ``at_hash`` and ``sub``.
+:func:`validate_id_token` checks, in this order, through the core's one JWT
+verifier (:func:`oauth2_core.jws_verify.verify_jwt`): the JWS header (``alg``
+never ``none``; an unknown or malformed ``crit`` and ``b64`` refused, RFC 7515
+§4.1.11), its ``alg`` (only algorithms that fit the key type, so a token
+"signed" with HS256 over the public key is refused; HMAC with the client secret
+only when the server advertises it, §10.1), the signature against the server's
+JWK set, ``exp``, ``nbf`` and ``iat`` (one bounded leeway, RFC 7519 §4.1.4-6);
+then ``iss``, ``aud``, ``azp``, ``nonce``, ``auth_time`` (with ``max_age``),
+``at_hash`` and ``sub``.
 A failure is an :class:`IdTokenError` whose ``check`` names the check.
 
 :func:`validate_id_token_flow` fetches the JWK set when it is not cached, and
@@ -20,10 +23,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
-import math
 import types
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import attrs
 
@@ -31,15 +33,10 @@ from oauth2_core._http import Flow, Send
 from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import Client
 from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
-from oauth2_core.jose import CompactJws, b64url_encode, hmac_key, parse_compact, verify_signature
-from oauth2_core.jwks import (
-    ASYMMETRIC_ALGS,
-    HMAC_ALGS,
-    JwksCache,
-    jwks_request,
-    matching_keys,
-    process_jwks_response,
-)
+from oauth2_core.jose import b64url_encode
+from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jws_verify import MAX_LEEWAY as MAX_LEEWAY
+from oauth2_core.jws_verify import fail, numeric_date_claim, verify_jwt
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import Token
 
@@ -50,8 +47,6 @@ __all__ = [
     "validate_id_token_flow",
 ]
 
-#: The largest clock skew, in seconds, that :func:`validate_id_token` accepts as ``leeway``.
-MAX_LEEWAY = 300
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 #: The hash of each JWS alg (RFC 7518 §3.1), for at_hash; EdDSA depends on the curve.
 _HASHES = {
@@ -110,10 +105,6 @@ class IdTokenClaims(Mapping[str, Any]):
     __str__ = __repr__
 
 
-def _fail(check: str, message: str) -> NoReturn:
-    raise IdTokenError(f"ID token rejected ({check}): {message}", check=check)
-
-
 def token_hash(value: str, alg: str, crv: str | None = None) -> str:
     """``at_hash`` / ``c_hash``: the left half of the hash of ``value`` (OIDC Core §3.1.3.6).
 
@@ -143,79 +134,14 @@ def _same(received: str, expected: str) -> bool:
     )
 
 
-def _verify(
-    jws: CompactJws,
-    *,
-    client: Client,
-    jwks: Mapping[str, Any] | None,
-    allowed: tuple[str, ...] | None,
-) -> str | None:
-    """Check ``alg`` and the signature; return the key's ``crv`` (for EdDSA hashes)."""
-    alg, kid = jws.header.get("alg"), jws.header.get("kid")
-    if not isinstance(alg, str) or (kid is not None and not isinstance(kid, str)):
-        _fail("format", "the header's alg and kid must be strings")
-    if alg.lower() == "none":
-        _fail("alg", "unsigned ID tokens (alg none) are refused")
-    if allowed is not None and alg not in allowed:
-        _fail("alg", "the alg is not one the server advertises for ID tokens")
-    if alg in HMAC_ALGS:
-        # OpenID Connect Core §10.1: the key is the client secret. Never a JWK
-        # from the set: HS256 over a public key is the alg confusion attack.
-        if allowed is None or not client.client_secret:
-            _fail("alg", "HMAC needs the server to advertise it and a client secret")
-        expected = hmac_key(client.client_secret, alg).sign(jws.signing_input)
-        if not hmac.compare_digest(expected, jws.signature):
-            _fail("signature", "the signature does not verify")
-        return None
-    if alg not in ASYMMETRIC_ALGS:
-        _fail("alg", "the alg is not supported")
-    found = matching_keys(jwks or {}, alg=alg, kid=kid)
-    if len(found) != 1:
-        _fail(
-            "kid",
-            "no key of the JWK set fits the token's kid and alg"
-            if not found
-            else "several keys fit and the token names no kid (OIDC Core §10.1)",
-        )
-    try:
-        valid = verify_signature(jws, alg, found[0])
-    except ValueError:
-        _fail("signature", "the server's key for this token is not usable")
-    if not valid:
-        _fail("signature", "the signature does not verify")
-    crv = found[0].get("crv")
-    return crv if isinstance(crv, str) else None
-
-
-def _seconds(claims: Mapping[str, Any], name: str) -> float:
-    value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _fail(name, f"claim {name!r} must be a NumericDate")
-    try:
-        number = float(value)
-    except OverflowError:  # a JSON integer such as 10**400: out of range too
-        number = math.inf
-    if not math.isfinite(number) or not -(2**35) < number < 2**35:
-        _fail(name, f"claim {name!r} is out of range")
-    return number
-
-
 def _datetime(seconds: float) -> _dt.datetime:
     # Epoch plus an offset: fromtimestamp() fails for negative values on some platforms.
     return _EPOCH + _dt.timedelta(seconds=seconds)
 
 
-def _check_arguments(
-    id_token: object, now: object, leeway: object, max_age: object, nonce: object
-) -> None:
+def _check_arguments(id_token: object, max_age: object, nonce: object) -> None:
     if not isinstance(id_token, str) or not id_token:
         raise UsageError("id_token must be the ID token string")
-    if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
-        raise UsageError("now must be a timezone-aware datetime (UTC)")
-    if isinstance(leeway, bool) or not isinstance(leeway, (int, float)):
-        raise UsageError("leeway must be a number of seconds")
-    if not 0 <= leeway <= MAX_LEEWAY:
-        raise UsageError(f"leeway must be between 0 and {MAX_LEEWAY} seconds")
     if max_age is not None and (
         isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
     ):
@@ -263,57 +189,49 @@ def validate_id_token(
             key fits: fetch the JWK set again once (see :func:`validate_id_token_flow`).
         UsageError: a bad argument, or the ``oauth2-core[jwt]`` extra missing.
     """
-    _check_arguments(id_token, now, leeway, max_age, nonce)
-    try:
-        jws = parse_compact(id_token)
-    except ValueError:
-        _fail("format", "not a signed JWT (compact JWS)")
+    _check_arguments(id_token, max_age, nonce)
     if algorithms is not None:
         allowed: tuple[str, ...] | None = tuple(algorithms)
     else:
         allowed = server.id_token_signing_alg_values_supported
-    crv = _verify(jws, client=client, jwks=jwks, allowed=allowed)
-    try:
-        claims = jws.claims()
-    except ValueError:
-        _fail("format", "the payload is not a JSON object")
+    # Header (alg, crit, b64), signature, exp / nbf / iat: the one JWT verifier.
+    verified = verify_jwt(
+        id_token, client=client, jwks=jwks, allowed=allowed, now=now, leeway=leeway
+    )
+    claims = verified.claims
     if claims.get("iss") != server.issuer:
-        _fail("iss", "iss is not the server's issuer")
+        fail("iss", "iss is not the server's issuer")
     aud = claims.get("aud")
     audiences = (aud,) if isinstance(aud, str) else aud
     if not isinstance(audiences, list | tuple) or not all(isinstance(a, str) for a in audiences):
-        _fail("aud", "aud must be a string or an array of strings")
+        fail("aud", "aud must be a string or an array of strings")
     if client.client_id not in audiences:
-        _fail("aud", "the client is not an audience")
+        fail("aud", "the client is not an audience")
     azp = claims.get("azp")
     if azp is not None and azp != client.client_id:
-        _fail("azp", "azp is not the client")
+        fail("azp", "azp is not the client")
     if azp is None and len(audiences) > 1:
-        _fail("azp", "several audiences and no azp")
+        fail("azp", "several audiences and no azp")
     current = now.timestamp()
-    exp, iat = _seconds(claims, "exp"), _seconds(claims, "iat")
-    if current >= exp + leeway:
-        _fail("exp", "the token has expired")
-    if iat > current + leeway:
-        _fail("iat", "the token was issued in the future")
+    exp, iat = numeric_date_claim(claims, "exp"), numeric_date_claim(claims, "iat")
     got_nonce = claims.get("nonce")
     if got_nonce is not None and not isinstance(got_nonce, str):
-        _fail("nonce", "nonce must be a string")
+        fail("nonce", "nonce must be a string")
     if nonce is not None and (got_nonce is None or not _same(got_nonce, nonce)):
-        _fail("nonce", "nonce is not the one sent")
+        fail("nonce", "nonce is not the one sent")
     auth_time = None
     if max_age is not None or claims.get("auth_time") is not None:
-        auth_time = _seconds(claims, "auth_time")
+        auth_time = numeric_date_claim(claims, "auth_time")
     if max_age is not None and auth_time is not None and current > auth_time + max_age + leeway:
-        _fail("auth_time", "the user authenticated longer ago than max_age")
+        fail("auth_time", "the user authenticated longer ago than max_age")
     at_hash = claims.get("at_hash")
     if access_token is not None and at_hash is not None:
-        expected = token_hash(access_token, str(jws.header["alg"]), crv)
+        expected = token_hash(access_token, str(verified.header["alg"]), verified.crv)
         if not isinstance(at_hash, str) or not _same(at_hash, expected):
-            _fail("at_hash", "at_hash does not match the access token")
+            fail("at_hash", "at_hash does not match the access token")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
-        _fail("sub", "sub must be a non-empty string")
+        fail("sub", "sub must be a non-empty string")
     azp_value = azp if isinstance(azp, str) else None
     return IdTokenClaims(
         iss=server.issuer,

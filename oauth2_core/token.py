@@ -379,8 +379,15 @@ def process_token_response(response: HttpResponse) -> Token:
 def process_refresh_response(response: HttpResponse, *, previous: Token) -> Token:
     """Process a refresh answer (RFC 6749 §6), keeping what the server may omit.
 
-    The server may omit ``refresh_token`` (then the previous one stays valid)
-    and ``scope`` (then it is unchanged, §5.1).
+    The server may omit ``refresh_token`` (then the previous one stays valid),
+    ``scope`` (then it is unchanged, §5.1) and ``id_token`` (OpenID Connect
+    Core §12.2: "it might not contain an id_token"; then the previous ID token
+    and its validated ``id_token_claims`` are kept, so a refresh never loses
+    them; the same when it sends the previous ID token again, verbatim). A
+    *new* ID token comes back with ``id_token_claims`` ``None``:
+    validate it against the previous one with
+    ``oauth2_core.id_token_refresh.refreshed_id_token_flow`` (``refresh_flow``
+    and the high-level client do) before trusting it.
 
     Raises:
         EndpointError: as :func:`process_token_response`; ``invalid_grant`` has
@@ -393,4 +400,8 @@ def process_refresh_response(response: HttpResponse, *, previous: Token) -> Toke
         changes["refresh_token"] = previous.refresh_token
     if token.scope is None and previous.scope is not None:
         changes["scope"] = previous.scope
+    if previous.id_token is not None and token.id_token in (None, previous.id_token):
+        # Not sent, or sent again verbatim: the same ID token, so the same claims.
+        changes["id_token"] = previous.id_token
+        changes["id_token_claims"] = previous.id_token_claims
     return attrs.evolve(token, **changes) if changes else token

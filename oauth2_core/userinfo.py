@@ -30,7 +30,7 @@ from oauth2_core.errors import (
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import Token
 
-__all__ = ["UserInfo", "process_userinfo_response", "userinfo_request"]
+__all__ = ["UserInfo", "check_userinfo_subject", "process_userinfo_response", "userinfo_request"]
 
 
 def _to_claims(value: object) -> Mapping[str, Any]:
@@ -141,10 +141,37 @@ def process_userinfo_response(
         raise MalformedResponseError(
             "userinfo response has no string member 'sub'", field="sub", status=response.status
         )
-    if expected_sub is not None and sub != expected_sub:
+    return check_userinfo_subject(
+        UserInfo(sub=sub, claims=data), expected_sub, status=response.status
+    )
+
+
+def check_userinfo_subject(
+    info: UserInfo, expected_sub: str | None, *, status: int | None = None
+) -> UserInfo:
+    """Refuse claims about another user than the ID token's (OpenID Connect Core §5.3.2).
+
+    §5.3.2: "The sub Claim in the UserInfo Response MUST be verified to exactly
+    match the sub Claim in the ID Token; if they do not match, the UserInfo
+    Response values MUST NOT be used." The one place both the JSON and the
+    signed answer are compared.
+
+    Args:
+        info: The claims read from the answer.
+        expected_sub: The ID token's ``sub``, or ``None`` when there is no ID token.
+        status: The answer's HTTP status, for the error.
+
+    Returns:
+        ``info``, unchanged.
+
+    Raises:
+        MalformedResponseError: the ``sub`` differs (field ``"sub"``).
+    """
+    if expected_sub is not None and info.sub != expected_sub:
         raise MalformedResponseError(
-            "userinfo 'sub' does not match the ID token's (OpenID Connect Core §5.3.2)",
+            "userinfo 'sub' does not match the ID token's (OpenID Connect Core §5.3.2): "
+            "the answer is about another user and must not be used",
             field="sub",
-            status=response.status,
+            status=status,
         )
-    return UserInfo(sub=sub, claims=data)
+    return info

@@ -23,7 +23,6 @@ from oauth2_core import (
     JwksCache,
     PendingAuthorization,
     RetryPolicy,
-    Send,
     ServerMetadata,
     Token,
     UsageError,
@@ -31,7 +30,6 @@ from oauth2_core import (
     authorization_url,
     client_credentials_grant_request,
     dpop_jkt,
-    dpop_resource_flow,
     dpop_token_flow,
     id_token_flow,
     introspection_request,
@@ -40,10 +38,12 @@ from oauth2_core import (
     password_grant_request,
     process_refresh_response,
     refresh_token_grant_request,
+    refreshed_id_token_flow,
     retry_flow,
     revocation_request,
     token_exchange_grant_request,
     token_request,
+    userinfo_flow,
 )
 from oauth2_core.device import (
     DeviceAuthorization,
@@ -57,8 +57,7 @@ from oauth2_core.par import (
     process_pushed_authorization_response,
     pushed_authorization_request,
 )
-from oauth2_core.signed_userinfo import userinfo_response_flow
-from oauth2_core.userinfo import UserInfo, userinfo_request
+from oauth2_core.userinfo import UserInfo
 from oauth2_transports._common import utc_now
 
 T = TypeVar("T")
@@ -228,7 +227,25 @@ class _Flows:
         def build(now: _dt.datetime) -> HttpRequest:
             return refresh_token_grant_request(self.server, self.client, token, now=now, **params)
 
-        return self._retrying(lambda delay: self._token(build, token, delay=delay))
+        refreshed = self._retrying(lambda delay: self._token(build, token, delay=delay))
+        if not self.validate_id_token:
+            return refreshed
+        return self._validated_refresh(refreshed, token)
+
+    def _validated_refresh(self, refreshed: Flow[Token], previous: Token) -> Flow[Token]:
+        new = yield from refreshed
+        # OIDC Core §12.2, decided in the core: a new ID token is validated and
+        # compared with the previous one; none keeps the previous one and its claims.
+        return (
+            yield from refreshed_id_token_flow(
+                new,
+                previous=previous,
+                server=self.server,
+                client=self.client,
+                now=self.clock(),
+                jwks_cache=self._jwks,
+            )
+        )
 
     def _revoke(self, token: str, hint: str | None, params: dict[str, Any]) -> Flow[None]:
         return revocation_flow(
@@ -296,28 +313,15 @@ class _Flows:
         return authorization_url(self.server, self.client, pending, request_uri=pushed.request_uri)
 
     def _userinfo(self, token: Token) -> Flow[UserInfo]:
-        insecure = self.client.allow_insecure_http
-        if token.token_type != "DPoP":
-            request = userinfo_request(self.server, token, allow_insecure_http=insecure)
-            return self._read_userinfo(request, None)
-        if self.dpop_key is None:
-            raise UsageError("a DPoP-bound token needs the client's dpop_key")
-        request = userinfo_request(self.server, token.access_token, allow_insecure_http=insecure)
-        return self._read_userinfo(request, token)
-
-    def _read_userinfo(self, request: HttpRequest, dpop_token: Token | None) -> Flow[UserInfo]:
-        if dpop_token is None:
-            response = yield Send(request)
-        else:
-            assert self.dpop_key is not None
-            response = yield from dpop_resource_flow(
-                request, self.dpop_key, dpop_token, now=self.clock()
-            )
-        # JSON, or a signed answer (OIDC Core §5.3.2) checked against the JWK set.
-        return (
-            yield from userinfo_response_flow(
-                response, server=self.server, client=self.client, jwks_cache=self._jwks
-            )
+        # Bearer or DPoP, JSON or signed, and sub == the ID token's (OIDC Core
+        # §5.3.2): all decided by the core flow.
+        return userinfo_flow(
+            self.server,
+            self.client,
+            token,
+            now=self.clock(),
+            jwks_cache=self._jwks,
+            dpop_key=self.dpop_key,
         )
 
     def __repr__(self) -> str:

@@ -63,7 +63,8 @@ class OAuth2Client(_Flows):
             (an ``oauth2_core.RetryPolicy`` for client credentials and refresh only,
             never for code exchange) and ``validate_id_token`` (default ``True``:
             ``exchange_code`` validates the ID token, OIDC Core §3.1.3.7, and sets
-            ``token.id_token_claims``).
+            ``token.id_token_claims``; ``refresh`` validates a new one against it,
+            §12.2, or keeps it when the server sends none).
     """
 
     def __init__(
@@ -181,7 +182,11 @@ class OAuth2Client(_Flows):
         return self._run(self._token_exchange(subject_token, subject_token_type, params))
 
     def refresh(self, token: Token, **params: object) -> Token:
-        """Refresh ``token``; keeps its refresh token when the server sends none."""
+        """Refresh ``token``; keeps its refresh and ID token when the server sends none.
+
+        A new ID token is validated and compared with the previous one (OIDC Core
+        §12.2); a failure raises ``IdTokenError`` and ``token`` stays usable.
+        """
         return self._run(self._refresh(token, params))
 
     def revoke(self, token: str, *, token_type_hint: str | None = None, **params: object) -> None:
@@ -220,7 +225,11 @@ class OAuth2Client(_Flows):
         return self._run(self._push(pending, scope, params))
 
     def userinfo(self, token: Token) -> UserInfo:
-        """Fetch the OpenID Connect UserInfo claims (OIDC Core §5.3)."""
+        """Fetch the OpenID Connect UserInfo claims (OIDC Core §5.3).
+
+        Raises ``MalformedResponseError`` (field ``sub``) when the answer's ``sub``
+        is not the token's ID token's (§5.3.2), for JSON and signed answers alike.
+        """
         return self._run(self._userinfo(token))
 
 
@@ -343,7 +352,11 @@ class AsyncOAuth2Client(_Flows):
         return await self._run(self._token_exchange(subject_token, subject_token_type, params))
 
     async def refresh(self, token: Token, **params: object) -> Token:
-        """Refresh ``token``; keeps its refresh token when the server sends none."""
+        """Refresh ``token``; keeps its refresh and ID token when the server sends none.
+
+        A new ID token is validated and compared with the previous one (OIDC Core
+        §12.2); a failure raises ``IdTokenError`` and ``token`` stays usable.
+        """
         return await self._run(self._refresh(token, params))
 
     async def revoke(

@@ -185,8 +185,14 @@ class MockState:
         scope: tuple[str, ...],
         refresh: bool,
         extra: Mapping[str, object] | None = None,
+        refreshing: bool = False,
     ) -> dict[str, object]:
-        """Issue an access token (and a refresh token) and build the RFC 6749 §5.1 answer."""
+        """Issue an access token (and a refresh token) and build the RFC 6749 §5.1 answer.
+
+        ``refreshing``: the answer to a refresh; its ID token keeps ``iss``, ``sub``
+        and ``aud`` and carries no ``nonce`` (OpenID Connect Core §12.2: it "SHOULD
+        NOT have a nonce Claim").
+        """
         now = self.now()
         access = new_secret("mock_at_")
         self.access_tokens[access] = AccessRecord(
@@ -218,7 +224,7 @@ class MockState:
                 issuer=self.issuer,
                 subject=grant.user,
                 audience=grant.client_id,
-                nonce=grant.nonce,
+                nonce=None if refreshing else grant.nonce,
                 now=now,
                 lifetime=self.lifetimes.access_token,
                 access_token=access,

@@ -123,7 +123,9 @@ def _refresh_token(state: MockState, client: MockClient, req: RecordedRequest) -
         scope = narrowed
     if state.rotate_refresh_tokens:
         record.used = True
-    answer = state.issue_tokens(record.grant, scope=scope, refresh=state.rotate_refresh_tokens)
+    answer = state.issue_tokens(
+        record.grant, scope=scope, refresh=state.rotate_refresh_tokens, refreshing=True
+    )
     return json_answer(200, answer)
 
 

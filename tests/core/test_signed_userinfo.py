@@ -43,6 +43,7 @@ def test_valid_signed_userinfo() -> None:
         server=SERVER,
         client=CLIENT,
         jwks=JWKS,
+        now=T0,
     )
     assert info.sub == "alice"
     assert info.claims["email"] == "a@x"
@@ -58,21 +59,21 @@ def test_valid_signed_userinfo() -> None:
 )
 def test_claim_checks(claims: dict[str, object], check: str) -> None:
     with pytest.raises(oc.IdTokenError) as caught:
-        validate_signed_userinfo(signed(claims), server=SERVER, client=CLIENT, jwks=JWKS)
+        validate_signed_userinfo(signed(claims), server=SERVER, client=CLIENT, jwks=JWKS, now=T0)
     assert caught.value.check == check
 
 
 def test_wrong_key_is_a_bad_signature() -> None:
     with pytest.raises(oc.IdTokenError) as caught:
         validate_signed_userinfo(
-            signed({"sub": "alice"}, key=OTHER), server=SERVER, client=CLIENT, jwks=JWKS
+            signed({"sub": "alice"}, key=OTHER), server=SERVER, client=CLIENT, jwks=JWKS, now=T0
         )
     assert caught.value.check == "signature"
 
 
 def test_encrypted_answers_are_refused_plainly() -> None:
     with pytest.raises(oc.UsageError):
-        validate_signed_userinfo("a.b.c.d.e", server=SERVER, client=CLIENT, jwks=JWKS)
+        validate_signed_userinfo("a.b.c.d.e", server=SERVER, client=CLIENT, jwks=JWKS, now=T0)
 
 
 def test_flow_fetches_the_key_set_once_and_refetches_on_unknown_kid() -> None:

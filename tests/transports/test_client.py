@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 import oauth2_core as oc
 from oauth2_transports import (
     AsyncHttpxTransport,
     AsyncOAuth2Client,
+    AsyncTokenManager,
     HttpxTransport,
     OAuth2Client,
     RequestsTransport,
+    TokenManager,
     TransportError,
     Urllib3Transport,
 )
@@ -49,21 +55,27 @@ class Api:
 
 
 class Recording:
-    """A custom transport, as an integrator writes one: records, then delegates."""
+    """A custom transport, as an integrator writes one: records, then delegates.
+
+    ``rewrite`` (request, response) -> response plays a network attacker.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.urls: list[str] = []
+        self.rewrite: Callable[[oc.HttpRequest, oc.HttpResponse], oc.HttpResponse] | None = None
 
     def send(self, request: oc.HttpRequest) -> Any:
         self.urls.append(request.url)
-        return self.inner.send(request)
+        response = self.inner.send(request)
+        return self.rewrite(request, response) if self.rewrite else response
 
 
 class AsyncRecording(Recording):
     async def send(self, request: oc.HttpRequest) -> Any:  # type: ignore[override]
         self.urls.append(request.url)
-        return await self.inner.send(request)
+        response = await self.inner.send(request)
+        return self.rewrite(request, response) if self.rewrite else response
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +251,91 @@ def test_compat_get_token_form_and_error_answers(mock: Any) -> None:
     with pytest.raises(oc.EndpointError) as caught:
         h.get_token(code, code_verifier=pending.code_verifier)  # single-use code
     assert caught.value.error == "invalid_grant"
+
+
+# --- OpenID Connect: userinfo sub (Core §5.3.2) and refreshed ID tokens (Core §12.2) ----------
+
+
+def sign_in(api: Api, scope: str = "openid read") -> oc.Token:
+    pending = oc.new_pending_authorization(api.client.client)
+    return api.exchange_code(pending, browser(api.authorization_url(pending, scope=scope)))  # type: ignore[no-any-return]
+
+
+def test_userinfo_refuses_claims_about_another_user(connect: Any) -> None:
+    """Core §5.3.2: bob's access token presented with alice's ID token: refused, not bob's data."""
+    api, _ = connect()
+    alice = sign_in(api)
+    assert alice.id_token_claims is not None and api.userinfo(alice).sub == "alice"
+    bob = api.password("bob", "builder", scope="openid read")
+    swapped = attrs.evolve(bob, id_token=alice.id_token, id_token_claims=alice.id_token_claims)
+    with pytest.raises(oc.MalformedResponseError) as caught:
+        api.userinfo(swapped)
+    assert caught.value.field == "sub" and isinstance(caught.value, oc.ResponseError)
+    assert "bob" not in str(caught.value)
+
+
+def test_refresh_validates_the_new_id_token_and_keeps_its_claims(connect: Any) -> None:
+    """Core §12.2: the refreshed ID token is validated; its claims come back on the token."""
+    api, _ = connect()
+    token = sign_in(api)
+    refreshed = api.refresh(token)
+    assert refreshed.id_token and refreshed.id_token != token.id_token
+    assert refreshed.id_token_claims is not None
+    assert refreshed.id_token_claims["sub"] == "alice"
+    assert refreshed.id_token_claims.get("nonce") is None  # the mock follows §12.2's SHOULD NOT
+    assert api.userinfo(refreshed).sub == "alice"
+
+
+def test_refresh_without_an_id_token_keeps_the_previous_one(connect: Any) -> None:
+    api, _ = connect()
+    token = sign_in(api)
+    narrowed = api.refresh(token, scope="read")  # no openid: the server sends no ID token
+    assert narrowed.access_token != token.access_token
+    assert narrowed.id_token == token.id_token
+    assert narrowed.id_token_claims == token.id_token_claims
+
+
+ATTACKER = ec.generate_private_key(ec.SECP256R1())
+
+
+def forge_refreshed_id_token(request: oc.HttpRequest, response: oc.HttpResponse) -> oc.HttpResponse:
+    """Replace the ID token of a refresh answer by one for "mallory", signed by another key."""
+    if b"grant_type=refresh_token" not in request.body or response.status != 200:
+        return response
+    data = json.loads(response.body)
+    genuine = data["id_token"]
+    claims = {**jwt.decode(genuine, options={"verify_signature": False}), "sub": "mallory"}
+    kid = jwt.get_unverified_header(genuine)["kid"]
+    data["id_token"] = jwt.encode(claims, ATTACKER, algorithm="ES256", headers={"kid": kid})
+    return attrs.evolve(response, body=json.dumps(data).encode())
+
+
+def test_a_forged_refreshed_id_token_is_refused(connect: Any) -> None:
+    api, recording = connect()
+    token = sign_in(api)
+    recording.rewrite = forge_refreshed_id_token
+    with pytest.raises(oc.IdTokenError) as caught:
+        api.refresh(token)
+    assert caught.value.check == "signature"
+
+
+def test_the_token_manager_refreshes_through_the_same_validation(connect: Any) -> None:
+    """TokenManager / AsyncTokenManager refresh with client.refresh: same §12.2 checks."""
+    api, recording = connect()
+    token = sign_in(api)
+    assert token.id_token_claims is not None
+    expired = attrs.evolve(token, expires_at=token.id_token_claims.iat)  # long past
+    seen: list[oc.Token] = []
+    if isinstance(api.client, AsyncOAuth2Client):
+        manager: Any = AsyncTokenManager(api.client, expired, on_token=seen.append)
+    else:
+        manager = TokenManager(api.client, expired, on_token=seen.append)
+    recording.rewrite = forge_refreshed_id_token
+    with pytest.raises(oc.OAuth2Error) as caught:
+        api.resolve(manager.token())
+    assert isinstance(caught.value.__cause__ or caught.value, oc.IdTokenError)
+    assert seen == []  # the forged answer never reached anyone
+    recording.rewrite = None
+    fresh = api.resolve(manager.token())  # the old token (and its refresh token) survived
+    assert fresh.id_token_claims is not None and fresh.id_token_claims["sub"] == "alice"
+    assert seen == [fresh]
