@@ -43,7 +43,7 @@ from oauth2_core.jose import (
     require_jwt,
 )
 from oauth2_core.jwks import PrivateJwk, jwk_thumbprint
-from oauth2_core.token import Token, process_refresh_response, process_token_response
+from oauth2_core.token import Token, process_refresh_response, process_token_response, token_scheme
 
 __all__ = [
     "dpop_jkt",
@@ -235,7 +235,7 @@ def dpop_request(
     """
     if not isinstance(request, HttpRequest):
         raise UsageError("request must be an HttpRequest")
-    if isinstance(access_token, Token) and access_token.token_type != "DPoP":
+    if isinstance(access_token, Token) and token_scheme(access_token) != "DPoP":
         raise UsageError(
             "the token is not DPoP-bound (token_type is not DPoP); send it with bearer_authorize"
         )

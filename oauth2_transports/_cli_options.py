@@ -295,7 +295,8 @@ def format_token(token: oc.Token, fmt: str) -> str:
     Only ``json`` keeps everything ``Token.from_dict`` needs to rebuild the token.
     """
     if fmt == "header":
-        kind, value = terminal_text(token.token_type), terminal_text(token.access_token)
+        # Only a type the library knows how to present (RFC 6749 §7.1): never "mac ...".
+        kind, value = oc.token_scheme(token), terminal_text(token.access_token)
         return f"Authorization: {kind} {value}\n"
     rows: list[tuple[str, object]] = [
         ("access_token", token.access_token),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from oauth2_core import (
     EndpointError,
+    IdTokenError,
     OAuth2Error,
     ResponseError,
     Token,
@@ -118,6 +119,17 @@ def refresh_failure(exc: Exception) -> Exception:
     elif isinstance(exc, (TransportError, LockTimeoutError)):
         failure = TokenRefreshError(
             f"getting a new token failed ({exc}): retry later", retryable=True
+        )
+    elif isinstance(exc, IdTokenError):
+        # A refreshed ID token that fails validation is a forgery or a broken
+        # server: asking again gets the same answer. Only an unknown key id may
+        # be a key rotation that the next JWK set fetch resolves.
+        retryable = exc.check == "kid"
+        verdict = "retry later" if retryable else "retrying will not help"
+        failure = TokenRefreshError(
+            f"the new token's ID token failed validation ({exc}): {verdict}",
+            retryable=retryable,
+            status=exc.status,
         )
     elif isinstance(exc, ResponseError):
         retryable = exc.status is None or exc.status >= 500

@@ -105,3 +105,15 @@ def test_property_nothing_but_bearer_is_ever_sent_as_bearer(token_type: str) -> 
     else:
         assert token_type.lower() == "bearer"
         assert request.headers["authorization"] == "Bearer at"
+
+
+def test_dpop_request_refuses_an_unknown_token_type() -> None:
+    """The DPoP builder asks token_scheme too: a "mac" token is never sent as DPoP."""
+    pytest.importorskip("jwt")
+    key = oc.generate_dpop_key()
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    request = oc.HttpRequest("GET", "https://rs.example/")
+    with pytest.raises(oc.UnsupportedTokenTypeError):
+        oc.dpop_request(request, key, now=now, access_token=oc.Token("x", token_type="mac"))
+    lower = oc.dpop_request(request, key, now=now, access_token=oc.Token("x", token_type="dpop"))
+    assert lower.headers["authorization"] == "DPoP x"

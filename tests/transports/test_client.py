@@ -29,6 +29,7 @@ from oauth2_transports import (
     OAuth2Client,
     RequestsTransport,
     TokenManager,
+    TokenRefreshError,
     TransportError,
     Urllib3Transport,
 )
@@ -334,6 +335,8 @@ def test_the_token_manager_refreshes_through_the_same_validation(connect: Any) -
     with pytest.raises(oc.OAuth2Error) as caught:
         api.resolve(manager.token())
     assert isinstance(caught.value.__cause__ or caught.value, oc.IdTokenError)
+    # A forged ID token is not a passing outage: the caller is told not to retry.
+    assert isinstance(caught.value, TokenRefreshError) and not caught.value.retryable
     assert seen == []  # the forged answer never reached anyone
     recording.rewrite = None
     fresh = api.resolve(manager.token())  # the old token (and its refresh token) survived
