@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from oauth2_core._http import HttpRequest
 
@@ -152,60 +153,120 @@ def request_secrets(request: HttpRequest) -> frozenset[str]:
     return frozenset(value for value in found if len(value) >= _MIN_LENGTH)
 
 
-def _hex(text: str) -> str:
-    """A regex for ``text`` with its hex digits in either case."""
-    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in text)
+# One escape of the encodings an echo uses: a run of percent-encoded bytes (RFC 3986
+# §2.1), a JSON escape (RFC 8259 §7, surrogate pairs included) or an HTML entity.
+_ESCAPE = re.compile(
+    r"(?:%[0-9A-Fa-f]{2})+"
+    r"|\\u[0-9A-Fa-f]{4}(?:\\u[dD][c-fC-F][0-9A-Fa-f]{2})?"
+    r"|\\[\"\\/bfnrt]"
+    r"|&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
+_JSON_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
-def _char_forms(ch: str) -> list[str]:
-    """Regex alternatives for one character of a secret, in every encoding an echo uses."""
-    forms = [re.escape(ch)]
-    # Percent-encoding of each UTF-8 byte, either hex case (RFC 3986 §2.1).
-    forms.append("".join("%" + _hex(f"{b:02x}") for b in ch.encode("utf-8", "surrogatepass")))
-    if ch == " ":
-        forms.append(r"\+")  # application/x-www-form-urlencoded
-    escaped = json.dumps(ch)[1:-1]  # the ASCII-only JSON escape (RFC 8259 §7)
-    if escaped.startswith("\\u"):
-        forms.append(re.escape("\\") + "u" + _hex(escaped[2:6]))
-        if len(escaped) > 6:  # a surrogate pair
-            forms[-1] += re.escape("\\") + "u" + _hex(escaped[8:12])
-    elif escaped != ch:
-        forms.append(re.escape(escaped))
-    if ch == "/":
-        forms.append(re.escape("\\/"))
-    if ch in _HTML:
-        forms.append(re.escape(_HTML[ch]))
-    return forms
+def _unescape(escape: str) -> list[tuple[str, int]]:
+    """The characters one escape stands for, each with the length of text it spans."""
+    if escape[0] == "%":
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        chars: list[tuple[str, int]] = []
+        span = 0
+        for index in range(0, len(escape), 3):
+            span += 3
+            for ch in decoder.decode(bytes([int(escape[index + 1 : index + 3], 16)])):
+                chars.append((ch, span))
+                span = 0
+        return chars
+    if escape[0] == "&":
+        name = escape[1:-1]
+        if name[0] != "#":
+            return [(_ENTITIES[name], len(escape))]
+        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        return [(chr(code) if code < 0x110000 else "\ufffd", len(escape))]
+    if escape[1] == "u":
+        units = escape.encode("ascii").decode("unicode_escape", "replace")
+        return [(units.encode("utf-16", "surrogatepass").decode("utf-16", "replace"), len(escape))]
+    return [(_JSON_ESCAPES.get(escape[1], escape[1]), len(escape))]
 
 
-def _compile(secrets: Iterable[str]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
-    kept = tuple(sorted({s for s in secrets if len(s) >= _MIN_LENGTH}, key=len, reverse=True))
+def _canonical(text: str) -> tuple[str, list[int]]:
+    """``text`` with one layer of escapes undone and ``+`` read as a space.
+
+    Returns the canonical text and, for each of its characters, where it starts
+    in ``text`` (plus one final entry: ``len(text)``), so matches map back.
+    """
+    chars: list[str] = []
+    starts: list[int] = []
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        for offset in range(position, match.start()):
+            chars.append(text[offset])
+            starts.append(offset)
+        offset = match.start()
+        for ch, span in _unescape(match.group()):
+            chars.append(ch)
+            starts.append(offset)
+            offset += span
+        position = match.end()
+    for offset in range(position, len(text)):
+        chars.append(text[offset])
+        starts.append(offset)
+    starts.append(len(text))
+    # application/x-www-form-urlencoded writes a space as "+": compare both as a space.
+    return "".join(chars).replace("+", " "), starts
+
+
+def _forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """What to look for in canonical text: each secret as sent and as decoded once."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if len(secret) < _MIN_LENGTH:
+            continue
+        forms.add(secret.replace("+", " "))
+        forms.add(_canonical(secret)[0])
     # Longest first: a secret that contains another is masked whole.
-    alternatives = ["".join(f"(?:{'|'.join(_char_forms(ch))})" for ch in s) for s in kept]
-    return (re.compile("|".join(alternatives)) if alternatives else None), kept
+    return tuple(sorted((f for f in forms if len(f) >= _MIN_LENGTH), key=len, reverse=True))
 
 
-def _cut_prefix(text: str, secrets: tuple[str, ...]) -> str:
-    """Mask a secret's beginning where a length limit cut the text (``…``)."""
-    if _ELLIPSIS not in text:
+def _apply(text: str, forms: tuple[str, ...]) -> str:
+    if not forms or not text:
         return text
-    pieces = text.split(_ELLIPSIS)
-    for index, piece in enumerate(pieces[:-1]):
-        for secret in secrets:
-            forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
-            for form in forms:
-                for size in range(min(len(form), len(piece)), _MIN_PREFIX - 1, -1):
-                    if piece.endswith(form[:size]):
-                        piece = piece[:-size] + REDACTED
-                        break
-        pieces[index] = piece
-    return _ELLIPSIS.join(pieces)
-
-
-def _apply(text: str, pattern: re.Pattern[str] | None, secrets: tuple[str, ...]) -> str:
-    if pattern is None:
+    canonical, starts = _canonical(text)
+    spans: list[tuple[int, int]] = []
+    for form in forms:
+        found = canonical.find(form)
+        while found != -1:
+            spans.append((found, found + len(form)))
+            found = canonical.find(form, found + 1)
+    # A secret's beginning where a message's length limit cut the text ("…").
+    cut = canonical.find(_ELLIPSIS)
+    while cut != -1:
+        for form in forms:
+            size = next(
+                (
+                    size
+                    for size in range(min(len(form), cut) - 1, _MIN_PREFIX - 1, -1)
+                    if canonical.endswith(form[:size], 0, cut)
+                ),
+                0,
+            )
+            if size:
+                spans.append((cut - size, cut))
+        cut = canonical.find(_ELLIPSIS, cut + 1)
+    if not spans:
         return text
-    return _cut_prefix(pattern.sub(REDACTED, text), secrets)
+    pieces: list[str] = []
+    position = 0
+    for begin, end in sorted(spans):
+        begin, end = starts[begin], starts[end]
+        if end <= position:
+            continue
+        pieces.append(text[position : max(begin, position)])
+        if begin >= position:
+            pieces.append(REDACTED)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -219,8 +280,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     Returns:
         The masked text.
     """
-    pattern, kept = _compile(secrets)
-    return _apply(text, pattern, kept)
+    return _apply(text, _forms(secrets))
 
 
 def _exceptions(error: BaseException) -> Iterator[BaseException]:
@@ -236,11 +296,11 @@ def _exceptions(error: BaseException) -> Iterator[BaseException]:
         todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
 
 
-def _masked(value: object, pattern: re.Pattern[str], secrets: tuple[str, ...]) -> object:
+def _masked(value: object, forms: tuple[str, ...]) -> object:
     if isinstance(value, str):
-        return _apply(value, pattern, secrets)
+        return _apply(value, forms)
     if isinstance(value, tuple) and any(isinstance(v, str) for v in value):
-        return tuple(_masked(v, pattern, secrets) for v in value)
+        return tuple(_masked(v, forms) for v in value)
     return value
 
 
@@ -264,19 +324,19 @@ def redact_error(error: E, *requests: HttpRequest) -> E:
     secrets: set[str] = set()
     for request in requests:
         secrets.update(request_secrets(request))
-    pattern, kept = _compile(secrets)
-    if pattern is None:
+    forms = _forms(secrets)
+    if not forms:
         return error
     for current in _exceptions(error):
-        current.args = tuple(_masked(arg, pattern, kept) for arg in current.args)
+        current.args = tuple(_masked(arg, forms) for arg in current.args)
         attributes = getattr(current, "__dict__", None)
         if attributes is None:
             continue
         for name, value in list(attributes.items()):
-            masked = _masked(value, pattern, kept)
+            masked = _masked(value, forms)
             if masked != value:
                 attributes[name] = masked
         notes = attributes.get("__notes__")
         if isinstance(notes, list):
-            notes[:] = [_masked(note, pattern, kept) for note in notes]
+            notes[:] = [_masked(note, forms) for note in notes]
     return error
