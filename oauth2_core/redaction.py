@@ -199,66 +199,74 @@ def _canonical(text: str) -> tuple[str, list[int]]:
     starts: list[int] = []
     position = 0
     for match in _ESCAPE.finditer(text):
-        for offset in range(position, match.start()):
-            chars.append(text[offset])
-            starts.append(offset)
+        chars.append(text[position : match.start()])
+        starts.extend(range(position, match.start()))
         offset = match.start()
-        for ch, span in _unescape(match.group()):
-            chars.append(ch)
-            starts.append(offset)
+        for decoded, span in _unescape(match.group()):
+            chars.append(decoded)
+            starts.extend([offset] * len(decoded))
             offset += span
         position = match.end()
-    for offset in range(position, len(text)):
-        chars.append(text[offset])
-        starts.append(offset)
-    starts.append(len(text))
+    chars.append(text[position:])
+    starts.extend(range(position, len(text) + 1))
     # application/x-www-form-urlencoded writes a space as "+": compare both as a space.
     return "".join(chars).replace("+", " "), starts
 
 
-def _forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """What to look for in canonical text: each secret as sent and as decoded once."""
-    forms: set[str] = set()
+_Forms = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _forms(secrets: Iterable[str]) -> _Forms:
+    """What to look for: each secret as sent (in the raw text), and as sent and as
+    decoded once (in the canonical text). Longest first: a secret that contains
+    another is masked whole."""
+    raw: set[str] = set()
+    canonical: set[str] = set()
     for secret in secrets:
         if len(secret) < _MIN_LENGTH:
             continue
-        forms.add(secret.replace("+", " "))
-        forms.add(_canonical(secret)[0])
-    # Longest first: a secret that contains another is masked whole.
-    return tuple(sorted((f for f in forms if len(f) >= _MIN_LENGTH), key=len, reverse=True))
+        raw.add(secret)
+        canonical.add(secret.replace("+", " "))
+        canonical.add(_canonical(secret)[0])
+    return (
+        tuple(sorted(raw, key=len, reverse=True)),
+        tuple(sorted((f for f in canonical if len(f) >= _MIN_LENGTH), key=len, reverse=True)),
+    )
 
 
-def _apply(text: str, forms: tuple[str, ...]) -> str:
-    if not forms or not text:
-        return text
-    canonical, starts = _canonical(text)
-    spans: list[tuple[int, int]] = []
+def _find_all(text: str, forms: tuple[str, ...]) -> Iterator[tuple[int, int]]:
     for form in forms:
-        found = canonical.find(form)
+        found = text.find(form)
         while found != -1:
-            spans.append((found, found + len(form)))
-            found = canonical.find(form, found + 1)
-    # A secret's beginning where a message's length limit cut the text ("…").
-    cut = canonical.find(_ELLIPSIS)
+            yield found, found + len(form)
+            found = text.find(form, found + 1)
+
+
+def _cut_prefixes(text: str, forms: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+    """A secret's beginning where a message's length limit cut the text (``…``)."""
+    cut = text.find(_ELLIPSIS)
     while cut != -1:
         for form in forms:
-            size = next(
-                (
-                    size
-                    for size in range(min(len(form), cut) - 1, _MIN_PREFIX - 1, -1)
-                    if canonical.endswith(form[:size], 0, cut)
-                ),
-                0,
-            )
-            if size:
-                spans.append((cut - size, cut))
-        cut = canonical.find(_ELLIPSIS, cut + 1)
+            for size in range(min(len(form), cut) - 1, _MIN_PREFIX - 1, -1):
+                if text.endswith(form[:size], 0, cut):
+                    yield cut - size, cut
+                    break
+        cut = text.find(_ELLIPSIS, cut + 1)
+
+
+def _apply(text: str, forms: _Forms) -> str:
+    raw, decoded = forms
+    if not raw or not text:
+        return text
+    canonical, starts = _canonical(text)
+    spans = list(_find_all(text, raw))
+    for begin, end in (*_find_all(canonical, decoded), *_cut_prefixes(canonical, decoded)):
+        spans.append((starts[begin], starts[end]))
     if not spans:
         return text
     pieces: list[str] = []
     position = 0
     for begin, end in sorted(spans):
-        begin, end = starts[begin], starts[end]
         if end <= position:
             continue
         pieces.append(text[position : max(begin, position)])
@@ -296,7 +304,7 @@ def _exceptions(error: BaseException) -> Iterator[BaseException]:
         todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
 
 
-def _masked(value: object, forms: tuple[str, ...]) -> object:
+def _masked(value: object, forms: _Forms) -> object:
     if isinstance(value, str):
         return _apply(value, forms)
     if isinstance(value, tuple) and any(isinstance(v, str) for v in value):
@@ -325,7 +333,7 @@ def redact_error(error: E, *requests: HttpRequest) -> E:
     for request in requests:
         secrets.update(request_secrets(request))
     forms = _forms(secrets)
-    if not forms:
+    if not forms[0]:
         return error
     for current in _exceptions(error):
         current.args = tuple(_masked(arg, forms) for arg in current.args)
