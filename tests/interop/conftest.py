@@ -9,6 +9,7 @@ others that need the server are not run.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -62,6 +63,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.hook.pytest_deselected(items=needing[1:])
 
 
+def _tell(config: pytest.Config, line: str) -> None:
+    """Write ``line`` to the terminal now, past output capturing."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def oidc_server(request: pytest.FixtureRequest) -> Iterator[_oidc.OidcServer]:
     """The node oidc-provider server, started once; ``npm ci`` first when node_modules is due."""
@@ -71,9 +82,7 @@ def oidc_server(request: pytest.FixtureRequest) -> Iterator[_oidc.OidcServer]:
     if not _oidc.dependencies_installed():
         npm = _oidc.npm_executable()
         assert npm is not None  # missing_requirement() checked
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line("tests/interop: npm ci (node_modules missing or out of date)")
+        _tell(request.config, "tests/interop: npm ci (node_modules missing or out of date)")
         try:
             _oidc.install_dependencies(npm)
         except (_oidc.OidcServerError, OSError, subprocess.TimeoutExpired) as exc:

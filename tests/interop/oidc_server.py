@@ -276,17 +276,16 @@ def _locked_packages(lockfile: Path) -> dict[str, dict[str, Any]]:
     return {path: entry for path, entry in packages.items() if path}  # "" is the project
 
 
-def dependencies_installed() -> bool:
-    """True when node_modules holds the versions package-lock.json pins.
+def dependencies_installed(folder: Path = INTEROP_DIR) -> bool:
+    """True when ``folder``/node_modules holds the versions package-lock.json pins.
 
     npm (7+) records what it installed in ``node_modules/.package-lock.json``; a
     missing or different record (a pull changed the lock) means ``npm ci`` is due.
     Optional packages for other platforms are never installed and do not count.
     """
-    installed_record = INTEROP_DIR / "node_modules" / ".package-lock.json"
     try:
-        installed = _locked_packages(installed_record)
-        locked = _locked_packages(INTEROP_DIR / "package-lock.json")
+        installed = _locked_packages(folder / "node_modules" / ".package-lock.json")
+        locked = _locked_packages(folder / "package-lock.json")
     except (OSError, ValueError):
         return False
     for path, entry in locked.items():
