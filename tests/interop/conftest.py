@@ -1,12 +1,16 @@
 """pytest fixtures for the interop tests against a real oidc-provider server.
 
 ``oidc_server`` (session scope) starts ``node server.mjs`` once per test
-session and yields an :class:`oidc_server.OidcServer`. If Node.js is missing
-the tests FAIL (they are not skipped): the interop suite is part of CI.
+session and yields an :class:`oidc_server.OidcServer`, after running ``npm ci``
+when node_modules is missing or differs from package-lock.json. If Node.js is
+missing the run FAILS (nothing is skipped): one test says what to install, the
+others that need the server are not run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,41 +31,65 @@ def pytest_configure(config) -> None:
     )
 
 
-def pytest_collection_modifyitems(config, items) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Every test collected from tests/interop gets the ``interop`` marker."""
-    for item in items:
-        try:
-            Path(item.path).resolve().relative_to(_HERE)
-        except ValueError:
-            continue
-        item.add_marker(pytest.mark.interop)
+    try:
+        Path(item.path).resolve().relative_to(_HERE)
+    except ValueError:
+        return
+    item.add_marker(pytest.mark.interop)
+
+
+_NODE_MISSING = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: only the tests that will run count
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Node.js, one test reports it for all: the others that need it are not run.
+
+    Every test would otherwise repeat the same fixture error. The one kept fails (never
+    skips) with what to install and how many tests need it.
+    """
+    needing = [item for item in items if "oidc_server" in item.fixturenames]
+    problem = _oidc.missing_requirement() if needing else None
+    if problem is None:
+        return
+    held_back = set(needing[1:])
+    config.stash[_NODE_MISSING] = (
+        f"{problem}. {len(needing)} selected tests in tests/interop need it; "
+        f"this one reports it, the other {len(held_back)} were not run"
+    )
+    items[:] = [item for item in items if item not in held_back]
+    config.hook.pytest_deselected(items=needing[1:])
+
+
+def _tell(config: pytest.Config, line: str) -> None:
+    """Write ``line`` to the terminal now, past output capturing."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
-def oidc_server() -> Iterator[_oidc.OidcServer]:
-    node = _oidc.node_executable()
-    if not node:
-        pytest.fail(
-            "Node.js (`node`, version 20 or newer) is required for the interop tests "
-            "but was not found on PATH. Install Node.js and npm, then run "
-            "`npm ci` in tests/interop.",
-            pytrace=False,
-        )
+def oidc_server(request: pytest.FixtureRequest) -> Iterator[_oidc.OidcServer]:
+    """The node oidc-provider server, started once; ``npm ci`` first when node_modules is due."""
+    problem = _oidc.missing_requirement()
+    if problem is not None:
+        pytest.fail(request.config.stash.get(_NODE_MISSING, problem), pytrace=False)
     if not _oidc.dependencies_installed():
         npm = _oidc.npm_executable()
-        if not npm:
-            pytest.fail(
-                "tests/interop/node_modules is missing and `npm` was not found on PATH; "
-                "install npm and run `npm ci` in tests/interop.",
-                pytrace=False,
-            )
+        assert npm is not None  # missing_requirement() checked
+        _tell(request.config, "tests/interop: npm ci (node_modules missing or out of date)")
         try:
             _oidc.install_dependencies(npm)
-        except (_oidc.OidcServerError, OSError) as exc:
+        except (_oidc.OidcServerError, OSError, subprocess.TimeoutExpired) as exc:
             pytest.fail(str(exc), pytrace=False)
 
     try:
-        server = _oidc.start_server(node=node)
+        server = _oidc.start_server()
     except (_oidc.OidcServerError, OSError) as exc:
         pytest.fail(f"could not start the interop OAuth server: {exc}", pytrace=False)
 

@@ -47,6 +47,7 @@ DEVICE_POLL_INTERVAL = 1
 
 READY_TIMEOUT = 30.0
 NPM_CI_TIMEOUT = 600.0
+MIN_NODE = 20  # package.json "engines"
 
 
 class OidcServerError(RuntimeError):
@@ -270,8 +271,62 @@ def npm_executable() -> str | None:
     return shutil.which("npm")
 
 
-def dependencies_installed() -> bool:
-    return (INTEROP_DIR / "node_modules" / "oidc-provider" / "package.json").is_file()
+def _locked_packages(lockfile: Path) -> dict[str, dict[str, Any]]:
+    packages = json.loads(lockfile.read_text(encoding="utf-8")).get("packages", {})
+    return {path: entry for path, entry in packages.items() if path}  # "" is the project
+
+
+def dependencies_installed(folder: Path = INTEROP_DIR) -> bool:
+    """True when ``folder``/node_modules holds the versions package-lock.json pins.
+
+    npm (7+) records what it installed in ``node_modules/.package-lock.json``; a
+    missing or different record (a pull changed the lock) means ``npm ci`` is due.
+    Optional packages for other platforms are never installed and do not count.
+    """
+    try:
+        installed = _locked_packages(folder / "node_modules" / ".package-lock.json")
+        locked = _locked_packages(folder / "package-lock.json")
+    except (OSError, ValueError):
+        return False
+    for path, entry in locked.items():
+        version = installed.get(path, {}).get("version")
+        if version != entry.get("version") and not (version is None and entry.get("optional")):
+            return False
+    return all(path in locked for path in installed)
+
+
+def node_major_version(node: str) -> int | None:
+    """The major version ``node --version`` reports, None if it cannot say."""
+    try:
+        out = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        return int(out.strip().lstrip("v").split(".")[0])
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+def missing_requirement() -> str | None:
+    """What this machine lacks to run the server, in one line, or None.
+
+    Node.js 20+ must be installed; npm only while node_modules is missing or out of
+    date (then the fixture runs ``npm ci`` once).
+    """
+    node = node_executable()
+    if node is None:
+        return (
+            f"Node.js {MIN_NODE}+ (`node`) is not on PATH: install it (https://nodejs.org); "
+            "the server's npm packages then install themselves on first use"
+        )
+    major = node_major_version(node)
+    if major is None or major < MIN_NODE:
+        return f"{node} is Node.js {major or '(unknown version)'}; the server needs {MIN_NODE}+"
+    if not dependencies_installed() and npm_executable() is None:
+        return (
+            f"npm is not on PATH and {INTEROP_DIR / 'node_modules'} is missing or out of "
+            "date: install npm (it comes with Node.js)"
+        )
+    return None
 
 
 def install_dependencies(npm: str) -> None:
