@@ -163,7 +163,7 @@ def test_a_dripping_server_cannot_outlast_the_deadline(
     """One byte every 0.5 s: each read succeeds, yet the request ends by its deadline."""
     send = make(timeout=5.0, deadline=1.5)
     started = time.monotonic()
-    with pytest.raises(TransportError, match="^timed out") as info:
+    with pytest.raises(TransportError, match=r"^timed out") as info:
         send(_get(server, target))
     elapsed = time.monotonic() - started
     assert elapsed < 1.5 + 1.5, f"took {elapsed:.1f} s"
@@ -175,7 +175,7 @@ def test_the_deadline_defaults_to_the_timeout(
 ) -> None:
     send = make(timeout=1.0)
     started = time.monotonic()
-    with pytest.raises(TransportError, match="^timed out"):
+    with pytest.raises(TransportError, match=r"^timed out"):
         send(_get(server, "/drip-head"))
     assert time.monotonic() - started < 1.0 + 1.5
 
