@@ -14,25 +14,26 @@ import zlib
 from datetime import datetime
 from types import TracebackType
 
+import anyio
 import httpx
 
 from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, aread_body, read_body
 from oauth2_transports._common import (
-    ACCEPT_ENCODING,
-    CHUNK_SIZE,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT,
     Clock,
     ErrorKinds,
-    aread_body,
     check_settings,
-    read_body,
     refusing_cookie_jar,
     stamp,
+    timed_out,
     utc_now,
     wrap_error,
 )
+from oauth2_transports._deadline import check_deadline, watch
 from oauth2_transports._httpx_auth import OAuth2Auth  # re-exported: the hook's public home
+from oauth2_transports._httpx_deadline import arm_client
 
 __all__ = ["AsyncHttpxTransport", "HttpxTransport", "OAuth2Auth"]
 
@@ -86,13 +87,17 @@ class HttpxTransport:
         client: The client to send with; its transport (TLS, proxies, pool
             limits), default headers and params apply, its ``auth``, cookies
             and redirect setting do not. Default: a new client that ignores
-            the environment, closed by :meth:`close`.
-        timeout: Seconds allowed for each of connect, read, write and pool.
+            the environment, closed by :meth:`close`. Its connection pools
+            get a network backend that lets the deadline cut their sockets.
+        timeout: Seconds allowed for each of connect, read, write and pool
+            (default ``DEFAULT_TIMEOUT``, 30 s).
+        deadline: Seconds allowed for the whole exchange: connect, send,
+            status line, headers and body. Default: ``timeout``.
         max_body_bytes: The largest decoded body accepted.
         clock: Stamps ``HttpResponse.received_at``; must return an aware datetime.
 
     Raises:
-        UsageError: ``timeout`` or ``max_body_bytes`` is out of range.
+        UsageError: ``timeout``, ``deadline`` or ``max_body_bytes`` is out of range.
     """
 
     def __init__(
@@ -100,45 +105,57 @@ class HttpxTransport:
         client: httpx.Client | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         clock: Clock = utc_now,
     ) -> None:
         check_settings(timeout, max_body_bytes)
+        self._deadline = check_deadline(deadline, timeout)
         self._owns_client = client is None
         if client is None:
             # Embeddable: no environment variables read, no cookies stored.
             client = httpx.Client(trust_env=False, cookies=refusing_cookie_jar())
             del client.headers["accept"]  # not needed by httpx; the core sets its own
             client.headers["accept-encoding"] = ACCEPT_ENCODING  # what Inflater decodes
+        arm_client(client)
         self._client = client
-        self._timeout = httpx.Timeout(timeout)
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, self._deadline))
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one :meth:`send` may take in all, connect to last body byte."""
+        return self._deadline
 
     def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` as it is and return the response, whatever its status.
 
         Raises:
-            TransportError: The exchange failed or the body exceeds the cap.
+            TransportError: The exchange failed, outlived the deadline, or the
+                body exceeds the cap or has a content coding that is refused.
         """
-        try:
-            outgoing = _outgoing(self._client, request, self._timeout)
-            response = self._client.send(
-                outgoing, stream=True, follow_redirects=False, auth=_AS_GIVEN
-            )
+        with watch(self._deadline) as alarm:
             try:
-                received_at = stamp(self._clock)
-                body = read_body(
-                    request,
-                    self._max_body_bytes,
-                    response.headers.get("content-encoding"),
-                    raw=response.iter_raw(CHUNK_SIZE),
-                    decoded=response.iter_bytes(CHUNK_SIZE),
+                outgoing = _outgoing(self._client, request, self._timeout)
+                response = self._client.send(
+                    outgoing, stream=True, follow_redirects=False, auth=_AS_GIVEN
                 )
-            finally:
-                response.close()
-        except _ERRORS as exc:
-            raise wrap_error(exc, request, _KINDS) from exc
+                try:
+                    received_at = stamp(self._clock)
+                    coding = response.headers.get("content-encoding")
+                    body = read_body(
+                        request, self._max_body_bytes, coding, response.iter_raw(CHUNK_SIZE)
+                    )
+                    if alarm.expired:  # a cut socket can look like the end of the body
+                        raise timed_out(request, self._deadline) from TimeoutError(
+                            "deadline passed"
+                        )
+                finally:
+                    response.close()
+            except _ERRORS as exc:
+                expired = self._deadline if alarm.expired else None
+                raise wrap_error(exc, request, _KINDS, deadline=expired) from exc
         return _response(response, body, received_at)
 
     def close(self) -> None:
@@ -170,44 +187,51 @@ class AsyncHttpxTransport:
         client: httpx.AsyncClient | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         clock: Clock = utc_now,
     ) -> None:
         check_settings(timeout, max_body_bytes)
+        self._deadline = check_deadline(deadline, timeout)
         self._owns_client = client is None
         if client is None:
             client = httpx.AsyncClient(trust_env=False, cookies=refusing_cookie_jar())
             del client.headers["accept"]
             client.headers["accept-encoding"] = ACCEPT_ENCODING
         self._client = client
-        self._timeout = httpx.Timeout(timeout)
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, self._deadline))
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one :meth:`send` may take in all, connect to last body byte."""
+        return self._deadline
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` as it is and return the response, whatever its status.
 
         Raises:
-            TransportError: The exchange failed or the body exceeds the cap.
+            TransportError: The exchange failed, outlived the deadline, or the
+                body exceeds the cap or has a content coding that is refused.
         """
         try:
-            outgoing = _outgoing(self._client, request, self._timeout)
-            response = await self._client.send(
-                outgoing, stream=True, follow_redirects=False, auth=_AS_GIVEN
-            )
-            try:
-                received_at = stamp(self._clock)
-                body = await aread_body(
-                    request,
-                    self._max_body_bytes,
-                    response.headers.get("content-encoding"),
-                    raw=response.aiter_raw(CHUNK_SIZE),
-                    decoded=response.aiter_bytes(CHUNK_SIZE),
+            with anyio.move_on_after(self._deadline) as scope:
+                outgoing = _outgoing(self._client, request, self._timeout)
+                response = await self._client.send(
+                    outgoing, stream=True, follow_redirects=False, auth=_AS_GIVEN
                 )
-            finally:
-                await response.aclose()
+                try:
+                    received_at = stamp(self._clock)
+                    coding = response.headers.get("content-encoding")
+                    raw = response.aiter_raw(CHUNK_SIZE)
+                    body = await aread_body(request, self._max_body_bytes, coding, raw)
+                finally:
+                    await response.aclose()
         except _ERRORS as exc:
             raise wrap_error(exc, request, _KINDS) from exc
+        if scope.cancelled_caught:  # the whole exchange took too long
+            raise timed_out(request, self._deadline) from TimeoutError("deadline passed")
         return _response(response, body, received_at)
 
     async def aclose(self) -> None:

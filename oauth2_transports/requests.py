@@ -20,20 +20,20 @@ import requests.exceptions as rex
 import urllib3.exceptions
 
 from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, read_body
 from oauth2_transports._common import (
-    ACCEPT_ENCODING,
-    CHUNK_SIZE,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT,
     Clock,
     ErrorKinds,
     check_settings,
     joined_headers,
-    read_body,
     stamp,
+    timed_out,
     utc_now,
     wrap_error,
 )
+from oauth2_transports._deadline import arm_pool_manager, check_deadline, watch
 from oauth2_transports._requests_auth import OAuth2Auth  # re-exported: the hook's public home
 
 __all__ = ["OAuth2Auth", "RequestsTransport"]
@@ -47,6 +47,9 @@ _KINDS: ErrorKinds = (
     (rex.ConnectionError, "connection failed"),
     ((rex.InvalidURL, rex.MissingSchema, rex.InvalidSchema, rex.URLRequired), "invalid URL"),
 )
+
+
+_ERRORS = (rex.RequestException, urllib3.exceptions.HTTPError, OSError, zlib.error)
 
 
 class _HeadersAsGiven(requests.auth.AuthBase):
@@ -78,12 +81,16 @@ class RequestsTransport:
             ``.netrc`` never do. Keep its adapters at ``max_retries=0`` (the
             requests default) for the no-retries guarantee. Default: a new
             session that ignores the environment, closed by :meth:`close`.
-        timeout: Seconds allowed to connect and between two reads.
+            The pool managers of its adapters are made to guard the deadline.
+        timeout: Seconds allowed to connect and between two reads
+            (default ``DEFAULT_TIMEOUT``, 30 s).
+        deadline: Seconds allowed for the whole exchange: connect, send,
+            status line, headers and body. Default: ``timeout``.
         max_body_bytes: The largest decoded body accepted.
         clock: Stamps ``HttpResponse.received_at``; must return an aware datetime.
 
     Raises:
-        UsageError: ``timeout`` or ``max_body_bytes`` is out of range.
+        UsageError: ``timeout``, ``deadline`` or ``max_body_bytes`` is out of range.
     """
 
     def __init__(
@@ -91,10 +98,12 @@ class RequestsTransport:
         session: requests.Session | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         clock: Clock = utc_now,
     ) -> None:
         check_settings(timeout, max_body_bytes)
+        self._deadline = check_deadline(deadline, timeout)
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
@@ -104,17 +113,22 @@ class RequestsTransport:
             for prefix in ("https://", "http://"):
                 session.mount(prefix, requests.adapters.HTTPAdapter(max_retries=0))
         self._session = session
-        self._timeout = (timeout, timeout)
+        self._timeout = (min(timeout, self._deadline), timeout)
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one :meth:`send` may take in all, connect to last body byte."""
+        return self._deadline
 
     def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` as it is and return the response, whatever its status.
 
         Raises:
-            TransportError: The exchange failed or the body exceeds the cap.
+            TransportError: The exchange failed, outlived the deadline, or the
+                body exceeds the cap or has a content coding that is refused.
         """
-        session = self._session
         outgoing = requests.Request(
             request.method,
             request.url,
@@ -122,46 +136,55 @@ class RequestsTransport:
             data=request.body or None,
             auth=_AS_GIVEN,
         )
-        try:
-            prepared = session.prepare_request(outgoing)
-            if "cookie" not in request.headers:
-                prepared.headers.pop("Cookie", None)  # from the session's jar
-            url = prepared.url or request.url
-            # The session's verify and cert passed explicitly: unlike Session.request, a
-            # CA bundle set on the session then wins over REQUESTS_CA_BUNDLE (requests#3829).
-            settings = session.merge_environment_settings(
-                url, {}, True, session.verify, session.cert
-            )
-            verify: bool | str = True if settings["verify"] is None else settings["verify"]
-            # The adapter, not session.send(): on a 3xx, session.send() reads the whole
-            # body, uncapped, to prepare the next request, and it fills the cookie jar.
-            response = session.get_adapter(url).send(
-                prepared,
-                stream=True,
-                timeout=self._timeout,
-                verify=verify,
-                cert=settings["cert"],
-                proxies=settings["proxies"],
-            )
+        with watch(self._deadline) as alarm:
             try:
-                received_at = stamp(self._clock)
-                body = read_body(
-                    request,
-                    self._max_body_bytes,
-                    response.headers.get("content-encoding"),
-                    raw=response.raw.stream(CHUNK_SIZE, decode_content=False),
-                    decoded=response.iter_content(CHUNK_SIZE),
-                )
-            finally:
-                response.close()  # back to the pool when fully read, closed otherwise
-        except (rex.RequestException, urllib3.exceptions.HTTPError, OSError, zlib.error) as exc:
-            raise wrap_error(exc, request, _KINDS) from exc
+                response = self._open(request, outgoing)
+                try:
+                    received_at = stamp(self._clock)
+                    coding = response.headers.get("content-encoding")
+                    raw = response.raw.stream(CHUNK_SIZE, decode_content=False)
+                    body = read_body(request, self._max_body_bytes, coding, raw)
+                    if alarm.expired:  # a cut socket can look like the end of the body
+                        raise timed_out(request, self._deadline) from TimeoutError(
+                            "deadline passed"
+                        )
+                finally:
+                    response.close()  # back to the pool when fully read, closed otherwise
+            except _ERRORS as exc:
+                expired = self._deadline if alarm.expired else None
+                raise wrap_error(exc, request, _KINDS, deadline=expired) from exc
         return HttpResponse(
             status=response.status_code,
             # response.headers merges repeated fields; the urllib3 ones keep them apart.
             headers=Headers(list(response.raw.headers.items())),
             body=body,
             received_at=received_at,
+        )
+
+    def _open(self, request: HttpRequest, outgoing: requests.Request) -> requests.Response:
+        session = self._session
+        prepared = session.prepare_request(outgoing)
+        if "cookie" not in request.headers:
+            prepared.headers.pop("Cookie", None)  # from the session's jar
+        url = prepared.url or request.url
+        # The session's verify and cert passed explicitly: unlike Session.request, a
+        # CA bundle set on the session then wins over REQUESTS_CA_BUNDLE (requests#3829).
+        settings = session.merge_environment_settings(url, {}, True, session.verify, session.cert)
+        verify: bool | str = True if settings["verify"] is None else settings["verify"]
+        adapter = session.get_adapter(url)
+        if isinstance(adapter, requests.adapters.HTTPAdapter):
+            proxy = requests.utils.select_proxy(url, settings["proxies"])
+            manager = adapter.poolmanager if proxy is None else adapter.proxy_manager_for(proxy)
+            arm_pool_manager(manager)
+        # The adapter, not session.send(): on a 3xx, session.send() reads the whole
+        # body, uncapped, to prepare the next request, and it fills the cookie jar.
+        return adapter.send(
+            prepared,
+            stream=True,
+            timeout=self._timeout,
+            verify=verify,
+            cert=settings["cert"],
+            proxies=settings["proxies"],
         )
 
     def close(self) -> None:

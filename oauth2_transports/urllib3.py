@@ -14,18 +14,19 @@ import urllib3
 import urllib3.exceptions as u3x
 
 from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_transports._body import CHUNK_SIZE, read_body
 from oauth2_transports._common import (
-    CHUNK_SIZE,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT,
     Clock,
     ErrorKinds,
     check_settings,
-    read_body,
     stamp,
+    timed_out,
     utc_now,
     wrap_error,
 )
+from oauth2_transports._deadline import arm_pool_manager, check_deadline, watch
 
 __all__ = ["Urllib3Transport"]
 
@@ -59,12 +60,17 @@ class Urllib3Transport:
             headers apply. Its ``retries`` and redirect settings do not: every
             request is sent with ``retries=False, redirect=False``. Default: a
             new ``PoolManager()``, closed by :meth:`close`.
-        timeout: Seconds allowed to connect and between two reads.
+            The pool is made to guard the deadline: its connection classes
+            become subclasses that register their socket with the request.
+        timeout: Seconds allowed to connect and between two reads
+            (default ``DEFAULT_TIMEOUT``, 30 s).
+        deadline: Seconds allowed for the whole exchange: connect, send,
+            status line, headers and body. Default: ``timeout``.
         max_body_bytes: The largest decoded body accepted.
         clock: Stamps ``HttpResponse.received_at``; must return an aware datetime.
 
     Raises:
-        UsageError: ``timeout`` or ``max_body_bytes`` is out of range.
+        UsageError: ``timeout``, ``deadline`` or ``max_body_bytes`` is out of range.
     """
 
     def __init__(
@@ -72,21 +78,30 @@ class Urllib3Transport:
         pool: urllib3.PoolManager | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         clock: Clock = utc_now,
     ) -> None:
         check_settings(timeout, max_body_bytes)
+        self._deadline = check_deadline(deadline, timeout)
         self._owns_pool = pool is None
         self._pool = urllib3.PoolManager() if pool is None else pool
-        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        arm_pool_manager(self._pool)
+        self._timeout = urllib3.Timeout(connect=min(timeout, self._deadline), read=timeout)
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one :meth:`send` may take in all, connect to last body byte."""
+        return self._deadline
 
     def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` as it is and return the response, whatever its status.
 
         Raises:
-            TransportError: The exchange failed or the body exceeds the cap.
+            TransportError: The exchange failed, outlived the deadline, or the
+                body exceeds the cap or has a content coding that is refused.
         """
         fields = request.headers.fields()
         headers: dict[str, str] | urllib3.HTTPHeaderDict = dict(fields)
@@ -96,41 +111,42 @@ class Urllib3Transport:
             for name, value in self._pool.headers.items():
                 if name not in headers:
                     headers.add(name, value)
-        try:
-            response = self._pool.urlopen(
-                request.method,
-                request.url,
-                body=request.body or None,
-                headers=headers,
-                redirect=False,
-                retries=_NO_RETRIES,
-                timeout=self._timeout,
-                preload_content=False,
-                decode_content=True,
-            )
+        with watch(self._deadline) as alarm:
             try:
-                received_at = stamp(self._clock)
-                coding = response.headers.get("content-encoding")
-                length = response.length_remaining
-                if coding is None and length is not None and length <= self._max_body_bytes:
-                    # The usual answer: plain, with a Content-Length within the cap.
-                    # One read, bounded by that length (a short body is an error).
-                    body = response.read(decode_content=False)
-                else:
-                    body = read_body(
-                        request,
-                        self._max_body_bytes,
-                        coding,
-                        raw=response.stream(CHUNK_SIZE, decode_content=False),
-                        decoded=response.stream(CHUNK_SIZE, decode_content=True),
-                    )
-            except BaseException:
-                response.close()  # bytes left unread: the connection must not be reused
-                raise
-            finally:
-                response.release_conn()
-        except (u3x.HTTPError, OSError, zlib.error) as exc:
-            raise wrap_error(exc, request, _KINDS) from exc
+                response = self._pool.urlopen(
+                    request.method,
+                    request.url,
+                    body=request.body or None,
+                    headers=headers,
+                    redirect=False,
+                    retries=_NO_RETRIES,
+                    timeout=self._timeout,
+                    preload_content=False,
+                    decode_content=False,
+                )
+                try:
+                    received_at = stamp(self._clock)
+                    coding = response.headers.get("content-encoding")
+                    length = response.length_remaining
+                    if coding is None and length is not None and length <= self._max_body_bytes:
+                        # The usual answer: plain, with a Content-Length within the cap.
+                        # One read, bounded by that length (a short body is an error).
+                        body = response.read(decode_content=False)
+                    else:
+                        raw = response.stream(CHUNK_SIZE, decode_content=False)
+                        body = read_body(request, self._max_body_bytes, coding, raw)
+                    if alarm.expired:  # a cut socket can look like the end of the body
+                        raise timed_out(request, self._deadline) from TimeoutError(
+                            "deadline passed"
+                        )
+                except BaseException:
+                    response.close()  # bytes left unread: the connection must not be reused
+                    raise
+                finally:
+                    response.release_conn()
+            except (u3x.HTTPError, OSError, zlib.error) as exc:
+                expired = self._deadline if alarm.expired else None
+                raise wrap_error(exc, request, _KINDS, deadline=expired) from exc
         return HttpResponse(
             status=response.status,
             headers=Headers._trusted([(n.lower(), v) for n, v in response.headers.items()]),

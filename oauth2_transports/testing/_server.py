@@ -17,6 +17,12 @@ request it receives, and answers by path:
 ``/deflate/<n>``                  ``payload(n)``, deflate content coding (zlib)
 ``/raw-deflate/<n>``              ``payload(n)``, deflate as some servers send it (raw)
 ``/gzip-zeros/<n>``               ``n`` zero bytes, gzip content coding (a "bomb")
+``/coded/<codings>/<n>``          ``payload(n)`` with those content codings applied
+                                  in order (``gzip,deflate``; ``raw-deflate``)
+``/coded-zeros/<codings>/<n>``    ``n`` (a multiple of 1 MiB) zero bytes, coded so
+                                  (``gzip,gzip``: a few KB for a GiB, a "bomb")
+``/labelled/<coding>``            a few bytes labelled with that content coding
+``/drip-head``, ``/drip-body``    the head, or the body, one byte every 0.5 s
 ``/bad-gzip``                     ``Content-Encoding: gzip`` on bytes that are not
 ``/sleep``                        waits until the server stops (or 10 s), then 200
 ``/truncated``                    announces 100 bytes, sends 10, closes
@@ -59,6 +65,40 @@ def gzip_zeros(size: int) -> bytes:
         compressor.compress(block[: min(_PIECE, size - done)]) for done in range(0, size, _PIECE)
     ]
     return b"".join(out) + compressor.flush()
+
+
+def _code(data: bytes, coding: str) -> bytes:
+    wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(coding, -zlib.MAX_WBITS)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+@functools.lru_cache(maxsize=8)
+def coded_zeros(size: int, codings: str) -> bytes:
+    """``size`` zero bytes (a multiple of 1 MiB) with the content ``codings`` applied.
+
+    The first coding is built from one compressed MiB repeated (each piece ends
+    in a full flush, so the pieces stand alone): a GiB costs a CRC, not a deflate.
+    """
+    first, *rest = codings.split(",")
+    mib = 1 << 20
+    raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    piece = raw.compress(bytes(mib)) + raw.flush(zlib.Z_FULL_FLUSH)
+    stream = piece * (size // mib) + b"\x03\x00"  # then an empty final block
+    crc = 0
+    for _ in range(size // mib):
+        crc = zlib.crc32(bytes(mib), crc)
+    if first == "gzip":
+        trailer = crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
+        body = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + stream + trailer
+    else:  # zlib-wrapped deflate: header, stream, Adler-32
+        adler = 1
+        for _ in range(size // mib):
+            adler = zlib.adler32(bytes(mib), adler)
+        body = b"\x78\xda" + stream + adler.to_bytes(4, "big")
+    for coding in rest:
+        body = _code(body, coding)
+    return body
 
 
 @attrs.frozen
@@ -189,6 +229,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, body, (("Content-Encoding", "deflate"),))
         elif first == "gzip-zeros":
             self._answer(200, gzip_zeros(int(rest)), (("Content-Encoding", "gzip"),))
+        elif first == "coded":
+            codings, _, size = rest.partition("/")
+            body = payload(int(size))
+            for coding in codings.split(","):
+                body = _code(body, coding)
+            label = codings.replace("raw-deflate", "deflate").replace(",", ", ")
+            self._answer(200, body, (("Content-Encoding", label),))
+        elif first == "coded-zeros":
+            codings, _, size = rest.partition("/")
+            label = codings.replace(",", ", ")
+            self._answer(200, coded_zeros(int(size), codings), (("Content-Encoding", label),))
+        elif first == "labelled":
+            self._answer(200, b"\x1f\x8b\x08\x00coded?", (("Content-Encoding", rest),))
+        elif first in ("drip-head", "drip-body"):
+            self._drip(first == "drip-head")
         elif first == "bad-gzip":
             self._answer(200, b"these bytes are not gzip", (("Content-Encoding", "gzip"),))
         elif first == "sleep":
@@ -205,6 +260,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"NOT-HTTP garbage\r\n\r\n")
         else:
             self._answer(404, b"no such route")
+
+    def _drip(self, head: bool) -> None:
+        """A byte every 0.5 s (for 30 s at most): each read succeeds, the answer never ends."""
+        self.close_connection = True
+        data = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nX-Slow: " + b"x" * 80
+        if not head:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+            data = b"{" + b" " * 98 + b"}"
+        for byte in data[:60]:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            if self.server.released.wait(0.5):
+                return
 
     def _chunked(self, body: bytes) -> None:
         self.send_response(200)

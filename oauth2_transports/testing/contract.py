@@ -2,7 +2,9 @@
 
 Every transport, ours or an integrator's, must: send the request verbatim; never
 follow redirects; never retry; return every status as a response; keep repeated
-response header fields; cap the decoded body; time out; stamp ``received_at``
+response header fields; cap the decoded body after every content coding; time
+out, and (when it has a ``deadline`` attribute) end every request by that
+overall deadline however slowly the server sends; stamp ``received_at``
 from its clock; turn library errors into ``TransportError`` (``raise ... from``)
 with messages that carry no credential; never add ``.netrc`` credentials or
 cookies. :class:`TransportContract` checks each of these against a real HTTP
@@ -31,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,6 +260,21 @@ class TransportContract:
             tracemalloc.stop()
         assert peak < 16 * cap, f"{peak} bytes allocated while reading"
 
+    @pytest.mark.parametrize("codings", ["gzip,gzip", "gzip,deflate"])
+    def test_stacked_coding_bomb_is_stopped(self, contract: ContractHarness, codings: str) -> None:
+        # A few KB that inflate to 1 GiB through two codings: decoding must stop at
+        # the cap (or refuse the codings), never decode a whole layer first.
+        url = contract.server.url(f"/coded-zeros/{codings}/{1 << 30}")
+        transport = contract.transport()
+        tracemalloc.start()
+        try:
+            with pytest.raises(TransportError):
+                contract.send(transport, _get(url))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 16 * contract.max_body_bytes, f"{peak} bytes allocated while reading"
+
     def test_transport_still_works_after_a_body_over_the_cap(
         self, contract: ContractHarness
     ) -> None:
@@ -286,6 +304,22 @@ class TransportContract:
             contract.send(contract.transport(timeout=0.5), _get(contract.server.url("/sleep")))
         assert info.value.__cause__ is not None
         assert contract.server.hits("/sleep") == 1  # and not retried
+
+    @pytest.mark.parametrize("target", ["/drip-head", "/drip-body"])
+    def test_deadline_ends_a_request_that_drips(
+        self, contract: ContractHarness, target: str
+    ) -> None:
+        # One byte every 0.5 s: every read succeeds in time, only an overall
+        # deadline ends the request. Skipped for transports without ``deadline``.
+        transport = contract.transport(timeout=1.5)
+        deadline = getattr(transport, "deadline", None)
+        if deadline is None:
+            pytest.skip("the transport has no deadline attribute")
+        assert deadline <= 1.5, "the deadline defaults to the timeout"
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="timed out"):
+            contract.send(transport, _get(contract.server.url(target)))
+        assert time.monotonic() - started < deadline + 1.5
 
     @pytest.mark.parametrize("target", ["/bad-gzip", "/truncated", "/malformed"])
     def test_broken_response_raises_transport_error(
