@@ -17,7 +17,7 @@ from types import TracebackType
 import anyio
 import httpx
 
-from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, aread_body, read_body
 from oauth2_transports._common import (
     DEFAULT_MAX_BODY_BYTES,
@@ -122,6 +122,7 @@ class HttpxTransport:
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, self._deadline))
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+        self._closed = False
 
     @property
     def deadline(self) -> float:
@@ -135,6 +136,8 @@ class HttpxTransport:
             TransportError: The exchange failed, outlived the deadline, or the
                 body exceeds the cap or has a content coding that is refused.
         """
+        if self._closed or self._client.is_closed:
+            raise UsageError("this transport (or the httpx client it sends with) is closed")
         with watch(self._deadline) as alarm:
             try:
                 outgoing = _outgoing(self._client, request, self._timeout)
@@ -160,6 +163,7 @@ class HttpxTransport:
 
     def close(self) -> None:
         """Close the client if this transport created it (a client passed in stays open)."""
+        self._closed = True
         if self._owns_client:
             self._client.close()
 
@@ -202,6 +206,7 @@ class AsyncHttpxTransport:
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, self._deadline))
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+        self._closed = False
 
     @property
     def deadline(self) -> float:
@@ -215,6 +220,8 @@ class AsyncHttpxTransport:
             TransportError: The exchange failed, outlived the deadline, or the
                 body exceeds the cap or has a content coding that is refused.
         """
+        if self._closed or self._client.is_closed:
+            raise UsageError("this transport (or the httpx client it sends with) is closed")
         try:
             with anyio.move_on_after(self._deadline) as scope:
                 outgoing = _outgoing(self._client, request, self._timeout)
@@ -236,6 +243,7 @@ class AsyncHttpxTransport:
 
     async def aclose(self) -> None:
         """Close the client if this transport created it (a client passed in stays open)."""
+        self._closed = True
         if self._owns_client:
             await self._client.aclose()
 

@@ -19,7 +19,7 @@ import requests.auth
 import requests.exceptions as rex
 import urllib3.exceptions
 
-from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, read_body
 from oauth2_transports._common import (
     DEFAULT_MAX_BODY_BYTES,
@@ -116,6 +116,7 @@ class RequestsTransport:
         self._timeout = (min(timeout, self._deadline), timeout)
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+        self._closed = False
 
     @property
     def deadline(self) -> float:
@@ -129,6 +130,8 @@ class RequestsTransport:
             TransportError: The exchange failed, outlived the deadline, or the
                 body exceeds the cap or has a content coding that is refused.
         """
+        if self._closed:
+            raise UsageError("this transport is closed; create a new one")
         outgoing = requests.Request(
             request.method,
             request.url,
@@ -189,6 +192,7 @@ class RequestsTransport:
 
     def close(self) -> None:
         """Close the session if this transport created it (a session passed in stays open)."""
+        self._closed = True
         if self._owns_session:
             self._session.close()
 

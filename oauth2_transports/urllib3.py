@@ -13,7 +13,7 @@ from types import TracebackType
 import urllib3
 import urllib3.exceptions as u3x
 
-from oauth2_core import Headers, HttpRequest, HttpResponse
+from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import CHUNK_SIZE, read_body
 from oauth2_transports._common import (
     DEFAULT_MAX_BODY_BYTES,
@@ -90,6 +90,7 @@ class Urllib3Transport:
         self._timeout = urllib3.Timeout(connect=min(timeout, self._deadline), read=timeout)
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+        self._closed = False
 
     @property
     def deadline(self) -> float:
@@ -103,6 +104,8 @@ class Urllib3Transport:
             TransportError: The exchange failed, outlived the deadline, or the
                 body exceeds the cap or has a content coding that is refused.
         """
+        if self._closed:
+            raise UsageError("this transport is closed; create a new one")
         fields = request.headers.fields()
         headers: dict[str, str] | urllib3.HTTPHeaderDict = dict(fields)
         if len(headers) != len(fields) or self._pool.headers:
@@ -156,6 +159,7 @@ class Urllib3Transport:
 
     def close(self) -> None:
         """Close the pool if this transport created it (a pool passed in stays open)."""
+        self._closed = True
         if self._owns_pool:
             self._pool.clear()
 
