@@ -487,7 +487,7 @@ def test_async_httpx_client_given_is_used_and_left_open(server: LoopbackServer) 
 def test_own_httpx_clients_are_closed() -> None:
     with HttpxTransport() as transport:
         pass
-    with pytest.raises(RuntimeError):  # httpx refuses to send on a closed client
+    with pytest.raises(UsageError, match="closed"):  # a typed error, not httpx's RuntimeError
         transport.send(_get("http://127.0.0.1:9/"))
 
 
