@@ -100,6 +100,7 @@ if typing.TYPE_CHECKING:
     )
     from oauth2_core.id_token import (
         IdTokenClaims,
+        check_id_token_support,
         id_token_flow,
         validate_id_token,
         validate_id_token_flow,
@@ -184,6 +185,7 @@ __all__ = [
     "authorization_code_grant_request",
     "authorization_url",
     "bearer_authorize",
+    "check_id_token_support",
     "client_assertion",
     "client_credentials_grant_request",
     "code_challenge",
@@ -301,6 +303,7 @@ _LAZY: dict[str, str] = {
     "authorization_code_grant_request": "oauth2_core.grants",
     "authorization_url": "oauth2_core.authorize",
     "bearer_authorize": "oauth2_core.bearer",
+    "check_id_token_support": "oauth2_core.id_token",
     "client_assertion": "oauth2_core.jose",
     "client_credentials_grant_request": "oauth2_core.grants",
     "code_challenge": "oauth2_core.pkce",

@@ -28,6 +28,7 @@ from oauth2_core import (
     UsageError,
     authorization_code_grant_request,
     authorization_url,
+    check_id_token_support,
     client_credentials_grant_request,
     dpop_jkt,
     dpop_token_flow,
@@ -197,6 +198,8 @@ class _Flows:
     ) -> Flow[Token]:
         # Checked before anything is sent; never retried: a code is single-use.
         code = parse_callback(callback, server=self.server, pending=pending)
+        if self.validate_id_token:
+            check_id_token_support(self.server, self.client, scope=pending.scope)
 
         def build(now: _dt.datetime) -> HttpRequest:
             return authorization_code_grant_request(
@@ -298,6 +301,11 @@ class _Flows:
         par: bool | None,
         params: dict[str, Any],
     ) -> str | Flow[str]:
+        if self.validate_id_token:
+            # Before the browser opens: a missing extra must not cost a login and a code.
+            check_id_token_support(
+                self.server, self.client, scope=scope if scope is not None else pending.scope
+            )
         if self.dpop_key is not None and "dpop_jkt" not in params:
             # RFC 9449 §10: bind the authorization code to our DPoP key.
             params = {**params, "dpop_jkt": dpop_jkt(self.dpop_key)}
