@@ -53,6 +53,7 @@ from oauth2_core.device import (
     process_device_authorization_response,
 )
 from oauth2_core.flows import introspection_flow, revocation_flow, step_flow, token_flow
+from oauth2_core.jose import require_jwt
 from oauth2_core.par import (
     PushedAuthorization,
     process_pushed_authorization_response,
@@ -94,6 +95,8 @@ class _Flows:
             raise UsageError("client must be an oauth2_core.Client")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise UsageError("retry must be an oauth2_core.RetryPolicy")
+        if dpop_key is not None:
+            require_jwt()  # every request will carry a proof: name the missing extra now
         self.server = server
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else utc_now

@@ -160,3 +160,20 @@ def test_hmac_only_server_needs_no_pyjwt() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "public refused"
+
+
+def test_dpop_client_names_the_extra_when_built() -> None:
+    done = _python(
+        """
+        import oauth2_core as oc
+        from oauth2_transports import OAuth2Client
+        server = oc.ServerMetadata("https://as.example", token_endpoint="https://as.example/t")
+        key = {"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "d": "d"}
+        try:
+            OAuth2Client(server, oc.Client("app"), dpop_key=key)
+        except oc.UsageError as exc:
+            print("refused", exc)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("refused") and HINT in done.stdout
