@@ -16,8 +16,9 @@ from oauth2_transports._cli_options import ENDPOINT_FLAGS, Console
 __all__ = ["build_parser"]
 
 _EPILOG = """\
-exit codes: 0 ok, 2 usage error, 3 the server refused (or answered nonsense),
-4 network error, 1 anything else.
+exit codes: 0 ok, 2 usage error (also: a missing extra, plain http refused),
+3 the server refused (or answered nonsense), 4 network error, 5 the user did not
+finish in time (--callback-timeout, device code expired), 1 anything else.
 secrets come from --*-env VAR, --*-file PATH or --*-stdin, never the command line.
 """
 _GRANTS = ("client_credentials", "password", "authorization_code", "device", "refresh")
