@@ -2,7 +2,8 @@
 
 Subcommands: ``discover``, ``token`` (``--grant client_credentials | password |
 authorization_code | device | refresh``), ``revoke``, ``introspect``,
-``userinfo`` and ``demo`` (every flow against the built-in mock server).
+``userinfo``, ``demo`` (every flow against the built-in mock server) and
+``mock-server`` (that server, standalone, until Ctrl-C).
 
 Secrets are read from an environment variable, a file or standard input (never
 required on the command line). Exit codes: 0 success, 2 usage error (a missing
@@ -238,6 +239,10 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         from oauth2_transports._cli_demo import run_demo
 
         return run_demo(console.stdout)
+    if args.command == "mock-server":
+        from oauth2_transports._cli_mock_server import run_mock_server
+
+        return run_mock_server(args, console)
     transport: Transport | None = None
     try:
         transport = _transport(args, console)

@@ -367,7 +367,7 @@ def device_page(state: MockState, request: RecordedRequest) -> Answer:
         return html_answer(200, title, "<p>You can return to your device.</p>")
     prefill = html.escape(request.query.get("user_code", ""), quote=True)
     form = (
-        "<form method='post' action='/device'>"
+        "<form method='post' action='device'>"
         f"<label>Code <input name='user_code' value='{prefill}'></label> "
         f"<label>User <input name='username' value='{html.escape(state.default_user)}'></label> "
         "<button name='action' value='approve'>Approve</button> "
