@@ -27,7 +27,7 @@ import ipaddress
 import re
 from typing import NamedTuple
 
-from oauth2_core.errors import UsageError
+from oauth2_core.errors import InsecureHttpError, UsageError
 
 __all__ = [
     "Origin",
@@ -178,11 +178,12 @@ def is_loopback_host(host: str) -> bool:
     return address.is_loopback and str(address) == host
 
 
-def insecure_http_error(what: str) -> UsageError:
+def insecure_http_error(what: str) -> InsecureHttpError:
     """The refusal of a plain-http URL on a non-loopback host, naming the opt-out."""
-    return UsageError(
+    return InsecureHttpError(
         f"{what} uses plain http on a non-loopback host; use https, or opt out "
-        "for this client only with Client(..., allow_insecure_http=True)"
+        "for this client only with Client(..., allow_insecure_http=True)",
+        what=what,
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "DeviceCodeExpiredError",
     "EndpointError",
     "IdTokenError",
+    "InsecureHttpError",
     "IssuerMismatchError",
     "MalformedResponseError",
     "OAuth2Error",
@@ -87,6 +88,23 @@ class OAuth2Error(Exception):
 
 class UsageError(OAuth2Error):
     """The caller used the library wrongly (bad argument, insecure endpoint, ...)."""
+
+
+class InsecureHttpError(UsageError):
+    """A URL that would carry a credential or a token over plain http to a non-loopback host.
+
+    RFC 6749 §3.2 and §10.9: the token endpoint MUST use TLS. The opt-out is
+    per client (``Client(..., allow_insecure_http=True)``); ``what`` names the
+    URL (``token_endpoint``, ``issuer``, ...), so that a front end (the
+    ``oauth2`` command) can name its own switch.
+
+    Attributes:
+        what: Which URL was refused.
+    """
+
+    def __init__(self, message: str, *, what: str) -> None:
+        super().__init__(message)
+        self.what = what
 
 
 class CallbackError(OAuth2Error):

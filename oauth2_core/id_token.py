@@ -30,11 +30,12 @@ from typing import Any
 import attrs
 
 from oauth2_core._http import Flow, Send
+from oauth2_core._params import scope_string
 from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import Client
 from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
-from oauth2_core.jose import b64url_encode
-from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jose import EXTRA_HINT, b64url_encode, require_jwt
+from oauth2_core.jwks import HMAC_ALGS, JwksCache, jwks_request, process_jwks_response
 from oauth2_core.jws_verify import MAX_LEEWAY as MAX_LEEWAY
 from oauth2_core.jws_verify import fail, numeric_date_claim, verify_jwt
 from oauth2_core.metadata import ServerMetadata
@@ -42,6 +43,7 @@ from oauth2_core.token import Token
 
 __all__ = [
     "IdTokenClaims",
+    "check_id_token_support",
     "id_token_flow",
     "validate_id_token",
     "validate_id_token_flow",
@@ -148,6 +150,43 @@ def _check_arguments(id_token: object, max_age: object, nonce: object) -> None:
         raise UsageError("max_age must be a non-negative int or None")
     if nonce is not None and not isinstance(nonce, str):
         raise UsageError("nonce must be a string or None")
+
+
+def check_id_token_support(server: ServerMetadata, client: Client, *, scope: object) -> None:
+    """Refuse, before anything is sent, an OpenID request whose ID token could not be validated.
+
+    With ``openid`` in ``scope`` the server answers with an ID token that the
+    client MUST validate (OpenID Connect Core §3.1.3.7). An asymmetric
+    signature needs PyJWT with ``cryptography`` (the ``oauth2-core[jwt]``
+    extra); only HMAC with this client's secret (§10.1) needs nothing more. Call
+    this before the browser opens or a request leaves, so that a missing extra
+    does not cost the user a login and the server a single-use code.
+
+    Args:
+        server: The server; ``id_token_signing_alg_values_supported`` tells
+            whether it signs with HMAC only.
+        client: The client (its secret is the HMAC key).
+        scope: The scope about to be requested (a string or iterable of strings).
+
+    Raises:
+        UsageError: ``openid`` is in scope and the extra is missing; the message
+            is the ``pip install`` line.
+
+    Next: :func:`oauth2_core.authorization_url`.
+    """
+    value = scope_string(scope)
+    if not value or "openid" not in value.split():
+        return
+    algs = server.id_token_signing_alg_values_supported
+    if algs and client.client_secret and all(alg in HMAC_ALGS for alg in algs):
+        return  # HMAC with the client secret: the standard library suffices
+    try:
+        require_jwt()
+    except UsageError:
+        raise UsageError(
+            "the scope has openid, and validating the ID token (OpenID Connect Core "
+            f"§3.1.3.7) needs PyJWT: {EXTRA_HINT}"
+        ) from None
 
 
 def validate_id_token(

@@ -33,6 +33,10 @@ class DemoStepError(Exception):
     """A step did not behave as the demo expects."""
 
 
+class DemoStepSkippedError(Exception):
+    """A step that cannot run on this installation; the message says why and what to install."""
+
+
 class _Notice(io.StringIO):
     """What the CLI tells the user (stderr in the command), shown in the transcript."""
 
@@ -74,6 +78,12 @@ class _Demo:
         self.password_token: oc.Token | None = None
         self.code_token: oc.Token | None = None
         self.pending: oc.PendingAuthorization | None = None
+        # The client's own up-front check decides whether OpenID is possible here.
+        self.openid_missing: str | None = None
+        try:
+            oc.check_id_token_support(self.meta, self.public.client, scope="openid")
+        except oc.UsageError as exc:
+            self.openid_missing = str(exc)
 
     def _code_token(self) -> oc.Token:
         if self.code_token is None:
@@ -116,19 +126,25 @@ class _Demo:
 
     def authorization_code(self) -> str:
         self.say("same code path as `oauth2 token --grant authorization_code`, browser scripted")
+        scope = "openid profile email"
+        if self.openid_missing is not None:
+            scope = "profile email"
+            self.say("openid left out of the scope: no ID token could be validated here")
         self.code_token, self.pending = authorize_in_browser(
             self.public,
             open_browser=scripted_browser(self.printer),
             notice=_Notice(self.printer),
-            scope="openid profile email",
+            scope=scope,
             timeout=10,
         )
         return _describe(self.code_token)
 
     def id_token(self) -> str:
+        if self.openid_missing is not None:
+            raise DemoStepSkippedError(self.openid_missing)
         token = self._code_token()
-        if token.id_token is None:  # the mock signs ID tokens only when PyJWT is installed
-            return "skipped: no ID token (install oauth2-core[jwt])"
+        if token.id_token is None:
+            raise DemoStepError("openid was asked for and no ID token arrived")
         from oauth2_core.id_token import id_token_flow
         from oauth2_transports._driver import run
 
@@ -270,14 +286,17 @@ class _Demo:
 def run_demo(out: TextIO) -> int:
     """Run every step; print the transcript and ``demo: N steps passed, M failed``.
 
+    A step this installation cannot run (ID token validation without the
+    ``jwt`` extra) is reported as skipped, with the ``pip install`` line.
+
     Returns:
-        0 when every step passed, else 1.
+        0 when every step that ran passed, else 1.
     """
     from oauth2_transports.urllib3 import Urllib3Transport
 
     printer = Printer(out)
     started = time.monotonic()
-    passed = failed = 0
+    passed = failed = skipped = 0
     # Short device lifetimes keep a broken run from polling for long.
     with MockAuthorizationServer(device_interval=1, device_code_lifetime=30) as server:
         inner = Urllib3Transport(timeout=10)
@@ -293,6 +312,9 @@ def run_demo(out: TextIO) -> int:
                 printer.line(f"[{number}/{len(steps)}] {title}")
                 try:
                     result = step()
+                except DemoStepSkippedError as exc:
+                    skipped += 1
+                    printer.line(f"  - skipped: {exc}")
                 except Exception as exc:
                     failed += 1
                     printer.line(f"  ✗ FAILED: {type(exc).__name__}: {exc}")
@@ -303,5 +325,6 @@ def run_demo(out: TextIO) -> int:
             inner.close()
     printer.line()
     printer.line(f"({time.monotonic() - started:.1f} s)")
-    printer.line(f"demo: {passed} steps passed, {failed} failed")
+    tail = f", {skipped} skipped" if skipped else ""
+    printer.line(f"demo: {passed} steps passed, {failed} failed{tail}")
     return 0 if failed == 0 else 1

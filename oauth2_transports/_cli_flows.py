@@ -23,13 +23,23 @@ import oauth2_core as oc
 from oauth2_transports._cli_options import terminal_text
 from oauth2_transports.client import OAuth2Client
 
-__all__ = ["Countdown", "LoopbackListener", "authorize_in_browser", "device_flow"]
+__all__ = [
+    "CallbackTimeoutError",
+    "Countdown",
+    "LoopbackListener",
+    "authorize_in_browser",
+    "device_flow",
+]
 
 _PAGE = (
     "<!doctype html><html><head><meta charset='utf-8'><title>oauth2</title></head>"
     "<body><h1>{title}</h1><p>{text}</p></body></html>"
 )
 _RETURN = "You can close this window and return to the terminal."
+
+
+class CallbackTimeoutError(oc.OAuth2Error):
+    """No authorization redirect reached the loopback listener in time (the user did not finish)."""
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
@@ -138,10 +148,10 @@ class LoopbackListener:
         """The redirect URL once it arrives.
 
         Raises:
-            OAuth2Error: nothing arrived within ``timeout`` seconds.
+            CallbackTimeoutError: nothing arrived within ``timeout`` seconds.
         """
         if not self._server.arrived.wait(timeout):
-            raise oc.OAuth2Error(f"no authorization redirect arrived within {timeout:g} s")
+            raise CallbackTimeoutError(f"no authorization redirect arrived within {timeout:g} s")
         assert self._server.received is not None
         return f"http://127.0.0.1:{self.port}{self._server.received}"
 
@@ -195,6 +205,7 @@ def authorize_in_browser(
 
     Raises:
         CallbackError: the redirect failed a check or carried an error.
+        CallbackTimeoutError: no redirect within ``timeout`` seconds.
         EndpointError: the token endpoint refused the code.
     """
     with LoopbackListener(port, path) as listener:

@@ -72,15 +72,19 @@ class Console:
     sleep: Callable[[float], object] | None = None
     _stdin_used: str | None = None
 
-    def read_stdin(self, what: str) -> str:
-        """One line of standard input (a secret), at most once per command."""
+    def read_stdin(self, what: str, *, whole: bool = False) -> str:
+        """Standard input, at most once per command: one line (a secret), or all of it.
+
+        ``whole`` reads to the end: a token may be the multi-line JSON that
+        ``oauth2 token`` prints.
+        """
         if self._stdin_used is not None:
             raise oc.UsageError(f"standard input already holds the {self._stdin_used}")
         self._stdin_used = what
-        line = self.stdin.readline()
-        if not line:
+        text = self.stdin.read() if whole else self.stdin.readline()
+        if not text.strip(" \t\r\n"):
             raise oc.UsageError(f"standard input is empty; expected the {what}")
-        return line.rstrip("\r\n")
+        return text.strip(" \t\r\n") if whole else text.rstrip("\r\n")
 
     def warn(self, text: str) -> None:
         """A warning on standard error."""
@@ -88,7 +92,13 @@ class Console:
 
 
 def _from_sources(
-    console: Console, what: str, env: str | None, path: str | None, stdin: bool
+    console: Console,
+    what: str,
+    env: str | None,
+    path: str | None,
+    stdin: bool,
+    *,
+    whole: bool = False,
 ) -> str | None:
     given = [x for x in (env, path, stdin or None) if x]
     if len(given) > 1:
@@ -107,7 +117,7 @@ def _from_sources(
         except OSError as exc:
             raise oc.UsageError(f"cannot read the {what} file: {exc.strerror}") from exc
     if stdin:
-        return console.read_stdin(what)
+        return console.read_stdin(what, whole=whole)
     return None
 
 
@@ -152,7 +162,9 @@ def read_token_input(args: argparse.Namespace, console: Console) -> oc.Token:
     A raw string is taken as the access token, or as the refresh token for
     ``--grant refresh`` and ``--token-type-hint refresh_token``.
     """
-    raw = _from_sources(console, "token", args.token_env, args.token_file, args.token_stdin)
+    raw = _from_sources(
+        console, "token", args.token_env, args.token_file, args.token_stdin, whole=True
+    )
     if raw is None:
         raise oc.UsageError("no token: use --token-env, --token-file or --token-stdin")
     text = raw.strip()

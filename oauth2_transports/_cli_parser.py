@@ -11,13 +11,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, cast
 
+from oauth2_transports._cli_mock_server import add_mock_server_arguments
 from oauth2_transports._cli_options import ENDPOINT_FLAGS, Console
 
 __all__ = ["build_parser"]
 
 _EPILOG = """\
-exit codes: 0 ok, 2 usage error, 3 the server refused (or answered nonsense),
-4 network error, 1 anything else.
+exit codes: 0 ok, 2 usage error (also: a missing extra, plain http refused),
+3 the server refused (or answered nonsense), 4 network error, 5 the user did not
+finish in time (--callback-timeout, device code expired), 1 anything else.
 secrets come from --*-env VAR, --*-file PATH or --*-stdin, never the command line.
 """
 _GRANTS = ("client_credentials", "password", "authorization_code", "device", "refresh")
@@ -201,4 +203,13 @@ def build_parser(console: Console) -> argparse.ArgumentParser:
         description="Start the mock authorization server (a test tool) on loopback and run "
         "every flow against it, printing what was sent and received (secrets masked).",
     )
+    mock = sub.add_parser(
+        "mock-server",
+        help="serve the mock authorization server (a test tool) until Ctrl-C",
+        description="Serve the mock authorization server (a test tool, not a production "
+        "server) with discovery, JWKS, every grant, a login page and demo credentials, "
+        "until SIGINT (Ctrl-C) or SIGTERM. Prints the issuer, clients and users.",
+        epilog="exit codes: 0 stopped by SIGINT or SIGTERM, 2 bad option or address in use.",
+    )
+    add_mock_server_arguments(mock)
     return parser

@@ -28,6 +28,7 @@ from oauth2_core import (
     UsageError,
     authorization_code_grant_request,
     authorization_url,
+    check_id_token_support,
     client_credentials_grant_request,
     dpop_jkt,
     dpop_token_flow,
@@ -52,6 +53,7 @@ from oauth2_core.device import (
     process_device_authorization_response,
 )
 from oauth2_core.flows import introspection_flow, revocation_flow, step_flow, token_flow
+from oauth2_core.jose import require_jwt
 from oauth2_core.par import (
     PushedAuthorization,
     process_pushed_authorization_response,
@@ -93,6 +95,8 @@ class _Flows:
             raise UsageError("client must be an oauth2_core.Client")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise UsageError("retry must be an oauth2_core.RetryPolicy")
+        if dpop_key is not None:
+            require_jwt()  # every request will carry a proof: name the missing extra now
         self.server = server
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else utc_now
@@ -197,6 +201,8 @@ class _Flows:
     ) -> Flow[Token]:
         # Checked before anything is sent; never retried: a code is single-use.
         code = parse_callback(callback, server=self.server, pending=pending)
+        if self.validate_id_token:
+            check_id_token_support(self.server, self.client, scope=pending.scope)
 
         def build(now: _dt.datetime) -> HttpRequest:
             return authorization_code_grant_request(
@@ -298,6 +304,11 @@ class _Flows:
         par: bool | None,
         params: dict[str, Any],
     ) -> str | Flow[str]:
+        if self.validate_id_token:
+            # Before the browser opens: a missing extra must not cost a login and a code.
+            check_id_token_support(
+                self.server, self.client, scope=scope if scope is not None else pending.scope
+            )
         if self.dpop_key is not None and "dpop_jkt" not in params:
             # RFC 9449 §10: bind the authorization code to our DPoP key.
             params = {**params, "dpop_jkt": dpop_jkt(self.dpop_key)}

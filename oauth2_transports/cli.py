@@ -2,11 +2,14 @@
 
 Subcommands: ``discover``, ``token`` (``--grant client_credentials | password |
 authorization_code | device | refresh``), ``revoke``, ``introspect``,
-``userinfo`` and ``demo`` (every flow against the built-in mock server).
+``userinfo``, ``demo`` (every flow against the built-in mock server) and
+``mock-server`` (that server, standalone, until Ctrl-C).
 
 Secrets are read from an environment variable, a file or standard input (never
-required on the command line). Exit codes: 0 success, 2 usage error, 3 the
-server refused or answered something unusable, 4 network error, 1 anything
+required on the command line). Exit codes: 0 success, 2 usage error (a missing
+extra and a refused plain-http URL too), 3 the server refused or answered
+something unusable, 4 network error, 5 the user did not finish in time (no
+redirect within ``--callback-timeout``, or the device code expired), 1 anything
 else (130 on Ctrl-C).
 """
 
@@ -24,7 +27,7 @@ import oauth2_core as oc
 from oauth2_core.discovery import discovery_flow
 from oauth2_core.flows import step_flow
 from oauth2_core.userinfo import process_userinfo_response, userinfo_request
-from oauth2_transports._cli_flows import authorize_in_browser, device_flow
+from oauth2_transports._cli_flows import CallbackTimeoutError, authorize_in_browser, device_flow
 from oauth2_transports._cli_options import (
     Console,
     build_client,
@@ -41,13 +44,22 @@ from oauth2_transports._driver import run
 from oauth2_transports._transport import Transport, TransportError
 from oauth2_transports.client import OAuth2Client
 
-__all__ = ["EXIT_NETWORK", "EXIT_OK", "EXIT_OTHER", "EXIT_REFUSED", "EXIT_USAGE", "main"]
+__all__ = [
+    "EXIT_NETWORK",
+    "EXIT_OK",
+    "EXIT_OTHER",
+    "EXIT_REFUSED",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_OTHER = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
 EXIT_NETWORK = 4
+EXIT_TIMEOUT = 5
 
 
 def system_browser(environ: Mapping[str, str]) -> Callable[[str], bool]:
@@ -199,10 +211,20 @@ _COMMANDS: Mapping[str, _Command] = {
 }
 
 
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, oc.InsecureHttpError):
+        # The library names its keyword; a terminal user needs the command's flag.
+        return (
+            f"{exc.what} uses plain http on a non-loopback host; use https, or pass "
+            "--insecure-http (tokens and secrets then cross the network in the clear)"
+        )
+    return str(exc)
+
+
 def _report(console: Console, exc: BaseException) -> None:
     # Library messages name fields, never values, and the driver masked what a
     # server echoed of our request; server text in them is escaped once more here.
-    console.stderr.write(f"oauth2: error: {terminal_text(str(exc))}\n")
+    console.stderr.write(f"oauth2: error: {terminal_text(_message(exc))}\n")
     if isinstance(exc, oc.EndpointError):
         if exc.reauthorize:
             console.stderr.write("oauth2: hint: the grant is gone; authorize again\n")
@@ -217,6 +239,10 @@ def execute(args: argparse.Namespace, console: Console) -> int:
         from oauth2_transports._cli_demo import run_demo
 
         return run_demo(console.stdout)
+    if args.command == "mock-server":
+        from oauth2_transports._cli_mock_server import run_mock_server
+
+        return run_mock_server(args, console)
     transport: Transport | None = None
     try:
         transport = _transport(args, console)
@@ -224,6 +250,9 @@ def execute(args: argparse.Namespace, console: Console) -> int:
     except oc.UsageError as exc:
         _report(console, exc)
         return EXIT_USAGE
+    except (CallbackTimeoutError, oc.DeviceCodeExpiredError) as exc:
+        _report(console, exc)
+        return EXIT_TIMEOUT
     except (oc.ResponseError, oc.CallbackError) as exc:
         _report(console, exc)
         return EXIT_REFUSED

@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from urllib.parse import unquote_plus
 
+import attrs
+
 from oauth2_transports.testing._mock_model import (
     Answer,
     MockClient,
@@ -35,13 +37,18 @@ from oauth2_transports.testing._mock_state import (
 )
 
 __all__ = [
+    "AuthorizationRequest",
+    "approve",
     "authenticate_client",
+    "authorization_request",
     "authorize",
     "device_authorization",
     "device_page",
     "duplicate_answer",
     "pushed_authorization",
+    "refuse",
     "scope_of",
+    "scripted_denial",
 ]
 
 # RFC 7636 §4.1 / §4.2: 43 to 128 unreserved characters.
@@ -148,11 +155,38 @@ def _authorization_params(
     return dict(pushed.params), True
 
 
-def authorize(state: MockState, request: RecordedRequest) -> Answer:
-    """The authorization endpoint: auto-approves with a 302 to the client (RFC 6749 §4.1.2).
+@attrs.frozen
+class AuthorizationRequest:
+    """A checked authorization request: its errors can now go back to the client."""
 
-    ``login_hint`` picks the user (``alice`` by default); ``login_hint=deny``
-    or ``deny_next()`` answers ``access_denied``.
+    client_id: str
+    target: str  # where to redirect
+    asked_redirect: str | None  # what the request named (RFC 6749 §4.1.3 compares it)
+    state: str | None
+    scope: tuple[str, ...]
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    login_hint: str | None
+    prompt: str | None
+
+
+def refuse(state: MockState, req: AuthorizationRequest, error: str, description: str) -> Answer:
+    """An error redirect to the client (RFC 6749 §4.1.2.1), with ``iss`` (RFC 9207 §2)."""
+    answer: list[tuple[str, str]] = [("error", error), ("error_description", description)]
+    if req.state is not None:
+        answer.append(("state", req.state))
+    answer.append(("iss", state.issuer))
+    return redirect_answer(req.target, answer)
+
+
+def authorization_request(
+    state: MockState, request: RecordedRequest
+) -> AuthorizationRequest | Answer:
+    """Check an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
+
+    Returns an error page while the redirect URI is unverified (§4.1.2.1), an
+    error redirect after, or the checked request.
     """
     found = _authorization_params(state, request)
     if isinstance(found, Answer):
@@ -171,56 +205,87 @@ def authorize(state: MockState, request: RecordedRequest) -> Answer:
         target = asked_redirect
     else:
         return html_answer(400, "Invalid request", "<p>redirect_uri is not registered.</p>")
-    state_param = params.get("state")
-
-    def refuse(error: str, description: str) -> Answer:
-        answer: list[tuple[str, str]] = [("error", error), ("error_description", description)]
-        if state_param is not None:
-            answer.append(("state", state_param))
-        answer.append(("iss", state.issuer))  # RFC 9207 §2: on error redirects too
-        return redirect_answer(target, answer)
-
-    if params.get("response_type") != "code":
-        return refuse("unsupported_response_type", "only response_type=code is supported")
-    if state.require_par and not pushed:
-        return refuse("invalid_request", "pushed authorization requests are required (RFC 9126)")
     challenge = params.get("code_challenge")
     method = params.get("code_challenge_method", "plain" if challenge else None)
-    if challenge is None:
-        if client.public or state.require_pkce:
-            return refuse("invalid_request", "code_challenge is required (RFC 7636)")
-    elif method not in ("S256", "plain"):
-        return refuse("invalid_request", "unsupported code_challenge_method")
-    elif not PKCE_VALUE.fullmatch(challenge):
-        return refuse("invalid_request", "malformed code_challenge")
-    scope = scope_of(state, params.get("scope"))
-    if isinstance(scope, Answer):
-        return refuse("invalid_scope", "unknown scope")
-    login_hint = params.get("login_hint")
-    if state.deny_authorizations > 0:
-        state.deny_authorizations -= 1
-        return refuse("access_denied", "the user denied the request")
-    if login_hint == "deny":
-        return refuse("access_denied", "the user denied the request")
-    user = login_hint or state.default_user
-    if user not in state.users:
-        return refuse("access_denied", "unknown user")
-    code = new_secret("mock_ac_")
-    state.codes[code] = CodeRecord(
+    req = AuthorizationRequest(
         client_id=client.client_id,
-        redirect_uri=asked_redirect,
-        user=user,
-        scope=scope,
+        target=target,
+        asked_redirect=asked_redirect,
+        state=params.get("state"),
+        scope=(),
         nonce=params.get("nonce"),
         code_challenge=challenge,
         code_challenge_method=method if challenge else None,
+        login_hint=params.get("login_hint"),
+        prompt=params.get("prompt"),
+    )
+    if params.get("response_type") != "code":
+        return refuse(
+            state, req, "unsupported_response_type", "only response_type=code is supported"
+        )
+    if state.require_par and not pushed:
+        return refuse(
+            state, req, "invalid_request", "pushed authorization requests are required (RFC 9126)"
+        )
+    if challenge is None:
+        if client.public or state.require_pkce:
+            return refuse(state, req, "invalid_request", "code_challenge is required (RFC 7636)")
+    elif method not in ("S256", "plain"):
+        return refuse(state, req, "invalid_request", "unsupported code_challenge_method")
+    elif not PKCE_VALUE.fullmatch(challenge):
+        return refuse(state, req, "invalid_request", "malformed code_challenge")
+    scope = scope_of(state, params.get("scope"))
+    if isinstance(scope, Answer):
+        return refuse(state, req, "invalid_scope", "unknown scope")
+    return attrs.evolve(req, scope=scope)
+
+
+def scripted_denial(state: MockState, req: AuthorizationRequest) -> Answer | None:
+    """``deny_next()`` or ``login_hint=deny``: the user's "no", scripted by a test."""
+    if state.deny_authorizations > 0:
+        state.deny_authorizations -= 1
+        return refuse(state, req, "access_denied", "the user denied the request")
+    if req.login_hint == "deny":
+        return refuse(state, req, "access_denied", "the user denied the request")
+    return None
+
+
+def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
+    """The user said yes: a fresh code in a 302 to the client (RFC 6749 §4.1.2)."""
+    code = new_secret("mock_ac_")
+    state.codes[code] = CodeRecord(
+        client_id=req.client_id,
+        redirect_uri=req.asked_redirect,
+        user=user,
+        scope=req.scope,
+        nonce=req.nonce,
+        code_challenge=req.code_challenge,
+        code_challenge_method=req.code_challenge_method,
         expires_at=state.now() + state.lifetimes.code,
     )
     answer = [("code", code)]
-    if state_param is not None:
-        answer.append(("state", state_param))
+    if req.state is not None:
+        answer.append(("state", req.state))
     answer.append(("iss", state.issuer))
-    return redirect_answer(target, answer)
+    return redirect_answer(req.target, answer)
+
+
+def authorize(state: MockState, request: RecordedRequest) -> Answer:
+    """The authorization endpoint, auto-approving: a 302 to the client (RFC 6749 §4.1.2).
+
+    ``login_hint`` picks the user (``alice`` by default); ``login_hint=deny``
+    or ``deny_next()`` answers ``access_denied``.
+    """
+    req = authorization_request(state, request)
+    if isinstance(req, Answer):
+        return req
+    denied = scripted_denial(state, req)
+    if denied is not None:
+        return denied
+    user = req.login_hint or state.default_user
+    if user not in state.users:
+        return refuse(state, req, "access_denied", "unknown user")
+    return approve(state, req, user)
 
 
 def pushed_authorization(state: MockState, request: RecordedRequest) -> Answer:
@@ -302,7 +367,7 @@ def device_page(state: MockState, request: RecordedRequest) -> Answer:
         return html_answer(200, title, "<p>You can return to your device.</p>")
     prefill = html.escape(request.query.get("user_code", ""), quote=True)
     form = (
-        "<form method='post' action='/device'>"
+        "<form method='post' action='device'>"
         f"<label>Code <input name='user_code' value='{prefill}'></label> "
         f"<label>User <input name='username' value='{html.escape(state.default_user)}'></label> "
         "<button name='action' value='approve'>Approve</button> "

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest
 
-__all__ = ["MockHTTPServer", "parse_request"]
+__all__ = ["MockHTTPServer", "default_issuer", "parse_request"]
 
 MAX_BODY = 1 << 20
 MAX_DRAIN = 16 << 20
@@ -53,6 +53,13 @@ def parse_request(handler: BaseHTTPRequestHandler, body: bytes) -> RecordedReque
         body=body,
         query_pairs=query,
     )
+
+
+def default_issuer(host: str, port: int) -> str:
+    """``http://<host>:<port>``; a wildcard address announces loopback instead."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlsplit
 
 import attrs
 
 from oauth2_transports.testing import _mock_authorize as front
+from oauth2_transports.testing import _mock_login as login
 from oauth2_transports.testing import _mock_token as back
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
@@ -77,11 +79,12 @@ def _jwks(state: MockState, request: RecordedRequest) -> Answer:
     return json_answer(200, state.signer.jwks())
 
 
+_WELL_KNOWN_AS = "/.well-known/oauth-authorization-server"
 _ROUTES: dict[str, tuple[frozenset[str], _Endpoint]] = {
-    "/.well-known/oauth-authorization-server": (_GET, _discovery),
+    _WELL_KNOWN_AS: (_GET, _discovery),
     "/.well-known/openid-configuration": (_GET, _discovery),
     "/jwks": (_GET, _jwks),
-    "/authorize": (_BOTH, front.authorize),
+    "/authorize": (_BOTH, login.authorization_endpoint),
     "/par": (_POST, front.pushed_authorization),
     "/device_authorization": (_POST, front.device_authorization),
     "/device": (_BOTH, front.device_page),
@@ -106,13 +109,30 @@ class MockService:
         self.requests: list[RecordedRequest] = []
         self.changed = threading.Condition(state.lock)
         self._stopping = stopping
+        # An issuer with a path (http://host/realm) serves its endpoints under that path.
+        self._prefix = urlsplit(state.issuer).path.rstrip("/")
+
+    def endpoint_path(self, path: str) -> str:
+        """The route for a request path: the issuer's own path removed.
+
+        RFC 8414 §3.1 puts the well-known segment before the issuer's path; OpenID
+        Connect Discovery §4 appends it: both reach the discovery document.
+        """
+        prefix = self._prefix
+        if not prefix:
+            return path
+        if path == _WELL_KNOWN_AS + prefix:
+            return _WELL_KNOWN_AS
+        if path.startswith(prefix + "/"):
+            return path[len(prefix) :]
+        return "/not-under-the-issuer"
 
     def _dispatch(self, request: RecordedRequest, planned: Planned) -> Answer:
         if planned.fail is not None:
             return planned.fail
         if planned.echo is not None:
             return echo_answer(request, planned.echo)
-        route = _ROUTES.get(request.path)
+        route = _ROUTES.get(self.endpoint_path(request.path))
         if route is None:
             return json_answer(404, {"error": "not_found"})
         methods, endpoint = route
@@ -136,7 +156,7 @@ class MockService:
         """Answer one request; ``None`` means hang up without answering."""
         request = parse_request(handler, body)
         with self.state.lock:
-            planned = self.faults.plan(request.path)
+            planned = self.faults.plan(self.endpoint_path(request.path))
         if planned.delay > 0:
             self._stopping.wait(planned.delay)
         if planned.drop:

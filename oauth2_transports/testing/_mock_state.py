@@ -11,11 +11,15 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from oauth2_transports.testing._mock_jose import IdTokenSigner
 from oauth2_transports.testing._mock_model import MockClient, MockUser
+
+if TYPE_CHECKING:
+    from oauth2_transports.testing._mock_login import PendingLogin
 
 __all__ = [
     "AccessRecord",
@@ -151,6 +155,7 @@ class MockState:
         scopes_supported: tuple[str, ...] | None,
         clock: Callable[[], float],
         signer: IdTokenSigner,
+        login_page: bool = False,
     ) -> None:
         self.lock = threading.RLock()
         self.issuer = issuer
@@ -170,6 +175,8 @@ class MockState:
         self.refresh_tokens: dict[str, RefreshRecord] = {}
         self.devices: dict[str, DeviceRecord] = {}  # by device_code
         self.pushed: dict[str, PushedRecord] = {}  # by request_uri
+        self.login_page = login_page
+        self.logins: dict[str, PendingLogin] = {}  # by the login form's hidden value
         self.deny_authorizations = 0  # deny_next()
         self.slow_downs = 0  # slow_down_next()
         self.default_user = next(iter(self.users), "alice")

@@ -1,10 +1,12 @@
 """An in-process OAuth 2.0 authorization server for tests: :class:`MockAuthorizationServer`.
 
 **A test tool, not a production server.** It keeps everything in memory,
-auto-approves authorizations, ships well-known demo credentials and is
-hardened only as far as a client test needs. It listens on a free loopback
-port (``127.0.0.1``) in a daemon thread and speaks plain ``http`` (loopback
-endpoints need no ``allow_insecure_http``).
+auto-approves authorizations (or shows a login page, ``login_page=True``),
+ships well-known demo credentials and is hardened only as far as a client test
+needs. It listens on a free loopback port (``127.0.0.1``; ``port=`` and
+``host=`` choose others) in a daemon thread and speaks plain ``http``
+(loopback endpoints need no ``allow_insecure_http``). ``oauth2 mock-server``
+runs it from a terminal or a CI container.
 
 It serves RFC 8414 / OpenID Connect discovery, JWKS, the authorization
 endpoint (code + PKCE, RFC 9207 ``iss``), the token endpoint (authorization
@@ -34,7 +36,7 @@ from oauth2_transports.testing._mock_model import (
     MockUser,
     RecordedRequest,
 )
-from oauth2_transports.testing._mock_server_http import MockHTTPServer
+from oauth2_transports.testing._mock_server_http import MockHTTPServer, default_issuer
 from oauth2_transports.testing._mock_service import MockService, discovery_document
 from oauth2_transports.testing._mock_state import (
     Grant,
@@ -76,6 +78,16 @@ class MockAuthorizationServer:
         device_interval: The polling ``interval`` announced (RFC 8628 §3.2).
         clock: Returns POSIX seconds; default ``time.time``. See also :meth:`advance`.
         sign_id_tokens: ``None`` signs ID tokens when PyJWT is installed.
+        host: The address to listen on. Keep the loopback default in tests; a
+            container that serves other containers needs ``"0.0.0.0"``.
+        port: The port; 0 (default) picks a free one. A fixed port is reused
+            at once after a stop (``SO_REUSEADDR``).
+        issuer: The issuer identifier to announce, when clients reach the
+            server by another name (``http://mock-oauth:8080`` in a CI network);
+            default ``http://<host>:<port>``. A path (``http://host/realm``)
+            puts every endpoint under it.
+        login_page: Show a sign-in page at the authorization endpoint (user
+            name, password, Approve / Deny) instead of approving at once.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -99,10 +111,15 @@ class MockAuthorizationServer:
         device_interval: int = 5,
         clock: Callable[[], float] | None = None,
         sign_id_tokens: bool | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        issuer: str | None = None,
+        login_page: bool = False,
     ) -> None:
-        self._httpd = MockHTTPServer(lambda handler, body: self._service.handle(handler, body))
-        port = self._httpd.server_address[1]
-        self._issuer = f"http://127.0.0.1:{port}"
+        self._httpd = MockHTTPServer(
+            lambda handler, body: self._service.handle(handler, body), host=host, port=port
+        )
+        self._issuer = (issuer or default_issuer(host, self._httpd.server_address[1])).rstrip("/")
         self._state = MockState(
             issuer=self._issuer,
             clients=DEFAULT_CLIENTS if clients is None else clients,
@@ -120,6 +137,7 @@ class MockAuthorizationServer:
             scopes_supported=None if scopes_supported is None else tuple(scopes_supported),
             clock=clock or default_clock,
             signer=IdTokenSigner(sign_id_tokens),
+            login_page=login_page,
         )
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
@@ -135,8 +153,13 @@ class MockAuthorizationServer:
 
     @property
     def issuer(self) -> str:
-        """The issuer identifier, ``http://127.0.0.1:<port>`` (no trailing slash)."""
+        """The issuer identifier, ``http://127.0.0.1:<port>`` by default (no trailing slash)."""
         return self._issuer
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._httpd.server_address[1])
 
     def url(self, path: str = "") -> str:
         """An absolute URL on this server: ``server.url("/token")``."""
