@@ -124,3 +124,13 @@ def test_loopback_look_alikes_are_not_loopback(url: str) -> None:
     """Names and spellings that only resolve to loopback do not get the exemption."""
     with httpx.Client(trust_env=False) as client, pytest.raises(oc.UsageError):
         client.get(url, auth=HttpxAuth(TOKEN))
+
+
+def test_a_bearer_token_drops_a_stale_dpop_header() -> None:
+    """A prepared request reused after a DPoP-bound call keeps no proof beside a Bearer token."""
+    prepared = requests.Request("GET", "https://api.example/data", headers={"DPoP": "x"}).prepare()
+    RequestsAuth(TOKEN)(prepared)
+    assert "DPoP" not in prepared.headers
+    assert prepared.headers["Authorization"] == "Bearer the-access-token"
+    RequestsAuth(TOKEN)(prepared)  # and without one there is nothing to drop
+    assert prepared.headers["Authorization"] == "Bearer the-access-token"
