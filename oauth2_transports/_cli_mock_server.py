@@ -77,6 +77,8 @@ def _describe(server: MockAuthorizationServer, out: TextIO, *, login_page: bool)
         line("authorize  a login page: enter a user below and click Approve or Deny")
     else:
         line("authorize  approves at once (as alice, or the login_hint user)")
+    line(f"faults     POST {server.url('/_mock/faults')} with JSON, e.g.")
+    line('           {"fault": "fail_next", "status": 503, "path": "/token"}; {"fault": "clear"}')
     line()
     line("clients (published demo credentials: never use them for anything real):")
     for client in DEFAULT_CLIENTS:
@@ -114,7 +116,11 @@ def run_mock_server(
 
     try:
         server = MockAuthorizationServer(
-            host=args.host, port=args.port, issuer=args.issuer, login_page=login_page
+            host=args.host,
+            port=args.port,
+            issuer=args.issuer,
+            login_page=login_page,
+            control=True,
         )
     except OSError as exc:
         where = f"{args.host}:{args.port}"

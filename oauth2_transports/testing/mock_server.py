@@ -23,15 +23,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from oauth2_transports.testing import _mock_authorize as front
+from oauth2_transports.testing._mock_control import CONTROL_PATH, control_answer
 from oauth2_transports.testing._mock_faults import QUIRKS, Echo, Quirk, failure_answer
 from oauth2_transports.testing._mock_jose import IdTokenSigner
 from oauth2_transports.testing._mock_model import (
     DEFAULT_CLIENTS,
     DEFAULT_USERS,
+    Answer,
     MockClient,
     MockUser,
     RecordedRequest,
@@ -88,6 +92,9 @@ class MockAuthorizationServer:
             puts every endpoint under it.
         login_page: Show a sign-in page at the authorization endpoint (user
             name, password, Approve / Deny) instead of approving at once.
+        control: Accept scripted faults over HTTP at ``POST /_mock/faults``
+            (``{"fault": "fail_next", "status": 503}``), for a server in another
+            process or container; ``oauth2 mock-server`` turns it on.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -115,10 +122,10 @@ class MockAuthorizationServer:
         port: int = 0,
         issuer: str | None = None,
         login_page: bool = False,
+        control: bool = False,
     ) -> None:
-        self._httpd = MockHTTPServer(
-            lambda handler, body: self._service.handle(handler, body), host=host, port=port
-        )
+        self._control = control
+        self._httpd = MockHTTPServer(self._respond, host=host, port=port)
         self._issuer = (issuer or default_issuer(host, self._httpd.server_address[1])).rstrip("/")
         self._state = MockState(
             issuer=self._issuer,
@@ -347,6 +354,19 @@ class MockAuthorizationServer:
         """Deny the next ``n`` authorization requests (``access_denied``)."""
         with self._state.lock:
             self._state.deny_authorizations += n
+
+    def _respond(self, handler: BaseHTTPRequestHandler, body: bytes) -> Answer | None:
+        if self._control and (
+            self._service.endpoint_path(urlsplit(handler.path).path) == CONTROL_PATH
+        ):
+            return control_answer(handler, body, self._scripted_fault)
+        return self._service.handle(handler, body)
+
+    def _scripted_fault(self, name: str, arguments: dict[str, object]) -> None:
+        if name == "clear":
+            self.clear_faults()
+            return
+        getattr(self, name)(**arguments)
 
     def clear_faults(self) -> None:
         """Forget every queued fault, slow-down and denial."""

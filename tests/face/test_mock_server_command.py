@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import urllib3
 from face_helpers import call
 
 import oauth2_core as oc
@@ -148,6 +149,43 @@ def test_mock_server_command_stops_on_sigterm(
     rest, _ = server.communicate(timeout=30)
     assert server.returncode == 0
     assert "stopped" in rest
+
+
+def post_json(url: str, body: bytes) -> urllib3.BaseHTTPResponse:
+    return urllib3.request("POST", url, body=body, headers={"Content-Type": "application/json"})
+
+
+def test_mock_server_command_takes_scripted_faults_over_http(
+    mock_server_process: tuple[subprocess.Popen[str], int, str],
+) -> None:
+    """A test suite in another process scripts faults: POST /_mock/faults (issue 14 item 2)."""
+    _, port, banner = mock_server_process
+    base = f"http://127.0.0.1:{port}"
+    assert f"POST {base}/_mock/faults" in banner
+    fault = {"fault": "fail_next", "status": 503, "retry_after": 7, "path": "/token"}
+    assert post_json(f"{base}/_mock/faults", json.dumps(fault).encode()).status == 204
+    client = OAuth2Client.discover(base, oc.Client("app", "app-secret"))
+    with pytest.raises(oc.EndpointError) as info:
+        client.client_credentials(scope="read")
+    assert info.value.status == 503 and info.value.retry_after == 7
+    assert client.client_credentials(scope="read").access_token  # one request only
+    body = json.dumps({"fault": "drop_next", "n": 5}).encode()
+    assert post_json(f"{base}/_mock/faults", body).status == 204
+    assert post_json(f"{base}/_mock/faults", b'{"fault": "clear"}').status == 204
+    assert client.client_credentials(scope="read").access_token  # cleared
+    refused = post_json(f"{base}/_mock/faults", b'{"fault": "fail_next", "bogus": 1}')
+    assert refused.status == 400 and b"bogus" in refused.data
+    assert post_json(f"{base}/_mock/faults", b'{"fault": "rm -rf"}').status == 400
+    assert call("GET", f"{base}/_mock/faults").status == 405
+
+
+def test_the_control_endpoint_is_off_unless_asked_for() -> None:
+    with MockAuthorizationServer() as server:
+        answer = post_json(server.url("/_mock/faults"), b'{"fault": "clear"}')
+        assert answer.status == 404
+    with MockAuthorizationServer(control=True) as server:
+        assert post_json(server.url("/_mock/faults"), b'{"fault": "deny_next"}').status == 204
+        assert server.requests == []  # control requests are not recorded
 
 
 def test_mock_server_command_refuses_a_port_in_use() -> None:
