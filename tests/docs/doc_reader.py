@@ -368,16 +368,20 @@ class Reader:
         )
         assert proc.stderr is not None and proc.stdout is not None
         stderr: list[str] = []
+        stdout: list[str] = []
         browser = threading.Thread(target=self._browse, args=(proc.stderr, stderr), daemon=True)
+        reading = threading.Thread(target=lambda: stdout.extend(proc.stdout or ()), daemon=True)
         browser.start()
+        reading.start()
         try:
-            stdout, _ = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            stderr.append("[timed out after 30 s]\n")
         browser.join(timeout=10)
-        return Shell(command, proc.returncode, stdout, "".join(stderr))
+        reading.join(timeout=10)
+        return Shell(command, proc.returncode, "".join(stdout), "".join(stderr))
 
     def _browse(self, stream: Iterator[str], lines: list[str]) -> None:
         authorize = re.compile(re.escape(self.mock.url("/authorize?")) + r"\S+")
