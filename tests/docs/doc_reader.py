@@ -56,7 +56,7 @@ DOC_CLIENTS = (
 
 SETUP_COMMAND = re.compile(
     r"^(pip3? |python3? -m (venv|pip) |\. \.venv/|npm |\(cd tests/interop && npm ci\)|"
-    r"(HYPOTHESIS_PROFILE=\w+ )?python -m pytest\b)"
+    r"(HYPOTHESIS_PROFILE=\w+ )?python -m pytest\b|(PYTHON=\S+ )?(\./dev|python3? dev) )"
 )
 """Shell lines that set up an environment (install, create a venv, run the test suite):
 counted and reported, not run by the docs test."""
@@ -357,6 +357,12 @@ class Reader:
 
     def run_shell(self, command: str, env: dict[str, str], cwd: Path) -> Shell:
         """Run one command line with bash, playing the browser for the URLs it prints."""
+        if re.search(r"(?<!&)&\s*$", command):
+            # A background process would outlive the test (and hold its port).
+            raise AssertionError(
+                f"{command!r} runs in the background: mark its block "
+                '<!-- snippet: skip reason="..." --> and test it in tests/face instead'
+            )
         proc = subprocess.Popen(
             ["bash", "-c", self.rewrite(command)],
             cwd=cwd,
