@@ -215,6 +215,7 @@ def authorize(state: MockState, request: RecordedRequest) -> Answer:
         code_challenge=challenge,
         code_challenge_method=method if challenge else None,
         expires_at=state.now() + state.lifetimes.code,
+        resource=params.get("resource"),
     )
     answer = [("code", code)]
     if state_param is not None:

@@ -10,7 +10,9 @@ It serves RFC 8414 / OpenID Connect discovery, JWKS, the authorization
 endpoint (code + PKCE, RFC 9207 ``iss``), the token endpoint (authorization
 code, client credentials, password, refresh with rotation, device code, token
 exchange), device authorization (RFC 8628), revocation (RFC 7009),
-introspection (RFC 7662), UserInfo and PAR (RFC 9126). It validates client
+introspection (RFC 7662), UserInfo, PAR (RFC 9126), dynamic client registration
+(RFC 7591, managed per RFC 7592) and a protected test resource with its RFC 9728
+metadata (``resource_url``, see ``_mock_resource``). It validates client
 authentication like a real server, records every request, and injects faults
 on demand (``fail_next``, ``echo_next``, ``delay_next``, ``drop_next``,
 ``slow_down_next``, ``answer_next``, ``deny_next``). Every method is thread-safe.
@@ -76,6 +78,8 @@ class MockAuthorizationServer:
         device_interval: The polling ``interval`` announced (RFC 8628 §3.2).
         clock: Returns POSIX seconds; default ``time.time``. See also :meth:`advance`.
         sign_id_tokens: ``None`` signs ID tokens when PyJWT is installed.
+        resource_scopes: The scopes the protected test resource demands
+            (403 ``insufficient_scope`` without them); see :meth:`set_resource_scopes`.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -99,6 +103,7 @@ class MockAuthorizationServer:
         device_interval: int = 5,
         clock: Callable[[], float] | None = None,
         sign_id_tokens: bool | None = None,
+        resource_scopes: Iterable[str] = ("resource:read",),
     ) -> None:
         self._httpd = MockHTTPServer(lambda handler, body: self._service.handle(handler, body))
         port = self._httpd.server_address[1]
@@ -121,6 +126,7 @@ class MockAuthorizationServer:
             clock=clock or default_clock,
             signer=IdTokenSigner(sign_id_tokens),
         )
+        self._state.resource_scopes = tuple(resource_scopes)
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
         self._thread = threading.Thread(
@@ -172,6 +178,16 @@ class MockAuthorizationServer:
         import oauth2_core
 
         return oauth2_core.ServerMetadata.from_dict(self.metadata())
+
+    @property
+    def resource_url(self) -> str:
+        """The protected test resource (RFC 9728 resource identifier): ``<issuer>/resource``."""
+        return self._issuer + "/resource"
+
+    def set_resource_scopes(self, scopes: Iterable[str]) -> None:
+        """Make the test resource demand ``scopes`` from now on (to provoke a step-up)."""
+        with self._state.lock:
+            self._state.resource_scopes = tuple(scopes)
 
     def client(self, client_id: str = "app", **options: Any) -> oauth2_core.Client:
         """An ``oauth2_core.Client`` for a registered client (secret and auth method set).
