@@ -152,6 +152,7 @@ class BearerChallenge:
         error_description: The server's text, or ``None``.
         error_uri: A page about the error, or ``None``.
         scope: The ``scope`` parameter split on spaces, or ``None``.
+        resource_metadata: The RFC 9728 §5.1 metadata URL, or ``None`` (a property).
         params: Every auth-param, names lower-cased (first occurrence kept).
         token68: The token68 form (``Basic dXNlcg==``), or ``None``.
     """
@@ -164,6 +165,15 @@ class BearerChallenge:
     scope: tuple[str, ...] | None = None
     params: Mapping[str, str] = attrs.field(factory=dict, converter=_to_params, hash=False)
     token68: str | None = None
+
+    @property
+    def resource_metadata(self) -> str | None:
+        """The ``resource_metadata`` URL (RFC 9728 §5.1), or ``None``.
+
+        Where the protected resource's metadata is; next:
+        ``resource_metadata_request(url, metadata_url=...)``.
+        """
+        return self.params.get("resource_metadata") or None
 
     @classmethod
     def _from_parts(

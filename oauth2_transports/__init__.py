@@ -9,6 +9,7 @@ from oauth2_transports._transport import AsyncTransport, Transport, TransportErr
 if TYPE_CHECKING:
     from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
     from oauth2_transports.httpx import AsyncHttpxTransport, HttpxTransport
+    from oauth2_transports.httpx2 import AsyncHttpx2Transport, Httpx2Transport
     from oauth2_transports.manager import (
         AsyncTokenManager,
         LeaseLostError,
@@ -28,12 +29,14 @@ if TYPE_CHECKING:
     from oauth2_transports.urllib3 import Urllib3Transport
 
 __all__ = [
+    "AsyncHttpx2Transport",
     "AsyncHttpxTransport",
     "AsyncOAuth2Client",
     "AsyncTokenManager",
     "AsyncTransport",
     "FileLock",
     "FileTokenStore",
+    "Httpx2Transport",
     "HttpxTransport",
     "LeaseLostError",
     "LockTimeoutError",
@@ -71,6 +74,8 @@ _LAZY = {
     "TokenStoreError": "oauth2_transports.store",
     "AsyncHttpxTransport": "oauth2_transports.httpx",
     "HttpxTransport": "oauth2_transports.httpx",
+    "AsyncHttpx2Transport": "oauth2_transports.httpx2",
+    "Httpx2Transport": "oauth2_transports.httpx2",
     "RequestsTransport": "oauth2_transports.requests",
     # The default transport: an integrator with a transport of their own never
     # loads urllib3 (most of the package's import time).

@@ -169,6 +169,7 @@ class AuthorizationRequest:
     code_challenge_method: str | None
     login_hint: str | None
     prompt: str | None
+    resource: str | None = None  # RFC 8707: the audience the code's tokens are for
 
 
 def refuse(state: MockState, req: AuthorizationRequest, error: str, description: str) -> Answer:
@@ -218,6 +219,7 @@ def authorization_request(
         code_challenge_method=method if challenge else None,
         login_hint=params.get("login_hint"),
         prompt=params.get("prompt"),
+        resource=params.get("resource"),
     )
     if params.get("response_type") != "code":
         return refuse(
@@ -262,6 +264,7 @@ def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
         code_challenge=req.code_challenge,
         code_challenge_method=req.code_challenge_method,
         expires_at=state.now() + state.lifetimes.code,
+        resource=req.resource,
     )
     answer = [("code", code)]
     if req.state is not None:

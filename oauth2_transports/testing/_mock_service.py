@@ -16,6 +16,8 @@ import attrs
 
 from oauth2_transports.testing import _mock_authorize as front
 from oauth2_transports.testing import _mock_login as login
+from oauth2_transports.testing import _mock_registration as registration
+from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
@@ -44,6 +46,7 @@ def discovery_document(state: MockState) -> dict[str, object]:
         "introspection_endpoint": i + "/introspect",
         "device_authorization_endpoint": i + "/device_authorization",
         "pushed_authorization_request_endpoint": i + "/par",
+        "registration_endpoint": i + registration.REGISTRATION_PATH,  # RFC 7591
         "require_pushed_authorization_requests": state.require_par,
         # RFC 9207 §3: the authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": True,
@@ -92,7 +95,12 @@ _ROUTES: dict[str, tuple[frozenset[str], _Endpoint]] = {
     "/revoke": (_POST, back.revoke),
     "/introspect": (_POST, back.introspect),
     "/userinfo": (_BOTH, back.userinfo),
+    registration.REGISTRATION_PATH: (_POST, registration.register),
+    resource.RESOURCE_METADATA_PATH: (_GET, resource.resource_metadata),
+    resource.RESOURCE_PATH: (_BOTH, resource.protected_resource),
 }
+#: RFC 7592 client configuration endpoints: /register/<client_id>.
+_CONFIGURATION = (frozenset({"GET", "PUT", "DELETE"}), registration.client_configuration)
 
 
 class MockService:
@@ -132,7 +140,10 @@ class MockService:
             return planned.fail
         if planned.echo is not None:
             return echo_answer(request, planned.echo)
-        route = _ROUTES.get(self.endpoint_path(request.path))
+        path = self.endpoint_path(request.path)
+        route = _ROUTES.get(path)
+        if route is None and path.startswith(registration.REGISTRATION_PATH + "/"):
+            route = _CONFIGURATION
         if route is None:
             return json_answer(404, {"error": "not_found"})
         methods, endpoint = route

@@ -56,6 +56,8 @@ class Grant:
     scope: tuple[str, ...]
     nonce: str | None = None
     revoked: bool = False
+    #: RFC 8707 ``resource`` values the tokens are meant for (their audience).
+    resources: tuple[str, ...] = ()
 
 
 @attrs.define(eq=False)
@@ -103,6 +105,7 @@ class CodeRecord:
     expires_at: float
     used: bool = False
     grant: Grant | None = None
+    resource: str | None = None  # RFC 8707 §2.1, from the authorization request
 
 
 @attrs.define(eq=False)
@@ -180,6 +183,10 @@ class MockState:
         self.deny_authorizations = 0  # deny_next()
         self.slow_downs = 0  # slow_down_next()
         self.default_user = next(iter(self.users), "alice")
+        # RFC 7591 registrations: client_id -> (registration access token, metadata).
+        self.registrations: dict[str, tuple[str, dict[str, object]]] = {}
+        # The protected test resource (RFC 9728): the scopes it demands.
+        self.resource_scopes: tuple[str, ...] = ("resource:read",)
 
     def now(self) -> float:
         """The server's clock: the injected clock plus any :meth:`advance`."""

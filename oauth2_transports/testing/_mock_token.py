@@ -79,7 +79,14 @@ def _authorization_code(state: MockState, client: MockClient, req: RecordedReque
     elif verifier is not None:
         # RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade.
         return _invalid_grant("code_verifier sent but no code_challenge was")
-    record.grant = Grant(client.client_id, record.user, record.scope, record.nonce)
+    asked = tuple(req.form_list("resource"))
+    if record.resource is not None and asked and asked != (record.resource,):
+        # RFC 8707 §2.2: a resource the authorization did not cover.
+        return error_answer(400, "invalid_target", "resource differs from the authorization's")
+    resources = asked or ((record.resource,) if record.resource else ())
+    record.grant = Grant(
+        client.client_id, record.user, record.scope, record.nonce, resources=resources
+    )
     return _tokens(state, record.grant, refresh=True)
 
 
@@ -89,7 +96,8 @@ def _client_credentials(state: MockState, client: MockClient, req: RecordedReque
     scope = scope_of(state, req.form.get("scope"))
     if isinstance(scope, Answer):
         return scope
-    return _tokens(state, Grant(client.client_id, None, scope), refresh=False)
+    resources = tuple(req.form_list("resource"))
+    return _tokens(state, Grant(client.client_id, None, scope, resources=resources), refresh=False)
 
 
 def _password(state: MockState, client: MockClient, req: RecordedRequest) -> Answer:

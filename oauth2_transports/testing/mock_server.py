@@ -12,7 +12,9 @@ It serves RFC 8414 / OpenID Connect discovery, JWKS, the authorization
 endpoint (code + PKCE, RFC 9207 ``iss``), the token endpoint (authorization
 code, client credentials, password, refresh with rotation, device code, token
 exchange), device authorization (RFC 8628), revocation (RFC 7009),
-introspection (RFC 7662), UserInfo and PAR (RFC 9126). It validates client
+introspection (RFC 7662), UserInfo, PAR (RFC 9126), dynamic client registration
+(RFC 7591, managed per RFC 7592) and a protected test resource with its RFC 9728
+metadata (``resource_url``, see ``_mock_resource``). It validates client
 authentication like a real server, records every request, and injects faults
 on demand (``fail_next``, ``echo_next``, ``delay_next``, ``drop_next``,
 ``slow_down_next``, ``answer_next``, ``deny_next``). Every method is thread-safe.
@@ -95,6 +97,8 @@ class MockAuthorizationServer:
         control: Accept scripted faults over HTTP at ``POST /_mock/faults``
             (``{"fault": "fail_next", "status": 503}``), for a server in another
             process or container; ``oauth2 mock-server`` turns it on.
+        resource_scopes: The scopes the protected test resource demands
+            (403 ``insufficient_scope`` without them); see :meth:`set_resource_scopes`.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -123,6 +127,7 @@ class MockAuthorizationServer:
         issuer: str | None = None,
         login_page: bool = False,
         control: bool = False,
+        resource_scopes: Iterable[str] = ("resource:read",),
     ) -> None:
         self._control = control
         self._httpd = MockHTTPServer(self._respond, host=host, port=port)
@@ -146,6 +151,7 @@ class MockAuthorizationServer:
             signer=IdTokenSigner(sign_id_tokens),
             login_page=login_page,
         )
+        self._state.resource_scopes = tuple(resource_scopes)
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
         self._thread = threading.Thread(
@@ -202,6 +208,16 @@ class MockAuthorizationServer:
         import oauth2_core
 
         return oauth2_core.ServerMetadata.from_dict(self.metadata())
+
+    @property
+    def resource_url(self) -> str:
+        """The protected test resource (RFC 9728 resource identifier): ``<issuer>/resource``."""
+        return self._issuer + "/resource"
+
+    def set_resource_scopes(self, scopes: Iterable[str]) -> None:
+        """Make the test resource demand ``scopes`` from now on (to provoke a step-up)."""
+        with self._state.lock:
+            self._state.resource_scopes = tuple(scopes)
 
     def client(self, client_id: str = "app", **options: Any) -> oauth2_core.Client:
         """An ``oauth2_core.Client`` for a registered client (secret and auth method set).

@@ -68,6 +68,14 @@ const RESOURCE_SERVERS = {
   'urn:example:short': { scope: 'read write', accessTokenFormat: 'opaque', accessTokenTTL: 2 },
 };
 const DEFAULT_CLIENT_CREDENTIALS_RESOURCE = 'urn:example:api';
+// The protected test resource (RFC 9728) at <issuer>/resource: its identifier is only
+// known once the server listens, so it is matched by path in getResourceServerInfo.
+const PROTECTED_PATH = '/resource';
+const PROTECTED_SCOPE = 'resource:read';
+const PROTECTED_SERVER = {
+  scope: 'resource:read resource:write', accessTokenFormat: 'opaque', accessTokenTTL: 3600,
+};
+let ISSUER; // set when the server listens
 
 // --- clients (shared with oidc_server.py through clients.json) ---------------
 const CLIENTS_FILE = JSON.parse(fs.readFileSync(path.join(HERE, 'clients.json'), 'utf8'));
@@ -301,6 +309,9 @@ const configuration = {
       },
       useGrantedResource: () => false,
       async getResourceServerInfo(_ctx, resourceIndicator) {
+        if (resourceIndicator === `${ISSUER}${PROTECTED_PATH}`) {
+          return { ...PROTECTED_SERVER, audience: resourceIndicator };
+        }
         const info = RESOURCE_SERVERS[resourceIndicator];
         if (!info) throw new errors.InvalidTarget(`unknown resource indicator ${resourceIndicator}`);
         return { ...info };
@@ -308,6 +319,9 @@ const configuration = {
     },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: false },
+    // RFC 7591 open dynamic registration (no initial access token) and RFC 7592 management
+    registration: { enabled: true },
+    registrationManagement: { enabled: true },
   },
   interactions: {
     policy: interactionPolicyWithoutNativeConsent(),
@@ -424,8 +438,50 @@ function installTestRoutes(provider) {
     return sendJson(ctx, 200, { status: 'approved', client_id: code.clientId, scope: code.scope ?? '' });
   }
 
+  // RFC 9728 metadata and an RFC 6750 protected resource that checks the RFC 8707 audience
+  function protectedResourceMetadata(ctx) {
+    return sendJson(ctx, 200, {
+      resource: `${ISSUER}${PROTECTED_PATH}`,
+      authorization_servers: [ISSUER],
+      scopes_supported: PROTECTED_SERVER.scope.split(' '),
+      bearer_methods_supported: ['header'],
+    });
+  }
+
+  async function protectedResource(ctx) {
+    const params = [
+      'realm="oidc-provider"',
+      `resource_metadata="${ISSUER}/.well-known/oauth-protected-resource${PROTECTED_PATH}"`,
+      `scope="${PROTECTED_SCOPE}"`,
+    ];
+    const refuse = (status, error, description) => {
+      const extra = error ? [`error="${error}"`, `error_description="${description}"`] : [];
+      ctx.set('WWW-Authenticate', `Bearer ${[...params, ...extra].join(', ')}`);
+      if (error) return sendJson(ctx, status, { error, error_description: description });
+      ctx.status = status;
+      ctx.body = '';
+      return undefined;
+    };
+    const match = /^Bearer +(\S+)$/i.exec(ctx.get('authorization'));
+    if (!match) return refuse(401);
+    const token = await provider.AccessToken.find(match[1]);
+    if (!token || token.isExpired) return refuse(401, 'invalid_token', 'unknown or expired token');
+    const audience = [].concat(token.aud ?? []);
+    if (!audience.includes(`${ISSUER}${PROTECTED_PATH}`)) {
+      return refuse(401, 'invalid_token', 'the token is meant for another resource');
+    }
+    if (!String(token.scope ?? '').split(' ').includes(PROTECTED_SCOPE)) {
+      return refuse(403, 'insufficient_scope', 'the token lacks a required scope');
+    }
+    return sendJson(ctx, 200, { sub: token.accountId, client_id: token.clientId, scope: token.scope });
+  }
+
   provider.use(async (ctx, next) => {
     try {
+      if (ctx.path === `/.well-known/oauth-protected-resource${PROTECTED_PATH}` && ctx.method === 'GET') {
+        return protectedResourceMetadata(ctx);
+      }
+      if (ctx.path === PROTECTED_PATH) return await protectedResource(ctx);
       if (/^\/interaction\/[^/]+$/.test(ctx.path) && ctx.method === 'GET') {
         return await finishInteraction(ctx);
       }
@@ -486,6 +542,7 @@ server.on('error', (err) => {
 server.listen(requestedPort, '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
+  ISSUER = issuer;
   const provider = new Provider(issuer, configuration);
   installTestRoutes(provider);
   installLogging(provider);

@@ -1,0 +1,86 @@
+"""The mock server's protected test resource and its metadata (RFC 9728, RFC 6750, RFC 8707).
+
+``/resource`` is a protected resource in the way an MCP server is one: without
+a token it answers 401 with a Bearer challenge naming its metadata
+(``resource_metadata``, RFC 9728 §5.1) and the scope it needs; a token lacking
+that scope gets 403 ``insufficient_scope`` (RFC 6750 §3.1); a token issued for
+another resource (RFC 8707 audience) gets 401 ``invalid_token``. Its metadata
+(RFC 9728 §3) is at ``/.well-known/oauth-protected-resource/resource`` and names
+this server as the authorization server.
+"""
+
+from __future__ import annotations
+
+from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
+from oauth2_transports.testing._mock_state import MockState
+
+__all__ = [
+    "RESOURCE_METADATA_PATH",
+    "RESOURCE_PATH",
+    "protected_resource",
+    "resource_id",
+    "resource_metadata",
+    "resource_metadata_document",
+]
+
+RESOURCE_PATH = "/resource"
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/resource"
+
+
+def resource_id(state: MockState) -> str:
+    """The resource identifier of the test resource (RFC 9728 §1.2): its URL."""
+    return state.issuer + RESOURCE_PATH
+
+
+def resource_metadata_document(state: MockState) -> dict[str, object]:
+    """The test resource's metadata (RFC 9728 §2)."""
+    scopes = list(dict.fromkeys((*state.resource_scopes, *(state.scopes_supported or ()))))
+    return {
+        "resource": resource_id(state),
+        "authorization_servers": [state.issuer],
+        "scopes_supported": scopes,
+        "bearer_methods_supported": ["header"],
+        "resource_name": "mock protected resource",
+    }
+
+
+def resource_metadata(state: MockState, request: RecordedRequest) -> Answer:
+    """``GET /.well-known/oauth-protected-resource/resource`` (RFC 9728 §3.2)."""
+    return json_answer(200, resource_metadata_document(state))
+
+
+def _challenge(state: MockState, status: int, error: str | None, description: str) -> Answer:
+    params = [
+        'realm="mock"',
+        f'resource_metadata="{state.issuer + RESOURCE_METADATA_PATH}"',
+        f'scope="{" ".join(state.resource_scopes)}"',
+    ]
+    if error is None:
+        # RFC 6750 §3.1: no error code when the request carried no token at all.
+        return Answer(status, (("WWW-Authenticate", "Bearer " + ", ".join(params)),))
+    params += [f'error="{error}"', f'error_description="{description}"']
+    data = {"error": error, "error_description": description}
+    return json_answer(status, data, (("WWW-Authenticate", "Bearer " + ", ".join(params)),))
+
+
+def protected_resource(state: MockState, request: RecordedRequest) -> Answer:
+    """``GET|POST /resource``: the caller's identity, for a valid token meant for it."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return _challenge(state, 401, None, "")
+    access = state.access_tokens.get(value.strip())
+    if access is None or not access.active(state.now()):
+        return _challenge(state, 401, "invalid_token", "The access token is invalid or expired")
+    if resource_id(state) not in access.grant.resources:
+        # RFC 8707 §2: the token's audience must be this resource.
+        return _challenge(state, 401, "invalid_token", "The token is meant for another resource")
+    if not set(state.resource_scopes) <= set(access.scope):
+        return _challenge(state, 403, "insufficient_scope", "The token lacks a required scope")
+    data: dict[str, object] = {
+        "resource": resource_id(state),
+        "client_id": access.grant.client_id,
+        "scope": " ".join(access.scope),
+    }
+    if access.grant.user is not None:
+        data["sub"] = access.grant.user
+    return json_answer(200, data)
