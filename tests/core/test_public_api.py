@@ -27,12 +27,13 @@ NOT_REEXPORTED: dict[str, frozenset[str]] = {
             "AUTH_METHODS",
             "JWT_AUTH_METHODS",
             "MTLS_AUTH_METHODS",
-            "authenticate",
             "basic_credentials",
             "check_endpoint",
             "is_loopback_host",
         }
     ),
+    # The one place client authentication is applied (RFC 6749 §2.3), for the builders.
+    "oauth2_core.client_auth": frozenset({"CLIENT_ASSERTION_TYPE", "authenticate"}),
     "oauth2_core.grants": frozenset({"endpoint_request"}),
     # The one authority check (issue 12): used by the core's builders and the auth hooks.
     "oauth2_core.endpoints": frozenset(
