@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 
 import anyio
@@ -19,21 +20,12 @@ import httpx
 
 from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, aread_body, read_body
-from oauth2_transports._common import (
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
-    Clock,
-    ErrorKinds,
-    check_settings,
-    refusing_cookie_jar,
-    stamp,
-    timed_out,
-    utc_now,
-    wrap_error,
-)
+from oauth2_transports._clock import Clock, stamp, utc_now
 from oauth2_transports._deadline import check_deadline, watch
+from oauth2_transports._failures import ErrorKinds, timed_out, wrap_error
 from oauth2_transports._httpx_auth import OAuth2Auth  # re-exported: the hook's public home
 from oauth2_transports._httpx_deadline import arm_client
+from oauth2_transports._settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, check_settings
 
 __all__ = ["AsyncHttpxTransport", "HttpxTransport", "OAuth2Auth"]
 
@@ -51,6 +43,16 @@ _ERRORS = (httpx.HTTPError, httpx.InvalidURL, OSError, zlib.error)
 # The base Auth sends the request unchanged. Passing it keeps out the client's
 # ``auth`` and the Basic credentials httpx would derive from a URL's userinfo.
 _AS_GIVEN = httpx.Auth()
+
+
+def _refusing_cookie_jar() -> CookieJar:
+    """A cookie jar that stores nothing.
+
+    OAuth requests must go out exactly as the core built them; a cookie set by
+    one response must not ride along on the next request. (httpx imports
+    ``http.cookiejar`` itself, so importing it here costs nothing.)
+    """
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _outgoing(
@@ -114,7 +116,7 @@ class HttpxTransport:
         self._owns_client = client is None
         if client is None:
             # Embeddable: no environment variables read, no cookies stored.
-            client = httpx.Client(trust_env=False, cookies=refusing_cookie_jar())
+            client = httpx.Client(trust_env=False, cookies=_refusing_cookie_jar())
             del client.headers["accept"]  # not needed by httpx; the core sets its own
             client.headers["accept-encoding"] = ACCEPT_ENCODING  # what Inflater decodes
         arm_client(client)
@@ -199,7 +201,7 @@ class AsyncHttpxTransport:
         self._deadline = check_deadline(deadline, timeout)
         self._owns_client = client is None
         if client is None:
-            client = httpx.AsyncClient(trust_env=False, cookies=refusing_cookie_jar())
+            client = httpx.AsyncClient(trust_env=False, cookies=_refusing_cookie_jar())
             del client.headers["accept"]
             client.headers["accept-encoding"] = ACCEPT_ENCODING
         self._client = client
