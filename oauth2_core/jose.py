@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import hmac
 import json
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -226,8 +227,6 @@ class SigningKey:
         if digest is not None:
             if not isinstance(self.key, bytes):  # pragma: no cover - built by _hmac_key
                 raise UsageError("an HMAC key must be bytes")
-            import hmac  # on first use: keeps it off the package's import path
-
             return hmac.new(self.key, signing_input, digest).digest()
         return bytes(jwa_algorithm(self.alg).sign(signing_input, self.key))
 
