@@ -37,7 +37,6 @@ wait first, to build with ``now = clock() + delay``. The high-level clients do.
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Callable
 from typing import TypeVar, cast
 
@@ -94,6 +93,9 @@ def _flag(_inst: object, attr: attrs.Attribute[bool], value: object) -> None:
 
 def _system_random() -> float:
     # Jitter needs no secrecy; SystemRandom just avoids any shared, seedable state.
+    # Imported on first use: secrets (with random) stays off the package's import path.
+    import secrets
+
     return secrets.SystemRandom().random()
 
 

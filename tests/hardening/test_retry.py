@@ -19,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oauth2_core as oc
-from oauth2_core import testing
 from oauth2_core.flows import token_flow
 from oauth2_transports import TransportError
 
@@ -74,9 +73,20 @@ def answer(flow: oc.Flow[oc.Token], outcome: Outcome) -> oc.Send:
 
 
 def drive(flow: oc.Flow[oc.Token], outcomes: list[Outcome]) -> tuple[oc.Token, list[oc.Send]]:
-    """Play the driver (oauth2_core.testing.drive): the result and every Send yielded."""
-    driven = testing.drive(flow, outcomes)
-    return driven.result, list(driven.sends)
+    """Play the driver: answer each Send with the next outcome (a response or a thrown error).
+
+    Returns the result and every Send yielded; an exception from the flow propagates.
+    """
+    sends: list[oc.Send] = []
+    script = iter(outcomes)
+    try:
+        step = next(flow)
+        while True:
+            sends.append(step)
+            outcome = next(script)
+            step = answer(flow, outcome)
+    except StopIteration as stop:
+        return stop.value, sends
 
 
 def drive_failing(
