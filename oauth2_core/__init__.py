@@ -12,413 +12,340 @@ import typing
 
 from oauth2_core._lazy import lazy_exports as _lazy_exports
 
-if typing.TYPE_CHECKING:
-    from oauth2_core._http import Flow, Headers, HttpRequest, HttpResponse, Send
-    from oauth2_core.authorize import (
-        AuthorizationCode,
-        PendingAuthorization,
-        authorization_url,
-        new_pending_authorization,
-        parse_callback,
-    )
-    from oauth2_core.bearer import (
-        BearerChallenge,
-        bearer_authorize,
-        parse_bearer_challenge,
-        parse_www_authenticate,
-    )
-    from oauth2_core.client import Client, Signer
-    from oauth2_core.device import (
-        DEVICE_CODE_GRANT_TYPE,
-        DeviceAuthorization,
-        Pending,
-        SlowDown,
-        device_authorization_request,
-        device_code_grant_request,
-        device_poll_flow,
-        process_device_authorization_response,
-        process_device_poll_response,
-    )
-    from oauth2_core.discovery import (
-        discovery_flow,
-        discovery_request,
-        discovery_urls,
-        process_discovery_response,
-    )
-    from oauth2_core.dpop import (
-        dpop_jkt,
-        dpop_nonce_challenge,
-        dpop_proof,
-        dpop_request,
-        dpop_resource_flow,
-        dpop_token_flow,
-        generate_dpop_key,
-    )
-    from oauth2_core.errors import (
-        AccessDeniedError,
-        AuthorizationError,
-        CallbackError,
-        CallbackValidationError,
-        DeviceCodeExpiredError,
-        EndpointError,
-        IdTokenError,
-        InsecureHttpError,
-        IssuerMismatchError,
-        MalformedResponseError,
-        OAuth2Error,
-        ResponseError,
-        UsageError,
-        escape_controls,
-    )
-    from oauth2_core.extension_grants import (
-        JWT_BEARER_GRANT_TYPE,
-        TOKEN_EXCHANGE_GRANT_TYPE,
-        TOKEN_TYPE_ACCESS_TOKEN,
-        TOKEN_TYPE_ID_TOKEN,
-        TOKEN_TYPE_JWT,
-        TOKEN_TYPE_REFRESH_TOKEN,
-        TOKEN_TYPE_SAML1,
-        TOKEN_TYPE_SAML2,
-        jwt_bearer_grant_request,
-        token_exchange_grant_request,
-    )
-    from oauth2_core.external_key import external_signing_key
-    from oauth2_core.flows import (
-        code_exchange_flow,
-        introspection_flow,
-        refresh_flow,
-        revocation_flow,
-        step_flow,
-        token_flow,
-    )
-    from oauth2_core.grants import (
-        authorization_code_grant_request,
-        client_credentials_grant_request,
-        endpoint_for,
-        password_grant_request,
-        refresh_token_grant_request,
-        token_request,
-    )
-    from oauth2_core.id_token import (
-        IdTokenClaims,
-        check_id_token_support,
-        id_token_flow,
-        validate_id_token,
-        validate_id_token_flow,
-    )
-    from oauth2_core.id_token_refresh import refreshed_id_token_flow, validate_refreshed_id_token
-    from oauth2_core.introspection import (
-        Introspection,
-        introspection_request,
-        process_introspection_response,
-    )
-    from oauth2_core.jose import client_assertion
-    from oauth2_core.jwks import JwksCache, PrivateJwk, jwks_request, process_jwks_response
-    from oauth2_core.metadata import ServerMetadata
-    from oauth2_core.par import (
-        PushedAuthorization,
-        process_pushed_authorization_response,
-        pushed_authorization_request,
-    )
-    from oauth2_core.pkce import code_challenge, generate_code_verifier
-    from oauth2_core.redaction import redact, redact_error, request_secrets
-    from oauth2_core.registration import (
-        ClientRegistration,
-        process_registration_delete_response,
-        process_registration_response,
-        registration_delete_request,
-        registration_read_request,
-        registration_request,
-        registration_update_request,
-    )
-    from oauth2_core.resource_discovery import (
-        resource_discovery_flow,
-        resource_metadata_flow,
-        select_authorization_server,
-    )
-    from oauth2_core.resource_metadata import (
-        ResourceMetadata,
-        process_resource_metadata_response,
-        resource_metadata_request,
-        resource_metadata_url,
-    )
-    from oauth2_core.retry import RetryPolicy, retry_flow
-    from oauth2_core.revocation import process_revocation_response, revocation_request
-    from oauth2_core.signed_userinfo import (
-        userinfo_flow,
-        userinfo_response_flow,
-        validate_signed_userinfo,
-    )
-    from oauth2_core.token import (
-        Token,
-        UnsupportedTokenTypeError,
-        process_refresh_response,
-        process_token_response,
-        token_scheme,
-    )
-    from oauth2_core.userinfo import UserInfo, process_userinfo_response, userinfo_request
-
-__all__ = [
-    "AccessDeniedError",
-    "AuthorizationCode",
-    "AuthorizationError",
-    "BearerChallenge",
-    "CallbackError",
-    "CallbackValidationError",
-    "Client",
-    "ClientRegistration",
-    "DEVICE_CODE_GRANT_TYPE",
-    "DeviceAuthorization",
-    "DeviceCodeExpiredError",
-    "EndpointError",
-    "Flow",
-    "Headers",
-    "HttpRequest",
-    "HttpResponse",
-    "IdTokenClaims",
-    "IdTokenError",
-    "InsecureHttpError",
-    "Introspection",
-    "IssuerMismatchError",
-    "JWT_BEARER_GRANT_TYPE",
-    "JwksCache",
-    "MalformedResponseError",
-    "OAuth2Error",
-    "Pending",
-    "PendingAuthorization",
-    "PrivateJwk",
-    "PushedAuthorization",
-    "ResourceMetadata",
-    "ResponseError",
-    "RetryPolicy",
-    "Send",
-    "ServerMetadata",
-    "Signer",
-    "SlowDown",
-    "TOKEN_EXCHANGE_GRANT_TYPE",
-    "TOKEN_TYPE_ACCESS_TOKEN",
-    "TOKEN_TYPE_ID_TOKEN",
-    "TOKEN_TYPE_JWT",
-    "TOKEN_TYPE_REFRESH_TOKEN",
-    "TOKEN_TYPE_SAML1",
-    "TOKEN_TYPE_SAML2",
-    "Token",
-    "UnsupportedTokenTypeError",
-    "UsageError",
-    "UserInfo",
-    "authorization_code_grant_request",
-    "authorization_url",
-    "bearer_authorize",
-    "check_id_token_support",
-    "client_assertion",
-    "client_credentials_grant_request",
-    "code_challenge",
-    "code_exchange_flow",
-    "device_authorization_request",
-    "device_code_grant_request",
-    "device_poll_flow",
-    "discovery_flow",
-    "discovery_request",
-    "discovery_urls",
-    "dpop_jkt",
-    "dpop_nonce_challenge",
-    "dpop_proof",
-    "dpop_request",
-    "dpop_resource_flow",
-    "dpop_token_flow",
-    "endpoint_for",
-    "escape_controls",
-    "external_signing_key",
-    "generate_code_verifier",
-    "generate_dpop_key",
-    "id_token_flow",
-    "introspection_flow",
-    "introspection_request",
-    "jwks_request",
-    "jwt_bearer_grant_request",
-    "new_pending_authorization",
-    "parse_bearer_challenge",
-    "parse_callback",
-    "parse_www_authenticate",
-    "password_grant_request",
-    "process_device_authorization_response",
-    "process_device_poll_response",
-    "process_discovery_response",
-    "process_introspection_response",
-    "process_jwks_response",
-    "process_pushed_authorization_response",
-    "process_refresh_response",
-    "process_registration_delete_response",
-    "process_registration_response",
-    "process_resource_metadata_response",
-    "process_revocation_response",
-    "process_token_response",
-    "process_userinfo_response",
-    "pushed_authorization_request",
-    "redact",
-    "redact_error",
-    "refresh_flow",
-    "refresh_token_grant_request",
-    "refreshed_id_token_flow",
-    "registration_delete_request",
-    "registration_read_request",
-    "registration_request",
-    "registration_update_request",
-    "request_secrets",
-    "resource_discovery_flow",
-    "resource_metadata_flow",
-    "resource_metadata_request",
-    "resource_metadata_url",
-    "retry_flow",
-    "revocation_flow",
-    "revocation_request",
-    "select_authorization_server",
-    "step_flow",
-    "token_exchange_grant_request",
-    "token_flow",
-    "token_request",
-    "token_scheme",
-    "userinfo_flow",
-    "userinfo_request",
-    "userinfo_response_flow",
-    "validate_id_token",
-    "validate_id_token_flow",
-    "validate_refreshed_id_token",
-    "validate_signed_userinfo",
-]
-
-# Public name -> the submodule defining it. Importing every submodule (and building
-# their attrs classes) up front cost more than `import attrs` itself, so each name is
-# imported on first access instead (PEP 562); the TYPE_CHECKING block above keeps
-# type checkers and IDEs seeing the real definitions.
-_LAZY: dict[str, str] = {
-    "AccessDeniedError": "oauth2_core.errors",
-    "AuthorizationCode": "oauth2_core.authorize",
-    "AuthorizationError": "oauth2_core.errors",
-    "BearerChallenge": "oauth2_core.bearer",
-    "CallbackError": "oauth2_core.errors",
-    "CallbackValidationError": "oauth2_core.errors",
-    "Client": "oauth2_core.client",
-    "ClientRegistration": "oauth2_core.registration",
-    "DEVICE_CODE_GRANT_TYPE": "oauth2_core.device",
-    "DeviceAuthorization": "oauth2_core.device",
-    "DeviceCodeExpiredError": "oauth2_core.errors",
-    "EndpointError": "oauth2_core.errors",
-    "Flow": "oauth2_core._http",
-    "Headers": "oauth2_core._http",
-    "HttpRequest": "oauth2_core._http",
-    "HttpResponse": "oauth2_core._http",
-    "IdTokenClaims": "oauth2_core.id_token",
-    "IdTokenError": "oauth2_core.errors",
-    "InsecureHttpError": "oauth2_core.errors",
-    "Introspection": "oauth2_core.introspection",
-    "IssuerMismatchError": "oauth2_core.errors",
-    "JWT_BEARER_GRANT_TYPE": "oauth2_core.extension_grants",
-    "JwksCache": "oauth2_core.jwks",
-    "MalformedResponseError": "oauth2_core.errors",
-    "OAuth2Error": "oauth2_core.errors",
-    "Pending": "oauth2_core.device",
-    "PendingAuthorization": "oauth2_core.authorize",
-    "PrivateJwk": "oauth2_core.jwks",
-    "PushedAuthorization": "oauth2_core.par",
-    "ResourceMetadata": "oauth2_core.resource_metadata",
-    "ResponseError": "oauth2_core.errors",
-    "RetryPolicy": "oauth2_core.retry",
-    "Send": "oauth2_core._http",
-    "ServerMetadata": "oauth2_core.metadata",
-    "Signer": "oauth2_core.client",
-    "SlowDown": "oauth2_core.device",
-    "TOKEN_EXCHANGE_GRANT_TYPE": "oauth2_core.extension_grants",
-    "TOKEN_TYPE_ACCESS_TOKEN": "oauth2_core.extension_grants",
-    "TOKEN_TYPE_ID_TOKEN": "oauth2_core.extension_grants",
-    "TOKEN_TYPE_JWT": "oauth2_core.extension_grants",
-    "TOKEN_TYPE_REFRESH_TOKEN": "oauth2_core.extension_grants",
-    "TOKEN_TYPE_SAML1": "oauth2_core.extension_grants",
-    "TOKEN_TYPE_SAML2": "oauth2_core.extension_grants",
-    "Token": "oauth2_core.token",
-    "UnsupportedTokenTypeError": "oauth2_core.token",
-    "UsageError": "oauth2_core.errors",
-    "UserInfo": "oauth2_core.userinfo",
-    "authorization_code_grant_request": "oauth2_core.grants",
-    "authorization_url": "oauth2_core.authorize",
-    "bearer_authorize": "oauth2_core.bearer",
-    "check_id_token_support": "oauth2_core.id_token",
-    "client_assertion": "oauth2_core.jose",
-    "client_credentials_grant_request": "oauth2_core.grants",
-    "code_challenge": "oauth2_core.pkce",
-    "code_exchange_flow": "oauth2_core.flows",
-    "device_authorization_request": "oauth2_core.device",
-    "device_code_grant_request": "oauth2_core.device",
-    "device_poll_flow": "oauth2_core.device",
-    "discovery_flow": "oauth2_core.discovery",
-    "discovery_request": "oauth2_core.discovery",
-    "discovery_urls": "oauth2_core.discovery",
-    "dpop_jkt": "oauth2_core.dpop",
-    "dpop_nonce_challenge": "oauth2_core.dpop",
-    "dpop_proof": "oauth2_core.dpop",
-    "dpop_request": "oauth2_core.dpop",
-    "dpop_resource_flow": "oauth2_core.dpop",
-    "dpop_token_flow": "oauth2_core.dpop",
-    "endpoint_for": "oauth2_core.grants",
-    "escape_controls": "oauth2_core.errors",
-    "external_signing_key": "oauth2_core.external_key",
-    "generate_code_verifier": "oauth2_core.pkce",
-    "generate_dpop_key": "oauth2_core.dpop",
-    "id_token_flow": "oauth2_core.id_token",
-    "introspection_flow": "oauth2_core.flows",
-    "introspection_request": "oauth2_core.introspection",
-    "jwks_request": "oauth2_core.jwks",
-    "jwt_bearer_grant_request": "oauth2_core.extension_grants",
-    "new_pending_authorization": "oauth2_core.authorize",
-    "parse_bearer_challenge": "oauth2_core.bearer",
-    "parse_callback": "oauth2_core.authorize",
-    "parse_www_authenticate": "oauth2_core.bearer",
-    "password_grant_request": "oauth2_core.grants",
-    "process_device_authorization_response": "oauth2_core.device",
-    "process_device_poll_response": "oauth2_core.device",
-    "process_discovery_response": "oauth2_core.discovery",
-    "process_introspection_response": "oauth2_core.introspection",
-    "process_jwks_response": "oauth2_core.jwks",
-    "process_pushed_authorization_response": "oauth2_core.par",
-    "process_refresh_response": "oauth2_core.token",
-    "process_registration_delete_response": "oauth2_core.registration",
-    "process_registration_response": "oauth2_core.registration",
-    "process_resource_metadata_response": "oauth2_core.resource_metadata",
-    "process_revocation_response": "oauth2_core.revocation",
-    "process_token_response": "oauth2_core.token",
-    "process_userinfo_response": "oauth2_core.userinfo",
-    "pushed_authorization_request": "oauth2_core.par",
-    "redact": "oauth2_core.redaction",
-    "redact_error": "oauth2_core.redaction",
-    "refresh_flow": "oauth2_core.flows",
-    "refresh_token_grant_request": "oauth2_core.grants",
-    "refreshed_id_token_flow": "oauth2_core.id_token_refresh",
-    "registration_delete_request": "oauth2_core.registration",
-    "registration_read_request": "oauth2_core.registration",
-    "registration_request": "oauth2_core.registration",
-    "registration_update_request": "oauth2_core.registration",
-    "request_secrets": "oauth2_core.redaction",
-    "resource_discovery_flow": "oauth2_core.resource_discovery",
-    "resource_metadata_flow": "oauth2_core.resource_discovery",
-    "resource_metadata_request": "oauth2_core.resource_metadata",
-    "resource_metadata_url": "oauth2_core.resource_metadata",
-    "retry_flow": "oauth2_core.retry",
-    "revocation_flow": "oauth2_core.flows",
-    "revocation_request": "oauth2_core.revocation",
-    "select_authorization_server": "oauth2_core.resource_discovery",
-    "step_flow": "oauth2_core.flows",
-    "token_exchange_grant_request": "oauth2_core.extension_grants",
-    "token_flow": "oauth2_core.flows",
-    "token_request": "oauth2_core.grants",
-    "token_scheme": "oauth2_core.token",
-    "userinfo_flow": "oauth2_core.signed_userinfo",
-    "userinfo_request": "oauth2_core.userinfo",
-    "userinfo_response_flow": "oauth2_core.signed_userinfo",
-    "validate_id_token": "oauth2_core.id_token",
-    "validate_id_token_flow": "oauth2_core.id_token",
-    "validate_refreshed_id_token": "oauth2_core.id_token_refresh",
-    "validate_signed_userinfo": "oauth2_core.signed_userinfo",
+# The one list of the public names: defining module -> the names it gives the package.
+# Importing every submodule (and building their attrs classes) up front cost more than
+# `import attrs` itself, so each name is imported on first access instead (PEP 562).
+# __all__ is derived from this table; the TYPE_CHECKING block below mirrors it for type
+# checkers and IDEs, and tests/core/test_public_api.py keeps the two identical.
+_EXPORTS = {
+    "oauth2_core._http": (
+        "Flow",
+        "Headers",
+        "HttpRequest",
+        "HttpResponse",
+        "Send",
+    ),
+    "oauth2_core.authorize": (
+        "AuthorizationCode",
+        "PendingAuthorization",
+        "authorization_url",
+        "new_pending_authorization",
+        "parse_callback",
+    ),
+    "oauth2_core.bearer": (
+        "BearerChallenge",
+        "bearer_authorize",
+        "parse_bearer_challenge",
+        "parse_www_authenticate",
+    ),
+    "oauth2_core.client": (
+        "Client",
+        "Signer",
+    ),
+    "oauth2_core.device": (
+        "DEVICE_CODE_GRANT_TYPE",
+        "DeviceAuthorization",
+        "Pending",
+        "SlowDown",
+        "device_authorization_request",
+        "device_code_grant_request",
+        "device_poll_flow",
+        "process_device_authorization_response",
+        "process_device_poll_response",
+    ),
+    "oauth2_core.discovery": (
+        "discovery_flow",
+        "discovery_request",
+        "discovery_urls",
+        "process_discovery_response",
+    ),
+    "oauth2_core.dpop": (
+        "dpop_jkt",
+        "dpop_nonce_challenge",
+        "dpop_proof",
+        "dpop_request",
+        "dpop_resource_flow",
+        "dpop_token_flow",
+        "generate_dpop_key",
+    ),
+    "oauth2_core.errors": (
+        "AccessDeniedError",
+        "AuthorizationError",
+        "CallbackError",
+        "CallbackValidationError",
+        "DeviceCodeExpiredError",
+        "EndpointError",
+        "IdTokenError",
+        "InsecureHttpError",
+        "IssuerMismatchError",
+        "MalformedResponseError",
+        "OAuth2Error",
+        "ResponseError",
+        "UsageError",
+        "escape_controls",
+    ),
+    "oauth2_core.extension_grants": (
+        "JWT_BEARER_GRANT_TYPE",
+        "TOKEN_EXCHANGE_GRANT_TYPE",
+        "TOKEN_TYPE_ACCESS_TOKEN",
+        "TOKEN_TYPE_ID_TOKEN",
+        "TOKEN_TYPE_JWT",
+        "TOKEN_TYPE_REFRESH_TOKEN",
+        "TOKEN_TYPE_SAML1",
+        "TOKEN_TYPE_SAML2",
+        "jwt_bearer_grant_request",
+        "token_exchange_grant_request",
+    ),
+    "oauth2_core.external_key": ("external_signing_key",),
+    "oauth2_core.flows": (
+        "code_exchange_flow",
+        "introspection_flow",
+        "refresh_flow",
+        "revocation_flow",
+        "step_flow",
+        "token_flow",
+    ),
+    "oauth2_core.grants": (
+        "authorization_code_grant_request",
+        "client_credentials_grant_request",
+        "endpoint_for",
+        "password_grant_request",
+        "refresh_token_grant_request",
+        "token_request",
+    ),
+    "oauth2_core.id_token": (
+        "IdTokenClaims",
+        "check_id_token_support",
+        "id_token_flow",
+        "validate_id_token",
+        "validate_id_token_flow",
+    ),
+    "oauth2_core.id_token_refresh": (
+        "refreshed_id_token_flow",
+        "validate_refreshed_id_token",
+    ),
+    "oauth2_core.introspection": (
+        "Introspection",
+        "introspection_request",
+        "process_introspection_response",
+    ),
+    "oauth2_core.jose": ("client_assertion",),
+    "oauth2_core.jwks": (
+        "JwksCache",
+        "PrivateJwk",
+        "jwks_request",
+        "process_jwks_response",
+    ),
+    "oauth2_core.metadata": ("ServerMetadata",),
+    "oauth2_core.par": (
+        "PushedAuthorization",
+        "process_pushed_authorization_response",
+        "pushed_authorization_request",
+    ),
+    "oauth2_core.pkce": (
+        "code_challenge",
+        "generate_code_verifier",
+    ),
+    "oauth2_core.redaction": (
+        "redact",
+        "redact_error",
+        "request_secrets",
+    ),
+    "oauth2_core.registration": (
+        "ClientRegistration",
+        "process_registration_delete_response",
+        "process_registration_response",
+        "registration_delete_request",
+        "registration_read_request",
+        "registration_request",
+        "registration_update_request",
+    ),
+    "oauth2_core.resource_discovery": (
+        "resource_discovery_flow",
+        "resource_metadata_flow",
+        "select_authorization_server",
+    ),
+    "oauth2_core.resource_metadata": (
+        "ResourceMetadata",
+        "process_resource_metadata_response",
+        "resource_metadata_request",
+        "resource_metadata_url",
+    ),
+    "oauth2_core.retry": (
+        "RetryPolicy",
+        "retry_flow",
+    ),
+    "oauth2_core.revocation": (
+        "process_revocation_response",
+        "revocation_request",
+    ),
+    "oauth2_core.signed_userinfo": (
+        "userinfo_flow",
+        "userinfo_response_flow",
+        "validate_signed_userinfo",
+    ),
+    "oauth2_core.token": (
+        "Token",
+        "UnsupportedTokenTypeError",
+        "process_refresh_response",
+        "process_token_response",
+        "token_scheme",
+    ),
+    "oauth2_core.userinfo": (
+        "UserInfo",
+        "process_userinfo_response",
+        "userinfo_request",
+    ),
 }
 
+__all__, __getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)
+if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit re-export)
+    from oauth2_core._http import Flow as Flow
+    from oauth2_core._http import Headers as Headers
+    from oauth2_core._http import HttpRequest as HttpRequest
+    from oauth2_core._http import HttpResponse as HttpResponse
+    from oauth2_core._http import Send as Send
+    from oauth2_core.authorize import AuthorizationCode as AuthorizationCode
+    from oauth2_core.authorize import PendingAuthorization as PendingAuthorization
+    from oauth2_core.authorize import authorization_url as authorization_url
+    from oauth2_core.authorize import new_pending_authorization as new_pending_authorization
+    from oauth2_core.authorize import parse_callback as parse_callback
+    from oauth2_core.bearer import BearerChallenge as BearerChallenge
+    from oauth2_core.bearer import bearer_authorize as bearer_authorize
+    from oauth2_core.bearer import parse_bearer_challenge as parse_bearer_challenge
+    from oauth2_core.bearer import parse_www_authenticate as parse_www_authenticate
+    from oauth2_core.client import Client as Client
+    from oauth2_core.client import Signer as Signer
+    from oauth2_core.device import DEVICE_CODE_GRANT_TYPE as DEVICE_CODE_GRANT_TYPE
+    from oauth2_core.device import DeviceAuthorization as DeviceAuthorization
+    from oauth2_core.device import Pending as Pending
+    from oauth2_core.device import SlowDown as SlowDown
+    from oauth2_core.device import device_authorization_request as device_authorization_request
+    from oauth2_core.device import device_code_grant_request as device_code_grant_request
+    from oauth2_core.device import device_poll_flow as device_poll_flow
+    from oauth2_core.device import (
+        process_device_authorization_response as process_device_authorization_response,
+    )
+    from oauth2_core.device import process_device_poll_response as process_device_poll_response
+    from oauth2_core.discovery import discovery_flow as discovery_flow
+    from oauth2_core.discovery import discovery_request as discovery_request
+    from oauth2_core.discovery import discovery_urls as discovery_urls
+    from oauth2_core.discovery import process_discovery_response as process_discovery_response
+    from oauth2_core.dpop import dpop_jkt as dpop_jkt
+    from oauth2_core.dpop import dpop_nonce_challenge as dpop_nonce_challenge
+    from oauth2_core.dpop import dpop_proof as dpop_proof
+    from oauth2_core.dpop import dpop_request as dpop_request
+    from oauth2_core.dpop import dpop_resource_flow as dpop_resource_flow
+    from oauth2_core.dpop import dpop_token_flow as dpop_token_flow
+    from oauth2_core.dpop import generate_dpop_key as generate_dpop_key
+    from oauth2_core.errors import AccessDeniedError as AccessDeniedError
+    from oauth2_core.errors import AuthorizationError as AuthorizationError
+    from oauth2_core.errors import CallbackError as CallbackError
+    from oauth2_core.errors import CallbackValidationError as CallbackValidationError
+    from oauth2_core.errors import DeviceCodeExpiredError as DeviceCodeExpiredError
+    from oauth2_core.errors import EndpointError as EndpointError
+    from oauth2_core.errors import IdTokenError as IdTokenError
+    from oauth2_core.errors import InsecureHttpError as InsecureHttpError
+    from oauth2_core.errors import IssuerMismatchError as IssuerMismatchError
+    from oauth2_core.errors import MalformedResponseError as MalformedResponseError
+    from oauth2_core.errors import OAuth2Error as OAuth2Error
+    from oauth2_core.errors import ResponseError as ResponseError
+    from oauth2_core.errors import UsageError as UsageError
+    from oauth2_core.errors import escape_controls as escape_controls
+    from oauth2_core.extension_grants import JWT_BEARER_GRANT_TYPE as JWT_BEARER_GRANT_TYPE
+    from oauth2_core.extension_grants import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT_TYPE
+    from oauth2_core.extension_grants import TOKEN_TYPE_ACCESS_TOKEN as TOKEN_TYPE_ACCESS_TOKEN
+    from oauth2_core.extension_grants import TOKEN_TYPE_ID_TOKEN as TOKEN_TYPE_ID_TOKEN
+    from oauth2_core.extension_grants import TOKEN_TYPE_JWT as TOKEN_TYPE_JWT
+    from oauth2_core.extension_grants import TOKEN_TYPE_REFRESH_TOKEN as TOKEN_TYPE_REFRESH_TOKEN
+    from oauth2_core.extension_grants import TOKEN_TYPE_SAML1 as TOKEN_TYPE_SAML1
+    from oauth2_core.extension_grants import TOKEN_TYPE_SAML2 as TOKEN_TYPE_SAML2
+    from oauth2_core.extension_grants import jwt_bearer_grant_request as jwt_bearer_grant_request
+    from oauth2_core.extension_grants import (
+        token_exchange_grant_request as token_exchange_grant_request,
+    )
+    from oauth2_core.external_key import external_signing_key as external_signing_key
+    from oauth2_core.flows import code_exchange_flow as code_exchange_flow
+    from oauth2_core.flows import introspection_flow as introspection_flow
+    from oauth2_core.flows import refresh_flow as refresh_flow
+    from oauth2_core.flows import revocation_flow as revocation_flow
+    from oauth2_core.flows import step_flow as step_flow
+    from oauth2_core.flows import token_flow as token_flow
+    from oauth2_core.grants import (
+        authorization_code_grant_request as authorization_code_grant_request,
+    )
+    from oauth2_core.grants import (
+        client_credentials_grant_request as client_credentials_grant_request,
+    )
+    from oauth2_core.grants import endpoint_for as endpoint_for
+    from oauth2_core.grants import password_grant_request as password_grant_request
+    from oauth2_core.grants import refresh_token_grant_request as refresh_token_grant_request
+    from oauth2_core.grants import token_request as token_request
+    from oauth2_core.id_token import IdTokenClaims as IdTokenClaims
+    from oauth2_core.id_token import check_id_token_support as check_id_token_support
+    from oauth2_core.id_token import id_token_flow as id_token_flow
+    from oauth2_core.id_token import validate_id_token as validate_id_token
+    from oauth2_core.id_token import validate_id_token_flow as validate_id_token_flow
+    from oauth2_core.id_token_refresh import refreshed_id_token_flow as refreshed_id_token_flow
+    from oauth2_core.id_token_refresh import (
+        validate_refreshed_id_token as validate_refreshed_id_token,
+    )
+    from oauth2_core.introspection import Introspection as Introspection
+    from oauth2_core.introspection import introspection_request as introspection_request
+    from oauth2_core.introspection import (
+        process_introspection_response as process_introspection_response,
+    )
+    from oauth2_core.jose import client_assertion as client_assertion
+    from oauth2_core.jwks import JwksCache as JwksCache
+    from oauth2_core.jwks import PrivateJwk as PrivateJwk
+    from oauth2_core.jwks import jwks_request as jwks_request
+    from oauth2_core.jwks import process_jwks_response as process_jwks_response
+    from oauth2_core.metadata import ServerMetadata as ServerMetadata
+    from oauth2_core.par import PushedAuthorization as PushedAuthorization
+    from oauth2_core.par import (
+        process_pushed_authorization_response as process_pushed_authorization_response,
+    )
+    from oauth2_core.par import pushed_authorization_request as pushed_authorization_request
+    from oauth2_core.pkce import code_challenge as code_challenge
+    from oauth2_core.pkce import generate_code_verifier as generate_code_verifier
+    from oauth2_core.redaction import redact as redact
+    from oauth2_core.redaction import redact_error as redact_error
+    from oauth2_core.redaction import request_secrets as request_secrets
+    from oauth2_core.registration import ClientRegistration as ClientRegistration
+    from oauth2_core.registration import (
+        process_registration_delete_response as process_registration_delete_response,
+    )
+    from oauth2_core.registration import (
+        process_registration_response as process_registration_response,
+    )
+    from oauth2_core.registration import registration_delete_request as registration_delete_request
+    from oauth2_core.registration import registration_read_request as registration_read_request
+    from oauth2_core.registration import registration_request as registration_request
+    from oauth2_core.registration import registration_update_request as registration_update_request
+    from oauth2_core.resource_discovery import resource_discovery_flow as resource_discovery_flow
+    from oauth2_core.resource_discovery import resource_metadata_flow as resource_metadata_flow
+    from oauth2_core.resource_discovery import (
+        select_authorization_server as select_authorization_server,
+    )
+    from oauth2_core.resource_metadata import ResourceMetadata as ResourceMetadata
+    from oauth2_core.resource_metadata import (
+        process_resource_metadata_response as process_resource_metadata_response,
+    )
+    from oauth2_core.resource_metadata import resource_metadata_request as resource_metadata_request
+    from oauth2_core.resource_metadata import resource_metadata_url as resource_metadata_url
+    from oauth2_core.retry import RetryPolicy as RetryPolicy
+    from oauth2_core.retry import retry_flow as retry_flow
+    from oauth2_core.revocation import process_revocation_response as process_revocation_response
+    from oauth2_core.revocation import revocation_request as revocation_request
+    from oauth2_core.signed_userinfo import userinfo_flow as userinfo_flow
+    from oauth2_core.signed_userinfo import userinfo_response_flow as userinfo_response_flow
+    from oauth2_core.signed_userinfo import validate_signed_userinfo as validate_signed_userinfo
+    from oauth2_core.token import Token as Token
+    from oauth2_core.token import UnsupportedTokenTypeError as UnsupportedTokenTypeError
+    from oauth2_core.token import process_refresh_response as process_refresh_response
+    from oauth2_core.token import process_token_response as process_token_response
+    from oauth2_core.token import token_scheme as token_scheme
+    from oauth2_core.userinfo import UserInfo as UserInfo
+    from oauth2_core.userinfo import process_userinfo_response as process_userinfo_response
+    from oauth2_core.userinfo import userinfo_request as userinfo_request

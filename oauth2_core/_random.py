@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 __all__ = ["new_jti", "new_nonce", "new_state", "new_verifier"]
 
 
 def _token_urlsafe(nbytes: int) -> str:
-    # secrets (with random, ~2 ms) is imported on first use, not by `import oauth2_core`.
-    import secrets
-
     return secrets.token_urlsafe(nbytes)
 
 

@@ -13,6 +13,7 @@ error redirect: it may be a forgery or a mix-up attack.
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -347,8 +348,6 @@ def parse_callback(
     state = params.get("state")
     if state is None:
         raise CallbackValidationError("callback has no 'state'; it does not answer this request")
-    import hmac  # on first use: keeps it off the package's import path
-
     # surrogatepass: a str callback may hold lone surrogates; they must mismatch, not crash.
     if not hmac.compare_digest(
         state.encode("utf-8", "surrogatepass"), pending.state.encode("utf-8", "surrogatepass")

@@ -1,15 +1,16 @@
-"""The client's registration and how it authenticates (RFC 6749 §2.3).
+"""The client's registration (RFC 6749 §2): the :class:`Client` value.
 
-One setting, :attr:`Client.auth_method`, decides client authentication for every
-endpoint that takes it: token, revocation, introspection, device authorization
-and PAR. :func:`authenticate` is the one place it is applied.
+One setting, :attr:`Client.auth_method`, decides client authentication (RFC 6749
+§2.3) for every endpoint that takes it: token, revocation, introspection, device
+authorization and PAR. Applying it to a request is
+:func:`oauth2_core.client_auth.authenticate`'s job; the endpoint URL rules live in
+:mod:`oauth2_core.endpoints`. This module holds the value only.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as _dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Literal, Protocol
 
 import attrs
@@ -24,7 +25,6 @@ __all__ = [
     "JWT_AUTH_METHODS",
     "MTLS_AUTH_METHODS",
     "Signer",
-    "authenticate",
     "basic_credentials",
     "check_endpoint",
     "is_loopback_host",
@@ -59,16 +59,18 @@ MTLS_AUTH_METHODS = frozenset({"tls_client_auth", "self_signed_tls_client_auth"}
 
 
 class Signer(Protocol):
-    """Signs JWT claims into a compact JWS (a KMS or HSM may implement it)."""
+    """Signs JWT claims into a whole compact JWS (RFC 7515 §7.1) for ``Client(signer=...)``.
+
+    A thin adapter kept for signers that build the whole JWT themselves. The one way
+    to keep a private key in a KMS or HSM is
+    :func:`~oauth2_core.external_key.external_signing_key`: it serves client
+    assertions (RFC 7523 §2.2, ``Client(signing_key=...)``) and DPoP proofs
+    (RFC 9449 §4.2, ``dpop_key=``) alike.
+    """
 
     def sign(self, claims: Mapping[str, object], headers: Mapping[str, object]) -> str:
         """Return the compact serialization of the signed JWT."""
         ...
-
-
-#: Builds the client assertion for JWT client authentication (RFC 7523 §2.2).
-#: Called with (client, audience, now); default: ``oauth2_core.jose.client_assertion``.
-AssertionFactory = Callable[["Client", str, _dt.datetime], str]
 
 
 def _check_auth_method(instance: Client, _attr: object, value: str) -> None:
@@ -93,11 +95,15 @@ class Client:
         basic_encoding: ``"urlencoded"`` (default) percent-encodes id and secret
             before base64 as RFC 6749 §2.3.1 asks; ``"raw"`` sends them as they
             are, for servers that do not decode.
-        signer: Signs client assertions for ``private_key_jwt`` (RFC 7523),
-            e.g. with a KMS or HSM; it wins over ``signing_key``.
+        signer: A :class:`Signer` that returns whole client assertion JWTs for
+            ``private_key_jwt`` (RFC 7523); it wins over ``signing_key``. An
+            adapter for such signers: a KMS or HSM key is better given as
+            ``signing_key=external_signing_key(...)``, which DPoP takes too.
         signing_key: A private key for ``private_key_jwt``: a JWK dict (its
-            ``alg`` and ``kid`` are used), an unencrypted PEM, or a
-            ``cryptography`` private key. Needs the ``oauth2-core[jwt]`` extra.
+            ``alg`` and ``kid`` are used), an unencrypted PEM, a
+            ``cryptography`` private key, or a key that stays in a KMS or HSM
+            (:func:`~oauth2_core.external_key.external_signing_key`). Needs the
+            ``oauth2-core[jwt]`` extra except for an external key.
         assertion_audience: ``"issuer"`` (default) or ``"token_endpoint"``.
         use_mtls_endpoint_aliases: Send to the server's
             ``mtls_endpoint_aliases`` (RFC 8705 §5) when it has them. Default:
@@ -201,11 +207,12 @@ class Client:
 
 
 def basic_credentials(client: Client) -> str:
-    """The ``Authorization`` value for ``client_secret_basic``.
+    """The ``Authorization`` value for ``client_secret_basic`` (RFC 6749 §2.3.1).
 
     RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. We encode
     space as ``%20`` (not ``+``), which servers that form-decode and servers that
-    only percent-decode both read back correctly.
+    only percent-decode both read back correctly. ``basic_encoding="raw"`` sends
+    them as they are. Derived once per client (the client is immutable).
     """
     return client._basic or _basic_header(client)
 
@@ -218,56 +225,3 @@ def _basic_header(client: Client) -> str:
         user, password = percent_encode(client.client_id), percent_encode(secret)
     raw = f"{user}:{password}".encode()
     return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
-def authenticate(
-    client: Client,
-    params: list[tuple[str, str]],
-    headers: dict[str, str],
-    *,
-    audience: str,
-    assertion: AssertionFactory | None = None,
-    now: _dt.datetime | None = None,
-) -> None:
-    """Add client authentication to a request being built (in place).
-
-    Args:
-        client: The client.
-        params: The form parameters of the request.
-        headers: The header fields of the request.
-        audience: The ``aud`` for JWT client assertions.
-        assertion: Builds JWT assertions; defaults to the JOSE module's.
-        now: The time the request is sent, an aware datetime; required by the
-            JWT methods (the assertion's ``iat`` / ``exp``), ignored by the others.
-
-    Raises:
-        UsageError: a JWT method without ``now``.
-    """
-    method = client.auth_method
-    if method == "client_secret_basic":
-        headers["authorization"] = basic_credentials(client)
-    elif method == "client_secret_post":
-        params.append(("client_id", client.client_id))
-        params.append(("client_secret", client.client_secret or ""))
-    elif method in ("none", "tls_client_auth", "self_signed_tls_client_auth"):
-        # RFC 8705 §2: with mTLS the certificate authenticates; client_id goes in the body.
-        params.append(("client_id", client.client_id))
-    elif method in JWT_AUTH_METHODS:
-        if now is None:
-            raise UsageError(
-                f"auth_method {method!r} signs a client assertion: pass now= (an aware UTC "
-                "datetime, the time the request is sent) to the request builder"
-            )
-        if assertion is None:
-            from oauth2_core.jose import client_assertion
-
-            signed = client_assertion(client, audience, now=now)
-        else:
-            signed = assertion(client, audience, now)
-        params.append(("client_id", client.client_id))
-        params.append(
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-        )
-        params.append(("client_assertion", signed))
-    else:  # pragma: no cover - the validator admits only the methods above
-        raise UsageError(f"unknown auth_method {method!r}")

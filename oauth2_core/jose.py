@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import hmac
 import json
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -226,8 +227,6 @@ class SigningKey:
         if digest is not None:
             if not isinstance(self.key, bytes):  # pragma: no cover - built by _hmac_key
                 raise UsageError("an HMAC key must be bytes")
-            import hmac  # on first use: keeps it off the package's import path
-
             return hmac.new(self.key, signing_input, digest).digest()
         return bytes(jwa_algorithm(self.alg).sign(signing_input, self.key))
 
@@ -393,9 +392,11 @@ def client_assertion(
     """A signed client assertion JWT (RFC 7523 §2.2 and §3, OpenID Connect Core §9).
 
     Claims: ``iss`` = ``sub`` = client_id, ``aud``, a unique ``jti``, ``iat`` =
-    ``now`` and ``exp`` = ``now`` + 60 s. ``client.signer`` signs when set (a
-    KMS or HSM; it adds ``alg`` and ``kid``); else ``client_secret_jwt`` signs
-    with HS256 over the secret and ``private_key_jwt`` with ``signing_key``.
+    ``now`` and ``exp`` = ``now`` + 60 s. ``client_secret_jwt`` signs with HS256
+    over the secret; ``private_key_jwt`` with ``signing_key`` (a private key, or a
+    KMS/HSM key from :func:`~oauth2_core.external_key.external_signing_key`, the
+    same key type DPoP takes). ``client.signer``, when set, is the adapter for a
+    signer that returns the whole JWT (it adds ``alg`` and ``kid`` itself).
 
     Args:
         client: A client whose ``auth_method`` is ``private_key_jwt`` or ``client_secret_jwt``.

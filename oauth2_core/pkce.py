@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 
 from oauth2_core._random import new_verifier
@@ -47,8 +48,6 @@ def code_challenge(verifier: str, method: str = "S256") -> str:
     """
     check_code_verifier(verifier)
     if method == "S256":
-        import hashlib  # on first use: keeps it off the package's import path
-
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
     if method == "plain":

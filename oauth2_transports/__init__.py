@@ -3,87 +3,84 @@
 from typing import TYPE_CHECKING
 
 from oauth2_core._lazy import lazy_exports as _lazy_exports
-from oauth2_transports._driver import arun, run
-from oauth2_transports._transport import AsyncTransport, Transport, TransportError
 
-if TYPE_CHECKING:
-    from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
-    from oauth2_transports.httpx import AsyncHttpxTransport, HttpxTransport
-    from oauth2_transports.httpx2 import AsyncHttpx2Transport, Httpx2Transport
-    from oauth2_transports.manager import (
-        AsyncTokenManager,
-        LeaseLostError,
-        ReauthorizationRequiredError,
-        TokenManager,
-        TokenRefreshError,
-    )
-    from oauth2_transports.redis import RedisLock, RedisTokenStore
-    from oauth2_transports.requests import RequestsTransport
-    from oauth2_transports.store import (
-        FileLock,
-        FileTokenStore,
-        LockTimeoutError,
-        TokenStore,
-        TokenStoreError,
-    )
-    from oauth2_transports.urllib3 import Urllib3Transport
-
-__all__ = [
-    "AsyncHttpx2Transport",
-    "AsyncHttpxTransport",
-    "AsyncOAuth2Client",
-    "AsyncTokenManager",
-    "AsyncTransport",
-    "FileLock",
-    "FileTokenStore",
-    "Httpx2Transport",
-    "HttpxTransport",
-    "LeaseLostError",
-    "LockTimeoutError",
-    "OAuth2Client",
-    "ReauthorizationRequiredError",
-    "RedisLock",
-    "RedisTokenStore",
-    "RequestsTransport",
-    "TokenManager",
-    "TokenRefreshError",
-    "TokenStore",
-    "TokenStoreError",
-    "Transport",
-    "TransportError",
-    "Urllib3Transport",
-    "arun",
-    "run",
-]
-
-# requests and httpx are optional extras: import them only when asked for.
-_LAZY = {
-    # The clients pull in most of oauth2_core (its attrs classes are built on import):
-    # load them, the managers and the stores on first use, like the core's own names.
-    "AsyncOAuth2Client": "oauth2_transports.client",
-    "OAuth2Client": "oauth2_transports.client",
-    "AsyncTokenManager": "oauth2_transports.manager",
-    "LeaseLostError": "oauth2_transports.manager",
-    "ReauthorizationRequiredError": "oauth2_transports.manager",
-    "TokenManager": "oauth2_transports.manager",
-    "TokenRefreshError": "oauth2_transports.manager",
-    "FileLock": "oauth2_transports.store",
-    "FileTokenStore": "oauth2_transports.store",
-    "LockTimeoutError": "oauth2_transports.store",
-    "TokenStore": "oauth2_transports.store",
-    "TokenStoreError": "oauth2_transports.store",
-    "AsyncHttpxTransport": "oauth2_transports.httpx",
-    "HttpxTransport": "oauth2_transports.httpx",
-    "AsyncHttpx2Transport": "oauth2_transports.httpx2",
-    "Httpx2Transport": "oauth2_transports.httpx2",
-    "RequestsTransport": "oauth2_transports.requests",
-    # The default transport: an integrator with a transport of their own never
-    # loads urllib3 (most of the package's import time).
-    "Urllib3Transport": "oauth2_transports.urllib3",
-    # The redis extra: the module needs redis-py only at run time, but stays lazy too.
-    "RedisLock": "oauth2_transports.redis",
-    "RedisTokenStore": "oauth2_transports.redis",
+# The one list of the public names: defining module -> the names it gives the package.
+# Every name is imported on first use (PEP 562): requests and httpx are optional extras,
+# urllib3 (most of the package's import time) loads only with the default transport, and
+# the clients, managers and stores pull in most of oauth2_core. __all__ is derived from
+# this table; the TYPE_CHECKING block below mirrors it for type checkers and IDEs, and
+# tests/transports/test_public_names.py keeps the two identical.
+_EXPORTS = {
+    "oauth2_transports._driver": (
+        "arun",
+        "run",
+    ),
+    "oauth2_transports._transport": (
+        "AsyncTransport",
+        "Transport",
+        "TransportError",
+    ),
+    "oauth2_transports.client": (
+        "AsyncOAuth2Client",
+        "OAuth2Client",
+    ),
+    "oauth2_transports.httpx": (
+        "AsyncHttpxTransport",
+        "HttpxTransport",
+    ),
+    "oauth2_transports.httpx2": (
+        "AsyncHttpx2Transport",
+        "Httpx2Transport",
+    ),
+    "oauth2_transports.manager": (
+        "AsyncTokenManager",
+        "LeaseLostError",
+        "ReauthorizationRequiredError",
+        "TokenManager",
+        "TokenRefreshError",
+    ),
+    "oauth2_transports.redis": (
+        "RedisLock",
+        "RedisTokenStore",
+    ),
+    "oauth2_transports.requests": ("RequestsTransport",),
+    "oauth2_transports.store": (
+        "FileLock",
+        "FileTokenStore",
+        "LockTimeoutError",
+        "TokenStore",
+        "TokenStoreError",
+    ),
+    "oauth2_transports.urllib3": ("Urllib3Transport",),
 }
 
+__all__, __getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)
+if TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit re-export)
+    from oauth2_transports._driver import arun as arun
+    from oauth2_transports._driver import run as run
+    from oauth2_transports._transport import AsyncTransport as AsyncTransport
+    from oauth2_transports._transport import Transport as Transport
+    from oauth2_transports._transport import TransportError as TransportError
+    from oauth2_transports.client import AsyncOAuth2Client as AsyncOAuth2Client
+    from oauth2_transports.client import OAuth2Client as OAuth2Client
+    from oauth2_transports.httpx import AsyncHttpxTransport as AsyncHttpxTransport
+    from oauth2_transports.httpx import HttpxTransport as HttpxTransport
+    from oauth2_transports.httpx2 import AsyncHttpx2Transport as AsyncHttpx2Transport
+    from oauth2_transports.httpx2 import Httpx2Transport as Httpx2Transport
+    from oauth2_transports.manager import AsyncTokenManager as AsyncTokenManager
+    from oauth2_transports.manager import LeaseLostError as LeaseLostError
+    from oauth2_transports.manager import (
+        ReauthorizationRequiredError as ReauthorizationRequiredError,
+    )
+    from oauth2_transports.manager import TokenManager as TokenManager
+    from oauth2_transports.manager import TokenRefreshError as TokenRefreshError
+    from oauth2_transports.redis import RedisLock as RedisLock
+    from oauth2_transports.redis import RedisTokenStore as RedisTokenStore
+    from oauth2_transports.requests import RequestsTransport as RequestsTransport
+    from oauth2_transports.store import FileLock as FileLock
+    from oauth2_transports.store import FileTokenStore as FileTokenStore
+    from oauth2_transports.store import LockTimeoutError as LockTimeoutError
+    from oauth2_transports.store import TokenStore as TokenStore
+    from oauth2_transports.store import TokenStoreError as TokenStoreError
+    from oauth2_transports.urllib3 import Urllib3Transport as Urllib3Transport

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
 from oauth2_core import HttpRequest
-from oauth2_transports._common import transport_error
+from oauth2_transports._failures import transport_error
 from oauth2_transports._transport import TransportError
 
 __all__ = [

@@ -60,7 +60,7 @@ from oauth2_core.par import (
     pushed_authorization_request,
 )
 from oauth2_core.userinfo import UserInfo
-from oauth2_transports._common import utc_now
+from oauth2_transports._clock import utc_now
 
 T = TypeVar("T")
 

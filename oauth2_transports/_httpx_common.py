@@ -17,25 +17,30 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, ClassVar, NamedTuple
 
 import anyio
 
 from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, aread_body, read_body
-from oauth2_transports._common import (
-    Clock,
-    ErrorKinds,
-    check_settings,
-    refusing_cookie_jar,
-    stamp,
-    timed_out,
-    wrap_error,
-)
+from oauth2_transports._clock import Clock, stamp
 from oauth2_transports._deadline import check_deadline, watch
+from oauth2_transports._failures import ErrorKinds, timed_out, wrap_error
 from oauth2_transports._httpx_deadline import arm_client
+from oauth2_transports._settings import check_settings
 
-__all__ = ["AsyncAdapter", "Library", "SyncAdapter", "library"]
+__all__ = ["AsyncAdapter", "Library", "SyncAdapter", "library", "refusing_cookie_jar"]
+
+
+def refusing_cookie_jar() -> CookieJar:
+    """A cookie jar that stores nothing.
+
+    OAuth requests must go out exactly as the core built them; a cookie set by
+    one response must not ride along on the next request. (httpx and httpx2
+    import ``http.cookiejar`` themselves, so importing it here costs nothing.)
+    """
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class Library(NamedTuple):

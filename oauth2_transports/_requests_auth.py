@@ -17,9 +17,7 @@ import requests.auth
 from oauth2_core import Token, UsageError
 from oauth2_core.dpop import DPoPKey
 from oauth2_core.endpoints import check_resource_url
-from oauth2_transports._common import (
-    utc_now,
-)
+from oauth2_transports._clock import utc_now
 from oauth2_transports._hooks import (
     DPoPSigner,
     RetryBudget,

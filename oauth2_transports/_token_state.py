@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from oauth2_core import Token, UsageError
 from oauth2_core.token import UnsupportedTokenTypeError, token_scheme
-from oauth2_transports._common import Clock, utc_now
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._lease import DEFAULT_REQUEST_DEADLINE
 from oauth2_transports._lifecycle import (
     Flight,

@@ -15,9 +15,10 @@ from types import TracebackType
 
 import httpx
 
-from oauth2_transports._common import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Clock, utc_now
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._httpx_auth import OAuth2Auth  # re-exported: the hook's public home
 from oauth2_transports._httpx_common import AsyncAdapter, SyncAdapter, library
+from oauth2_transports._settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
 
 __all__ = ["AsyncHttpxTransport", "HttpxTransport", "OAuth2Auth"]
 

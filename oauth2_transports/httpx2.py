@@ -17,8 +17,9 @@ from types import TracebackType
 
 import httpx2
 
-from oauth2_transports._common import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Clock, utc_now
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._httpx_common import AsyncAdapter, SyncAdapter, library
+from oauth2_transports._settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
 
 __all__ = ["AsyncHttpx2Transport", "Httpx2Transport"]
 

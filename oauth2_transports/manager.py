@@ -30,7 +30,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import cast
 
 from oauth2_core import Token, UsageError
-from oauth2_transports._common import Clock, utc_now
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._lease import (
     DEFAULT_REQUEST_DEADLINE,
     async_lease_lost,

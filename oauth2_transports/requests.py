@@ -21,20 +21,11 @@ import urllib3.exceptions
 
 from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import ACCEPT_ENCODING, CHUNK_SIZE, read_body
-from oauth2_transports._common import (
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
-    Clock,
-    ErrorKinds,
-    check_settings,
-    joined_headers,
-    stamp,
-    timed_out,
-    utc_now,
-    wrap_error,
-)
+from oauth2_transports._clock import Clock, stamp, utc_now
 from oauth2_transports._deadline import arm_pool_manager, check_deadline, watch
+from oauth2_transports._failures import ErrorKinds, timed_out, wrap_error
 from oauth2_transports._requests_auth import OAuth2Auth  # re-exported: the hook's public home
+from oauth2_transports._settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, check_settings
 
 __all__ = ["OAuth2Auth", "RequestsTransport"]
 
@@ -135,7 +126,9 @@ class RequestsTransport:
         outgoing = requests.Request(
             request.method,
             request.url,
-            headers=joined_headers(request.headers),
+            # One value per name, repeated fields joined with ", " (RFC 9110 §5.3):
+            # requests takes a mapping, and Headers joins them on lookup.
+            headers=dict(request.headers),
             data=request.body or None,
             auth=_AS_GIVEN,
         )

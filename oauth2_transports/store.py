@@ -20,12 +20,18 @@ import json
 import os
 import secrets
 import stat
+import sys
 import threading
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, runtime_checkable
+
+if sys.platform == "win32":  # pragma: no cover - no fcntl: FileLock refuses to start
+    fcntl = None
+else:
+    import fcntl
 
 from oauth2_core import OAuth2Error, Token, UsageError
 
@@ -256,10 +262,8 @@ class FileLock:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float | None = None) -> None:
-        try:
-            import fcntl  # noqa: F401  (POSIX only)
-        except ImportError as exc:  # pragma: no cover - Windows
-            raise UsageError("FileLock needs POSIX fcntl.flock") from exc
+        if fcntl is None:  # pragma: no cover - Windows
+            raise UsageError("FileLock needs POSIX fcntl.flock")
         self.path = Path(path)
         self.timeout = timeout
         self._what = f"lock file {str(self.path)!r}"
@@ -275,8 +279,6 @@ class FileLock:
             LockTimeoutError: ``timeout`` passed first.
             TokenStoreError: the lock file is not to be trusted (see the class).
         """
-        import fcntl
-
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         if not self._in_process.acquire(timeout=-1 if self.timeout is None else self.timeout):
             raise LockTimeoutError(f"lock file {str(self.path)!r} is held by another thread")
@@ -296,8 +298,6 @@ class FileLock:
         self._fd = fd
 
     def _poll(self, fd: int, deadline: float) -> None:
-        import fcntl
-
         delay = 0.005
         while True:
             try:

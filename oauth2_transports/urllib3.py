@@ -15,18 +15,10 @@ import urllib3.exceptions as u3x
 
 from oauth2_core import Headers, HttpRequest, HttpResponse, UsageError
 from oauth2_transports._body import CHUNK_SIZE, read_body
-from oauth2_transports._common import (
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
-    Clock,
-    ErrorKinds,
-    check_settings,
-    stamp,
-    timed_out,
-    utc_now,
-    wrap_error,
-)
+from oauth2_transports._clock import Clock, stamp, utc_now
 from oauth2_transports._deadline import arm_pool_manager, check_deadline, watch
+from oauth2_transports._failures import ErrorKinds, timed_out, wrap_error
+from oauth2_transports._settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, check_settings
 
 __all__ = ["Urllib3Transport"]
 

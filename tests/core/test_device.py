@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 import oauth2_core as oc
 from oauth2_core.device import MIN_INTERVAL
+from oauth2_core.testing import RECEIVED_AT, json_response
 
-T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+T0 = RECEIVED_AT  # the scripted answers arrive then
 SERVER = oc.ServerMetadata(
     issuer="https://server.example.com",
     token_endpoint="https://server.example.com/token",
@@ -34,19 +35,12 @@ RFC_RESPONSE = {
 }
 
 
-def json_response(
-    status: int, data: object, *, at: dt.datetime = T0, headers: dict[str, str] | None = None
-) -> oc.HttpResponse:
-    fields = {"content-type": "application/json", **(headers or {})}
-    return oc.HttpResponse(status, fields, json.dumps(data).encode(), at)
-
-
 def error(code: str, *, at: dt.datetime = T0, status: int = 400) -> oc.HttpResponse:
-    return json_response(status, {"error": code}, at=at)
+    return json_response(status, {"error": code}, received_at=at)
 
 
 def token_response(at: dt.datetime = T0) -> oc.HttpResponse:
-    return json_response(200, {"access_token": "at-1", "token_type": "Bearer"}, at=at)
+    return json_response(200, {"access_token": "at-1", "token_type": "Bearer"}, received_at=at)
 
 
 def authorization(expires_in: float = 1800, interval: float = 5) -> oc.DeviceAuthorization:

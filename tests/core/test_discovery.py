@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -10,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oauth2_core as oc
+from oauth2_core.testing import RECEIVED_AT, json_response
 
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+T0 = RECEIVED_AT  # the scripted answers arrive then
 ISSUER = "https://server.example.com"
 # RFC 8414 §3.2 example response.
 RFC_METADATA = {
@@ -28,12 +28,6 @@ RFC_METADATA = {
     "service_documentation": "http://server.example.com/service_documentation.html",
     "ui_locales_supported": ["en-US", "en-GB", "en-CA", "fr-FR", "fr-CA"],
 }
-
-
-def json_response(status: int, data: object) -> oc.HttpResponse:
-    return oc.HttpResponse(
-        status, {"content-type": "application/json"}, json.dumps(data).encode(), T0
-    )
 
 
 def not_found() -> oc.HttpResponse:

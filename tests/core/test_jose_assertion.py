@@ -156,8 +156,11 @@ def test_a_jwk_alg_is_honoured() -> None:
     assertion = form(oc.client_credentials_grant_request(SERVER, client, now=T0))[
         "client_assertion"
     ]
-    assert jwt.get_unverified_header(assertion)["alg"] == "PS256"
-    decode(assertion, RSA_KEY.public_key(), "PS256")
+    assert jwt.get_unverified_header(assertion) == {"alg": "PS256", "typ": "JWT", "kid": "r1"}
+    # Verifies with the public key under PS256 (and only PS256), with every claim in place.
+    assert_assertion_claims(decode(assertion, RSA_KEY.public_key(), "PS256"), "app", ISSUER)
+    with pytest.raises(jwt.InvalidAlgorithmError):
+        decode(assertion, RSA_KEY.public_key(), "RS256")
 
 
 Builder = Callable[[oc.Client, "dt.datetime | None"], oc.HttpRequest]
@@ -210,14 +213,27 @@ def test_jwt_methods_need_now(name: str, client: oc.Client) -> None:
         BUILDERS[name](client, None)
 
 
-def test_other_methods_do_not_need_now() -> None:
-    for client in (
-        oc.Client("app", "s"),
-        oc.Client("app", "s", auth_method="client_secret_post"),
-        oc.Client("app", auth_method="none"),
-        oc.Client("app", auth_method="tls_client_auth"),
-    ):
-        oc.client_credentials_grant_request(SERVER, client)
+@pytest.mark.parametrize(
+    ("client", "fields", "authorization"),
+    [
+        (oc.Client("app", "s"), {}, "Basic YXBwOnM="),  # base64("app:s")
+        (
+            oc.Client("app", "s", auth_method="client_secret_post"),
+            {"client_id": "app", "client_secret": "s"},
+            None,
+        ),
+        (oc.Client("app", auth_method="none"), {"client_id": "app"}, None),
+        (oc.Client("app", auth_method="tls_client_auth"), {"client_id": "app"}, None),
+    ],
+    ids=["client_secret_basic", "client_secret_post", "none", "tls_client_auth"],
+)
+def test_other_methods_do_not_need_now(
+    client: oc.Client, fields: dict[str, str], authorization: str | None
+) -> None:
+    """Nothing is signed, so no ``now``: each method authenticates as RFC 6749 §2.3 says."""
+    request = oc.client_credentials_grant_request(SERVER, client)
+    assert form(request) == {"grant_type": "client_credentials", **fields}
+    assert request.headers.get("authorization") == authorization
 
 
 def test_a_naive_now_is_refused() -> None:

@@ -24,6 +24,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 import oauth2_core as oc
 from oauth2_core.jose import encode_compact, load_signing_key, sign_jwt
+from oauth2_core.testing import drive
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 NOW = int(T0.timestamp())
@@ -367,15 +368,8 @@ def test_jwks_processing_never_crashes(body: bytes, status: int) -> None:
 def run_flow(
     flow: oc.Flow[oc.IdTokenClaims], *answers: oc.HttpResponse
 ) -> tuple[oc.IdTokenClaims, list[oc.HttpRequest]]:
-    sent: list[oc.HttpRequest] = []
-    pending = list(answers)
-    try:
-        step = next(flow)
-        while True:
-            sent.append(step.request)
-            step = flow.send(pending.pop(0))
-    except StopIteration as stop:
-        return stop.value, sent
+    driven = drive(flow, answers)
+    return driven.result, driven.requests
 
 
 def test_flow_fetches_the_set_when_nothing_is_cached() -> None:

@@ -10,6 +10,12 @@ import pytest
 import oauth2_core as oc
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def form(request: oc.HttpRequest) -> dict[str, str]:
+    return dict(parse_qsl(request.body.decode()))
+
+
 # RFC 8705 §5 example metadata (aliases on a separate host).
 SERVER = oc.ServerMetadata.from_dict(
     {
@@ -36,29 +42,37 @@ def test_mtls_clients_use_the_aliases_and_send_client_id(method: str) -> None:
     assert token.url == "https://mtls.example.com/token"
     assert ("client_id", "s6BhdRkqt3") in parse_qsl(token.body.decode())
     assert "authorization" not in token.headers
-    assert oc.revocation_request(SERVER, client, "t").url == "https://mtls.example.com/revo"
-    assert (
-        oc.introspection_request(SERVER, client, "t").url == "https://mtls.example.com/introspect"
-    )
+    revocation = oc.revocation_request(SERVER, client, "t")
+    introspection = oc.introspection_request(SERVER, client, "t")
+    assert revocation.url == "https://mtls.example.com/revo"
+    assert introspection.url == "https://mtls.example.com/introspect"
     # No alias for PAR: the conventional endpoint.
     par = oc.pushed_authorization_request(SERVER, client, oc.new_pending_authorization(client))
     assert par.url == "https://server.example.com/par"
+    # RFC 8705 §2: the certificate authenticates; every endpoint gets the client_id in the
+    # body and nothing else that authenticates (no secret, no assertion, no Basic header).
+    for request in (token, revocation, introspection, par):
+        fields = form(request)
+        assert fields["client_id"] == "s6BhdRkqt3"
+        assert not {"client_secret", "client_assertion", "client_assertion_type"} & set(fields)
+        assert "authorization" not in request.headers
 
 
 def test_other_clients_use_the_conventional_endpoints() -> None:
     client = oc.Client("app", "s3cr3t")
     assert not client.use_mtls_endpoint_aliases
-    assert oc.client_credentials_grant_request(SERVER, client).url == (
-        "https://server.example.com/token"
-    )
+    request = oc.client_credentials_grant_request(SERVER, client)
+    assert request.url == "https://server.example.com/token"
+    assert request.headers["authorization"] == "Basic YXBwOnMzY3IzdA=="  # app:s3cr3t
+    assert "client_id" not in form(request)
 
 
 def test_a_public_client_with_bound_tokens_can_opt_in() -> None:
     """RFC 8705 §4: a public client may use a certificate only to bind its tokens."""
     client = oc.Client("cli", auth_method="none", use_mtls_endpoint_aliases=True)
-    assert oc.client_credentials_grant_request(SERVER, client).url == (
-        "https://mtls.example.com/token"
-    )
+    request = oc.client_credentials_grant_request(SERVER, client)
+    assert request.url == "https://mtls.example.com/token"
+    assert form(request) == {"grant_type": "client_credentials", "client_id": "cli"}
 
 
 def test_endpoint_for() -> None:
@@ -86,5 +100,13 @@ def test_the_https_rule_covers_the_aliases() -> None:
 
 
 def test_mtls_needs_no_now() -> None:
+    """Nothing is signed with mTLS, so the builders need no ``now`` (unlike the JWT methods)."""
     client = oc.Client("app", auth_method="tls_client_auth")
-    oc.refresh_token_grant_request(SERVER, client, "rt")
+    request = oc.refresh_token_grant_request(SERVER, client, "rt")
+    assert request.url == "https://mtls.example.com/token"
+    assert form(request) == {
+        "grant_type": "refresh_token",
+        "refresh_token": "rt",
+        "client_id": "app",
+    }
+    assert "authorization" not in request.headers

@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oauth2_core as oc
+from oauth2_core.testing import RECEIVED_AT, json_response
 
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+T0 = RECEIVED_AT  # the scripted answers arrive then
 SERVER = oc.ServerMetadata(
     issuer="https://as.example.com",
     authorization_endpoint="https://as.example.com/authorize",
@@ -42,12 +43,6 @@ RAR = [
 
 def body_pairs(request: oc.HttpRequest) -> list[tuple[str, str]]:
     return parse_qsl(request.body.decode(), keep_blank_values=True)
-
-
-def json_response(status: int, data: object) -> oc.HttpResponse:
-    return oc.HttpResponse(
-        status, {"content-type": "application/json"}, json.dumps(data).encode(), T0
-    )
 
 
 # --- request -------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ NOT_REEXPORTED: dict[str, frozenset[str]] = {
             "AUTH_METHODS",
             "JWT_AUTH_METHODS",
             "MTLS_AUTH_METHODS",
-            "authenticate",
             "basic_credentials",
             "check_endpoint",
             "is_loopback_host",
         }
     ),
+    # The one place client authentication is applied (RFC 6749 §2.3), for the builders.
+    "oauth2_core.client_auth": frozenset({"CLIENT_ASSERTION_TYPE", "authenticate"}),
     "oauth2_core.grants": frozenset({"endpoint_request"}),
     # The one authority check (issue 12): used by the core's builders and the auth hooks.
     "oauth2_core.endpoints": frozenset(
@@ -175,3 +176,34 @@ def test_every_exported_name_is_documented(name: str) -> None:
 @pytest.mark.parametrize("module", _all_modules(), ids=lambda m: m.__name__)
 def test_every_module_has_a_docstring(module: types.ModuleType) -> None:
     assert module.__doc__ and module.__doc__.strip()
+
+
+def type_checking_exports(package: types.ModuleType) -> dict[str, tuple[str, ...]]:
+    """``{module: names}`` of the ``X as X`` imports in the package's TYPE_CHECKING block."""
+    tree = ast.parse(Path(inspect.getfile(package)).read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom), ast.unparse(statement)
+                for alias in statement.names:
+                    assert alias.asname == alias.name, f"{alias.name}: write `X as X`"
+                    found.setdefault(statement.module or "", []).append(alias.name)
+    return {module: tuple(sorted(names)) for module, names in found.items()}
+
+
+def test_public_names_are_written_once() -> None:
+    """``_EXPORTS`` is the one list: ``__all__`` comes from it, the typing block mirrors it."""
+    table = {module: tuple(sorted(names)) for module, names in oc._EXPORTS.items()}
+    assert type_checking_exports(oc) == table
+    assert oc.__all__ == sorted(name for names in table.values() for name in names)
+    for module, names in table.items():
+        defining = importlib.import_module(module)
+        assert all(getattr(oc, name) is getattr(defining, name) for name in names)
+
+
+def test_lazy_table_refuses_a_name_listed_twice() -> None:
+    from oauth2_core._lazy import lazy_exports
+
+    with pytest.raises(ValueError, match="listed twice"):
+        lazy_exports("oauth2_core", {"oauth2_core.errors": ("UsageError",), "x": ("UsageError",)})

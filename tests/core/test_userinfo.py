@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -10,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oauth2_core as oc
+from oauth2_core.testing import RECEIVED_AT, json_response
 
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+T0 = RECEIVED_AT  # the scripted answers arrive then
 SERVER = oc.ServerMetadata(
     issuer="https://server.example.com", userinfo_endpoint="https://server.example.com/userinfo"
 )
@@ -26,13 +26,6 @@ CLAIMS = {
     "email": "janedoe@example.com",
     "picture": "http://example.com/janedoe/me.jpg",
 }
-
-
-def json_response(
-    status: int, data: object, headers: dict[str, str] | None = None
-) -> oc.HttpResponse:
-    fields = {"content-type": "application/json", **(headers or {})}
-    return oc.HttpResponse(status, fields, json.dumps(data).encode(), T0)
 
 
 # --- request -------------------------------------------------------------------------------

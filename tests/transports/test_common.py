@@ -9,15 +9,18 @@ import zlib
 import pytest
 
 from oauth2_core import HttpRequest, UsageError
+from oauth2_core._http import safe_url
 from oauth2_transports import TransportError
 from oauth2_transports._body import CHUNK_SIZE, Inflater, read_body
-from oauth2_transports._common import safe_url, stamp, transport_error
+from oauth2_transports._clock import stamp
+from oauth2_transports._failures import transport_error
 
 
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("https://as.example/token?code=secret#frag", "https://as.example/token"),
+        ("https://as.example/token?code=secret#frag", "https://as.example/token?…"),
+        ("https://as.example/token#frag", "https://as.example/token"),
         ("https://user:pass@as.example:8443/t", "https://as.example:8443/t"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://[::1", "<unparseable url>"),
@@ -32,7 +35,7 @@ def test_transport_error_names_method_and_url_only() -> None:
         "POST", "https://as.example/token?code=c0de", {"authorization": "Basic c2Vj"}, b"pw=x"
     )
     error = transport_error("timed out", request)
-    assert str(error) == "timed out: POST https://as.example/token"
+    assert str(error) == "timed out: POST https://as.example/token?…"
 
 
 def test_stamp_returns_utc_and_rejects_naive_clocks() -> None:
