@@ -267,6 +267,6 @@ def test_the_constructor_normalises_what_it_is_given() -> None:
     other_zone = dt.datetime(2030, 1, 1, 2, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert oc.Token("a", expires_at=other_zone).expires_at == T0
     with pytest.raises(oc.UsageError):
-        oc.Token("a", expires_at=dt.datetime(2030, 1, 1))  # noqa: DTZ001 (the point)
+        oc.Token("a", expires_at=dt.datetime(2030, 1, 1))  # naive: the point
     with pytest.raises(oc.UsageError):
         oc.Token("a", 5)  # type: ignore[arg-type]
