@@ -410,12 +410,23 @@ def process_token_response(response: HttpResponse) -> Token:
     if not (id_token is None or isinstance(id_token, str)):
         id_token = optional_str(data, "id_token", status=status)  # raises
     # Most answers hold only standard members: then there is nothing to copy.
+    expires_in = get("expires_in")
+    scope = get("scope")
+    # Each member read above that is not None is present: if they account for
+    # every key, there is nothing else (a member sent as null takes the long way).
+    standard = (
+        1
+        + (token_type != "")
+        + (refresh_token is not None)
+        + (id_token is not None)
+        + (expires_in is not None)
+        + (scope is not None)
+    )
     extra = (
         _NO_EXTRA
-        if data.keys() <= _STANDARD
+        if len(data) == standard
         else {k: v for k, v in data.items() if k not in _STANDARD}
     )
-    expires_in = get("expires_in")
     if type(expires_in) is int and -MAX_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
         # The usual answer, a JSON integer in range: nothing more to check.
         received_at = response.received_at
@@ -431,7 +442,6 @@ def process_token_response(response: HttpResponse) -> Token:
             expires_at = add_seconds(received_at, expires_in)
     else:
         expires_at = _expires_at(data, response)
-    scope = get("scope")
     if scope is not None:
         scope = tuple(scope.split()) if type(scope) is str else _scope(data, status)
     # Positional: the cheapest call. The constructor still checks every field;

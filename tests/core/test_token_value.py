@@ -270,3 +270,19 @@ def test_the_constructor_normalises_what_it_is_given() -> None:
         oc.Token("a", expires_at=dt.datetime(2030, 1, 1))  # naive: the point
     with pytest.raises(oc.UsageError):
         oc.Token("a", 5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("members", "extra"),
+    [
+        ({"access_token": "a", "refresh_token": None, "scope": None}, {}),
+        ({"access_token": "a", "token_type": "", "x": 1}, {"x": 1}),
+        ({"access_token": "a", "expires_in": None, "expires": 5, "id_token": None}, {"expires": 5}),
+        ({"access_token": "a", "token_type": "Bearer", "expires_in": 1, "y": None}, {"y": None}),
+    ],
+)
+def test_extra_holds_exactly_the_non_standard_members(
+    members: dict[str, object], extra: dict[str, object]
+) -> None:
+    """Members sent as null or empty count as present for the extra check, never as extra."""
+    assert dict(oc.process_token_response(_response(members)).extra) == extra
