@@ -49,9 +49,8 @@ def _json_object(text: str) -> dict[str, object] | None:
 
 
 def _looks_nested_too_deep(text: str) -> bool:
-    if text.count("{") + text.count("[") <= _MAX_DEPTH:
-        # Depth never exceeds the number of openers: skip the per-character scan.
-        return False
+    # The caller checked first that there are more openers than _MAX_DEPTH
+    # (depth never exceeds their number): only then is this scan needed.
     depth = 0
     for ch in text:
         if ch in "[{":
@@ -94,11 +93,14 @@ def parse_body(response: HttpResponse) -> dict[str, object] | None:
         text = response.body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    text = text.lstrip("\ufeff")
-    stripped = text.strip()
+    # The usual answer has nothing around the object to strip.
+    braced = text[:1] == "{" and text[-1:] == "}"
+    stripped = text if braced else text.lstrip("\ufeff").strip()
     # The usual answer first: an object body is JSON whatever its media type says.
     if stripped.startswith("{"):
-        if _looks_nested_too_deep(stripped):
+        if stripped.count("{") + stripped.count("[") > _MAX_DEPTH and _looks_nested_too_deep(
+            stripped
+        ):
             return None
         parsed = _json_object(stripped)
         if parsed is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -48,25 +48,39 @@ _STANDARD = frozenset(
 )
 
 
+# Token's constructor calls these only for values not already canonical.
+
+
 def _to_scope(value: object) -> tuple[str, ...] | None:
-    if value is None:
-        return None
+    if value is None or type(value) is tuple:
+        return value
     if isinstance(value, str):
         return tuple(value.split())
     return tuple(value)  # type: ignore[arg-type]
 
 
+_NO_EXTRA: Mapping[str, Any] = types.MappingProxyType({})
+
+
 def _to_extra(value: object) -> Mapping[str, Any]:
+    if value is _NO_EXTRA or (type(value) is dict and not value):
+        return _NO_EXTRA  # shared, and nobody holds the dict behind it
+    # A copy: the caller's mapping may change later, the token must not.
     return types.MappingProxyType(dict(value))  # type: ignore[call-overload]
 
 
-def _check_aware(_inst: object, _attr: object, value: _dt.datetime | None) -> None:
-    if value is not None and (not isinstance(value, _dt.datetime) or value.utcoffset() is None):
+_UTC = _dt.timezone.utc
+
+
+def _check_aware(value: object) -> None:
+    if not isinstance(value, _dt.datetime) or value.utcoffset() is None:
         raise UsageError("expires_at must be a timezone-aware datetime or None")
 
 
 def normalize_token_type(value: str) -> str:
     """Canonical spelling of a token type; unknown types are kept as sent."""
+    if value == "Bearer":
+        return value
     lowered = value.lower()
     if lowered == "bearer":
         return "Bearer"
@@ -129,9 +143,13 @@ def token_scheme(token: Token) -> Literal["Bearer", "DPoP"]:
     raise UnsupportedTokenTypeError(token.token_type)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, slots=False, init=False)
 class Token:
     """An access token and what came with it.
+
+    Every token, parsed ones included, is built by this constructor: it converts
+    and checks each field, then fills the instance in one go, so no token is
+    ever seen half-built.
 
     Attributes:
         access_token: The access token (never shown by ``repr``).
@@ -148,18 +166,58 @@ class Token:
         id_token_claims: The claims of ``id_token`` once validated (the high-level
             client's ``exchange_code`` validates it), else ``None``. Derived data:
             not compared, not saved by :meth:`to_dict`.
+
+    Raises:
+        UsageError: ``token_type`` is not a string, or ``expires_at`` is not an
+            aware datetime.
     """
 
     access_token: str
-    token_type: str = attrs.field(default="Bearer", converter=_to_token_type)
-    expires_at: _dt.datetime | None = attrs.field(default=None, validator=_check_aware)
+    token_type: str = "Bearer"
+    expires_at: _dt.datetime | None = None
     refresh_token: str | None = None
-    scope: tuple[str, ...] | None = attrs.field(default=None, converter=_to_scope)
+    scope: tuple[str, ...] | None = None
     id_token: str | None = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_extra, hash=False)
+    extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, hash=False)
     id_token_claims: Mapping[str, Any] | None = attrs.field(
         default=None, eq=False, hash=False, kw_only=True
     )
+
+    def __init__(
+        self,
+        access_token: str,
+        token_type: str = "Bearer",
+        expires_at: _dt.datetime | None = None,
+        refresh_token: str | None = None,
+        scope: Iterable[str] | None = None,
+        id_token: str | None = None,
+        extra: Mapping[str, Any] = _NO_EXTRA,
+        *,
+        id_token_claims: Mapping[str, Any] | None = None,
+    ) -> None:
+        # Written out, not generated: each check passes the common, canonical
+        # value at the cost of one comparison (parsing builds tokens here too).
+        if token_type != "Bearer" or type(token_type) is not str:
+            token_type = _to_token_type(token_type)
+        if expires_at is not None and (
+            type(expires_at) is not _dt.datetime or expires_at.tzinfo is not _UTC
+        ):
+            _check_aware(expires_at)
+        if scope is not None and type(scope) is not tuple:
+            scope = _to_scope(scope)
+        if extra is not _NO_EXTRA:
+            extra = _to_extra(extra)
+        # The instance is frozen: its fields are filled here, once, all of them
+        # (tests/core/test_token_value.py checks this list against the fields).
+        fields = self.__dict__
+        fields["access_token"] = access_token
+        fields["token_type"] = token_type
+        fields["expires_at"] = expires_at
+        fields["refresh_token"] = refresh_token
+        fields["scope"] = scope
+        fields["id_token"] = id_token
+        fields["extra"] = extra
+        fields["id_token_claims"] = id_token_claims
 
     def is_expired(self, now: _dt.datetime, *, leeway: float = 0.0) -> bool:
         """Whether the token is expired at ``now``, or will be within ``leeway`` seconds.
@@ -270,13 +328,6 @@ class Token:
     __str__ = __repr__
 
 
-_NO_EXTRA: Mapping[str, Any] = types.MappingProxyType({})
-
-
-def _new_token() -> Token:
-    return Token.__new__(Token)
-
-
 def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datetime | None:
     name = "expires_in"
     value = data.get(name)
@@ -331,10 +382,13 @@ def process_token_response(response: HttpResponse) -> Token:
             (HTML, empty, bad member); the message says what arrived.
     """
     data = parse_body(response)
-    raise_for_error(response, data, endpoint="token")
-    data = require_object(response, data, endpoint="token")
     status = response.status
-    access_token = data.get("access_token")
+    if data is None or "error" in data or not 200 <= status < 300:
+        # The usual answer skips both: a 2xx JSON object without an error member.
+        raise_for_error(response, data, endpoint="token")
+        data = require_object(response, data, endpoint="token")
+    get = data.get
+    access_token = get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise MalformedResponseError(
             "token response has no string member 'access_token'"
@@ -343,37 +397,64 @@ def process_token_response(response: HttpResponse) -> Token:
             field="access_token",
             status=status,
         )
-    token_type = data.get("token_type")
-    refresh_token = data.get("refresh_token")
-    id_token = data.get("id_token")
+    token_type = get("token_type")
+    refresh_token = get("refresh_token")
+    id_token = get("id_token")
     # Strings (or absent) in the usual answer; anything else gets optional_str's error.
     if not isinstance(token_type, str):
         if token_type is not None:
             optional_str(data, "token_type", status=status)  # raises, naming the member
         token_type = ""
-    if not (isinstance(refresh_token, str) or refresh_token is None):
-        optional_str(data, "refresh_token", status=status)
-    if not (isinstance(id_token, str) or id_token is None):
-        optional_str(data, "id_token", status=status)
+    if not (refresh_token is None or isinstance(refresh_token, str)):
+        refresh_token = optional_str(data, "refresh_token", status=status)  # raises
+    if not (id_token is None or isinstance(id_token, str)):
+        id_token = optional_str(data, "id_token", status=status)  # raises
     # Most answers hold only standard members: then there is nothing to copy.
+    expires_in = get("expires_in")
+    scope = get("scope")
+    # Each member read above that is not None is present: if they account for
+    # every key, there is nothing else (a member sent as null takes the long way).
+    standard = (
+        1
+        + (token_type != "")
+        + (refresh_token is not None)
+        + (id_token is not None)
+        + (expires_in is not None)
+        + (scope is not None)
+    )
     extra = (
         _NO_EXTRA
-        if data.keys() <= _STANDARD
-        else types.MappingProxyType({k: v for k, v in data.items() if k not in _STANDARD})
+        if len(data) == standard
+        else {k: v for k, v in data.items() if k not in _STANDARD}
     )
-    # Every member is checked above: build the value without running the
-    # constructor's converters and validators again (same fields, same types).
-    token = _new_token()
-    _set = object.__setattr__
-    _set(token, "access_token", access_token)
-    _set(token, "token_type", normalize_token_type(token_type) if token_type else "Bearer")
-    _set(token, "expires_at", _expires_at(data, response))
-    _set(token, "refresh_token", refresh_token or None)
-    _set(token, "scope", _scope(data, status))
-    _set(token, "id_token", id_token or None)
-    _set(token, "extra", extra)
-    _set(token, "id_token_claims", None)
-    return token
+    if type(expires_in) is int and -MAX_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
+        # The usual answer, a JSON integer in range: nothing more to check.
+        received_at = response.received_at
+        expires_at: _dt.datetime | None
+        try:
+            # Every transport stamps UTC: then one addition does it.
+            expires_at = (
+                received_at + _dt.timedelta(0, expires_in)
+                if received_at.tzinfo is _UTC
+                else add_seconds(received_at, expires_in)
+            )
+        except OverflowError:  # a stamp near the calendar's ends
+            expires_at = add_seconds(received_at, expires_in)
+    else:
+        expires_at = _expires_at(data, response)
+    if scope is not None:
+        scope = tuple(scope.split()) if type(scope) is str else _scope(data, status)
+    # Positional: the cheapest call. The constructor still checks every field;
+    # the values checked above pass each of its checks with one comparison.
+    return Token(
+        access_token,
+        normalize_token_type(token_type) if token_type else "Bearer",
+        expires_at,
+        refresh_token or None,
+        scope,
+        id_token or None,
+        extra,
+    )
 
 
 def process_refresh_response(response: HttpResponse, *, previous: Token) -> Token:

@@ -90,6 +90,7 @@ class OAuth2Auth(httpx.Auth):
         elif not isinstance(token_or_manager, (TokenManager, AsyncTokenManager)):
             raise UsageError("OAuth2Auth takes an oauth2_core.Token or a token manager")
         self._source = token_or_manager
+        self._last: tuple[Token | None, str] = (None, "")
 
     def sync_auth_flow(
         self, request: httpx.Request
@@ -145,10 +146,18 @@ class OAuth2Auth(httpx.Auth):
         # anything else goes through the one authority check (RFC 6750 §5.3).
         if not url.startswith("https://"):
             check_resource_url(url, allow_insecure_http=self._allow_insecure_http)
-        if not is_dpop(token):
-            request.headers.pop("DPoP", None)
-            request.headers["Authorization"] = authorization_header(token)
-            return
+        last, header = self._last
+        if token is not last:
+            if is_dpop(token):
+                self._authorize_dpop(request, token)
+                return
+            # Built and checked once per token (a frozen Token: same object, same header).
+            header = authorization_header(token)
+            self._last = (token, header)
+        request.headers.pop("DPoP", None)
+        request.headers["Authorization"] = header
+
+    def _authorize_dpop(self, request: httpx.Request, token: Token) -> None:
         source = self._source
         client = None if isinstance(source, Token) else source.client
         request.headers.update(

@@ -157,7 +157,10 @@ class Flight:
     interrupted (``KeyboardInterrupt``, a cancelled task) and waiters must start over.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, proactive: bool = False) -> None:
+        #: Led in the refresh window: the current token is still valid, so the
+        #: leader returns it rather than fail, and nobody else waits for it.
+        self.proactive = proactive
         self.done = False
         self.token: Token | None = None
         self.error: BaseException | None = None

@@ -82,6 +82,9 @@ class OAuth2Auth(requests.auth.AuthBase):
         # A plain Bearer token never changes (Token is frozen): its header is built,
         # and checked, once here, so each request only sets it.
         self._bearer: str | None = None
+        # The last Bearer token a manager gave and its checked header (a frozen
+        # Token: same object, same header), replaced as a whole.
+        self._last: tuple[Token | None, str] = (None, "")
         if isinstance(token_or_manager, Token):
             # Refuse an unusable token now, not per request.
             if not is_dpop(token_or_manager):
@@ -108,7 +111,18 @@ class OAuth2Auth(requests.auth.AuthBase):
             return r
         source = self._source
         token = source if isinstance(source, Token) else source.token()
-        self._authorize(r, token)
+        last, header = self._last
+        if token is last:
+            # The manager's token is unchanged: its header was built and checked once.
+            self._check_url(r)
+            headers = r.headers
+            if "DPoP" in headers:
+                del headers["DPoP"]
+            headers["Authorization"] = header
+        else:
+            self._authorize(r, token)
+            if not is_dpop(token):
+                self._last = (token, str(r.headers["Authorization"]))
         if isinstance(source, TokenManager) or is_dpop(token):
             retry = functools.partial(self._retry_401, token)
             r.register_hook("response", retry)  # type: ignore[no-untyped-call]

@@ -1,9 +1,23 @@
 """The state and decisions both token managers share (no IO here).
 
-:class:`TokenState` holds the current token and decides, under one lock, whether a
-caller gets it as it is, waits for a refresh in flight, or leads one (RFC 6749 §6,
-§4.4); it also applies the refetch-rate bound (``min_refresh_interval``): a token
-the token endpoint issued moments ago is handed out again, even expired
+A token is in one of three phases (docs/token-lifecycle.md draws them):
+
+* **fresh** -- more than the margin (``leeway``, at most half its lifetime) before
+  ``expires_at``: every caller gets it. This is the lock-free fast path: one clock
+  read and one comparison against ``fresh_until``, computed once when the token
+  arrived.
+* **refresh window** -- within the margin, not expired: exactly one caller leads
+  a refresh (RFC 6749 §6, §4.4); every other caller gets the current, still valid
+  token at once (stale-while-revalidate). A failed refresh here fails nobody: the
+  token stays in use and the next attempt waits :func:`retry_delay` (1 s, doubling
+  to 60 s). With a cross-process lock that cannot be taken at once, the manager
+  adopts a newer stored token or keeps its own and looks again
+  :data:`LOCK_BUSY_RETRY` seconds later, never queueing on the lock.
+* **expired** (or invalidated) -- callers wait for one refresh and get its result,
+  the new token or the same error.
+
+:class:`TokenState` also applies the refetch-rate bound (``min_refresh_interval``):
+a token the token endpoint issued moments ago is handed out again, even expired
 (``expires_in`` <= 0) or refused by a resource server, rather than replaced by a
 request per call. :class:`~oauth2_transports.TokenManager` and
 :class:`~oauth2_transports.AsyncTokenManager` add the IO.
@@ -28,7 +42,14 @@ from oauth2_transports._lifecycle import (
 )
 from oauth2_transports.store import TokenStore
 
-__all__ = ["MIN_REFRESH_INTERVAL", "TokenState", "check_seconds", "warn_unpresentable"]
+__all__ = [
+    "LOCK_BUSY_RETRY",
+    "MIN_REFRESH_INTERVAL",
+    "TokenState",
+    "check_seconds",
+    "retry_delay",
+    "warn_unpresentable",
+]
 
 logger = logging.getLogger("oauth2_transports")
 
@@ -36,6 +57,34 @@ logger = logging.getLogger("oauth2_transports")
 #: for a server that issues unusable tokens. Tokens living 20 s or more (the leeway is
 #: at most half the lifetime) are never held back by it.
 MIN_REFRESH_INTERVAL = 10.0
+#: Seconds before a manager in the refresh window tries the cross-process lock again
+#: after finding it held (another process is refreshing) and nothing newer stored.
+LOCK_BUSY_RETRY = 0.5
+#: The first and the longest wait before retrying a failed refresh-window refresh.
+FIRST_RETRY, LAST_RETRY = 1.0, 60.0
+
+_UTC = _dt.timezone.utc
+_NEVER = _dt.datetime.min.replace(tzinfo=_UTC)  # fresh until: not even now
+_ALWAYS = _dt.datetime.max.replace(tzinfo=_UTC)  # no expires_at: fresh until refused
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th failed refresh in a row (1, 2, 4, ... 60)."""
+    return min(FIRST_RETRY * 2.0 ** max(failures - 1, 0), LAST_RETRY)
+
+
+def _plus(when: _dt.datetime, seconds: float) -> _dt.datetime:
+    try:
+        return when + _dt.timedelta(seconds=seconds)
+    except OverflowError:
+        return _ALWAYS
+
+
+def _minus(when: _dt.datetime, seconds: float) -> _dt.datetime:
+    try:
+        return when - _dt.timedelta(seconds=seconds)
+    except OverflowError:
+        return _NEVER
 
 
 def check_seconds(name: str, value: object) -> None:
@@ -98,10 +147,16 @@ class TokenState:
         self._rejected: str | None = None  # the access token last invalidated
         self._issued: str | None = None  # the access token the token endpoint last gave us
         self._held_back: str | None = None  # the access token last served by the bound
+        self._failures = 0  # refresh-window refreshes failed in a row
+        self._retry_at = _NEVER  # no refresh-window refresh before this
         if token is None and store is not None:
             token = store.load()
         self._token = token
         self._obtained_at = self._now() if token is not None else None
+        #: ``(token, fresh until)``, replaced as a whole (one reference: readers
+        #: without the lock see either the old pair or the new one).
+        self._current: tuple[Token | None, _dt.datetime] = (None, _NEVER)
+        self._publish()
 
     def _now(self) -> _dt.datetime:
         now = self._clock()
@@ -109,34 +164,79 @@ class TokenState:
             raise UsageError("the manager's clock must return a timezone-aware datetime")
         return now
 
+    def _margin(self, token: Token, obtained_at: _dt.datetime) -> float:
+        """Seconds before ``expires_at`` at which ``token`` stops being fresh.
+
+        The margin never exceeds half the token's lifetime: a token issued for
+        59 s is not "expired on arrival" with a 60 s leeway.
+        """
+        assert token.expires_at is not None
+        lifetime = max((token.expires_at - obtained_at).total_seconds(), 0.0)
+        return min(self._leeway, lifetime / 2)
+
+    def _publish(self) -> None:
+        """Recompute what the lock-free fast path reads (after any change of state)."""
+        token, obtained_at = self._token, self._obtained_at
+        if token is None or obtained_at is None or token.access_token == self._rejected:
+            self._current = (token, _NEVER)
+        elif token.expires_at is None:
+            self._current = (token, _ALWAYS)
+        else:
+            self._current = (token, _minus(token.expires_at, self._margin(token, obtained_at)))
+
     def _fresh(self, token: Token, obtained_at: _dt.datetime, now: _dt.datetime) -> bool:
         if token.access_token == self._rejected:
             return False
         if token.expires_at is None:
             return True  # used until the server refuses it (then invalidate())
-        # The margin never exceeds half the token's lifetime: a token issued for
-        # 59 s is not "expired on arrival" with a 60 s leeway.
-        lifetime = max((token.expires_at - obtained_at).total_seconds(), 0.0)
-        return not token.is_expired(now, leeway=min(self._leeway, lifetime / 2))
+        margin = self._margin(token, obtained_at)
+        return not token.is_expired(now, leeway=margin)
+
+    def _fast(self) -> Token | None:
+        """The current token if it is fresh: one clock read, one comparison, no lock."""
+        token, fresh_until = self._current
+        try:
+            if self._clock() < fresh_until:
+                return token
+        except TypeError:  # not an aware datetime: the slow path says so
+            pass
+        return None
 
     def _enter(self) -> tuple[Token | None, Flight | None, bool, Token | None]:
-        """``(fresh token, None, ...)`` or ``(None, flight, leads it, stale token)``."""
+        """``(token to use now, None, ...)`` or ``(None, flight, leads it, current token)``.
+
+        A flight led in the refresh window is ``proactive``: its leader returns
+        the current token if it fails.
+        """
         now = self._now()
         with self._state:
             flight = self._flight
+            token, obtained_at = self._token, self._obtained_at
+            if token is not None and obtained_at is not None:
+                if self._fresh(token, obtained_at, now):
+                    return token, None, False, None
+                if token.access_token != self._rejected and not token.is_expired(now):
+                    # The refresh window: never wait while the token is valid.
+                    if flight is not None or now < self._retry_at:
+                        return token, None, False, None
+                    if self._recently_issued(token, obtained_at, now):
+                        return token, None, False, None  # the refetch bound, ahead of time
+                    self._flight = flight = Flight(proactive=True)
+                    return None, flight, True, token
             if flight is not None:
                 return None, flight, False, None
-            token, obtained_at = self._token, self._obtained_at
-            if (
-                token is not None
-                and obtained_at is not None
-                and self._fresh(token, obtained_at, now)
-            ):
-                return token, None, False, None
             if token is not None and self._hold_back(token, obtained_at, now):
                 return token, None, False, None
             self._flight = flight = Flight()
             return None, flight, True, token
+
+    def _recently_issued(
+        self, token: Token, obtained_at: _dt.datetime | None, now: _dt.datetime
+    ) -> bool:
+        """Whether the token endpoint issued ``token`` less than ``min_refresh_interval`` ago."""
+        if token.access_token != self._issued or obtained_at is None:
+            return False
+        return 0 <= (now - obtained_at).total_seconds() < self._min_interval
 
     def _hold_back(self, token: Token, obtained_at: _dt.datetime | None, now: _dt.datetime) -> bool:
         """Whether to hand out ``token`` again instead of asking the token endpoint.
@@ -146,11 +246,10 @@ class TokenState:
         again right away would make every call a token request (call with the
         state lock held).
         """
-        if token.access_token != self._issued or obtained_at is None:
+        if not self._recently_issued(token, obtained_at, now):
             return False
+        assert obtained_at is not None
         age = (now - obtained_at).total_seconds()
-        if not 0 <= age < self._min_interval:
-            return False
         if self._held_back != token.access_token:
             self._held_back = token.access_token
             logger.warning(
@@ -161,6 +260,28 @@ class TokenState:
                 self._min_interval,
             )
         return True
+
+    def _still_valid(self, token: Token | None) -> bool:
+        """Whether ``token`` is still the current one, not refused and not expired."""
+        if token is None:
+            return False
+        with self._state:
+            if self._token is not token or token.access_token == self._rejected:
+                return False
+        try:
+            return not token.is_expired(self._now())
+        except UsageError:
+            return False
+
+    def _postpone(self, flight: Flight, seconds: float) -> None:
+        """End a refresh-window flight that got nothing: look again ``seconds`` later."""
+        try:
+            now = self._now()
+        except Exception:
+            now = utc_now()
+        with self._state:
+            self._retry_at = _plus(now, seconds)
+        self._settle(flight, None)
 
     def _adoptable(self, stored: Token | None, stale: Token | None) -> bool:
         """Whether a token found in the store can be used instead of refreshing."""
@@ -210,6 +331,8 @@ class TokenState:
                 self._token, self._obtained_at, self._rejected = token, now, None
                 if issued:
                     self._issued = token.access_token
+                self._failures, self._retry_at = 0, _NEVER
+                self._publish()
             self._flight = None
             flight.token = token
             flight.error = error
@@ -219,6 +342,23 @@ class TokenState:
     def _fail(self, flight: Flight, exc: BaseException) -> BaseException:
         """Settle a failed flight; return what the leader raises."""
         failure = refresh_failure(exc) if isinstance(exc, Exception) else None
+        if failure is not None and flight.proactive:
+            # The token is still valid: nobody fails now; a later call tries again.
+            try:
+                now = self._now()
+            except Exception:
+                now = utc_now()
+            with self._state:
+                self._failures += 1
+                delay = retry_delay(self._failures)
+                self._retry_at = _plus(now, delay)
+            logger.warning(
+                "refreshing the token ahead of its expiry failed (%s, HTTP status %s); the "
+                "current token stays in use, next attempt in %g s or once it expires",
+                type(failure).__name__,
+                getattr(failure, "status", None),
+                delay,
+            )
         # An interrupted leader (KeyboardInterrupt, cancelled task) is not a failed
         # refresh: its waiters start over instead of seeing the interruption.
         self._settle(flight, None, failure)
@@ -232,6 +372,7 @@ class TokenState:
             if token is not None and token.access_token != current.access_token:
                 return  # already replaced: invalidating the new one would waste a refresh
             self._rejected = current.access_token
+            self._publish()
 
     def __repr__(self) -> str:
         client = getattr(self, "client", None)

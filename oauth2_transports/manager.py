@@ -46,7 +46,7 @@ from oauth2_transports._lifecycle import (
     TokenRefreshError,
     holding,
 )
-from oauth2_transports._token_state import MIN_REFRESH_INTERVAL, TokenState
+from oauth2_transports._token_state import LOCK_BUSY_RETRY, MIN_REFRESH_INTERVAL, TokenState
 from oauth2_transports.client import AsyncOAuth2Client, OAuth2Client
 from oauth2_transports.store import TokenStore
 
@@ -141,11 +141,16 @@ class TokenManager(TokenState):
             UsageError: a bad setup (an ``http`` token endpoint, ...).
             Exception: whatever ``on_token`` or ``store`` raised (to the triggering caller).
         """
+        token = self._fast()
+        if token is not None:
+            return token  # fresh: no lock taken
         while True:
             token, flight, leads, stale = self._enter()
-            if flight is None:
-                assert token is not None
+            if token is not None:
+                if flight is not None and flight.owner == threading.get_ident():
+                    raise UsageError(_REENTERED)
                 return token
+            assert flight is not None
             if leads:
                 flight.owner = threading.get_ident()
                 return self._lead(flight, stale)
@@ -167,12 +172,22 @@ class TokenManager(TokenState):
 
     def _lead(self, flight: Flight, stale: Token | None) -> Token:
         try:
-            new, from_server, save_error = self._obtain(stale)
+            got = self._obtain(stale, proactive=flight.proactive)
         except BaseException as exc:
             failure = self._fail(flight, exc)
+            if flight.proactive and isinstance(exc, Exception) and self._still_valid(stale):
+                assert stale is not None
+                return stale  # refresh window: the failure is logged, the token still works
             if failure is exc:
                 raise
             raise failure  # noqa: B904 (its __cause__ is exc already)
+        if got is None:  # another process holds the lock and is refreshing
+            self._postpone(flight, LOCK_BUSY_RETRY)
+            if self._still_valid(stale):
+                assert stale is not None
+                return stale
+            return self.token()
+        new, from_server, save_error = got
         try:
             if from_server and self._on_token is not None:
                 self._on_token(new)
@@ -182,42 +197,66 @@ class TokenManager(TokenState):
             raise save_error
         return new
 
-    def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
-        """``(token, whether it is new from the server, error saving it)``."""
-        lock = cast(SyncLock, contextlib.nullcontext() if self._xlock is None else self._xlock)
-        store = self._store
-        with lock:
-            stored = store.load() if store is not None else None
+    def _obtain(
+        self, stale: Token | None, *, proactive: bool
+    ) -> tuple[Token, bool, Exception | None] | None:
+        """``(token, whether it is new from the server, error saving it)``.
+
+        ``None``: in the refresh window, the cross-process lock is held by
+        another process and the store has nothing newer (never wait for it then).
+        """
+        lock = self._xlock
+        try_acquire = getattr(lock, "try_acquire", None) if proactive else None
+        if try_acquire is None:
+            held = cast(SyncLock, contextlib.nullcontext() if lock is None else lock)
+            with held:
+                return self._refresh_holding(stale)
+        assert lock is not None
+        if not try_acquire():
+            stored = self._store.load() if self._store is not None else None
             if self._adoptable(stored, stale):
                 assert stored is not None
-                return stored, False, None  # another process refreshed already
-            base = self._base(stored, stale)
-            fetch = self._needs_fetch(base)
-            client = lease_bound(self.client, self._xlock, self._request_deadline)
+                return stored, False, None
+            return None
+        try:
+            return self._refresh_holding(stale)
+        finally:
+            cast(SyncLock, lock).__exit__(None, None, None)
+
+    def _refresh_holding(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
+        """Reload, then refresh or fetch, and save: with the cross-process lock held."""
+        store = self._store
+        stored = store.load() if store is not None else None
+        if self._adoptable(stored, stale):
+            assert stored is not None
+            return stored, False, None  # another process refreshed already
+        base = self._base(stored, stale)
+        fetch = self._needs_fetch(base)
+        client = lease_bound(self.client, self._xlock, self._request_deadline)
+        try:
+            if fetch:
+                new = client.client_credentials(scope=self._scope, **self._params)
+            else:
+                assert base is not None
+                new = client.refresh(base)
+        except LeaseLostError:
+            # Nothing went out under the lost lease; whoever took it may be done.
+            again = store.load() if store is not None else None
+            if self._adoptable(again, stale):
+                assert again is not None
+                return again, False, None
+            raise
+        save_error: Exception | None = None
+        if store is not None:
             try:
-                if fetch:
-                    new = client.client_credentials(scope=self._scope, **self._params)
-                else:
-                    assert base is not None
-                    new = client.refresh(base)
-            except LeaseLostError:
-                # Nothing went out under the lost lease; whoever took it may be done.
-                again = store.load() if store is not None else None
-                if self._adoptable(again, stale):
-                    assert again is not None
-                    return again, False, None
-                raise
-            save_error: Exception | None = None
-            if store is not None:
-                try:
-                    # Inside the lock: the next process sees it. If the lease ran
-                    # out meanwhile, never overwrite what another holder saved.
-                    lost = lease_lost_on_save(self._xlock)
-                    if not (lost and keep_newer(stored, store.load(), self._xlock)):
-                        store.save(new)
-                except Exception as exc:
-                    save_error = exc
-            return new, True, save_error
+                # Inside the lock: the next process sees it. If the lease ran
+                # out meanwhile, never overwrite what another holder saved.
+                lost = lease_lost_on_save(self._xlock)
+                if not (lost and keep_newer(stored, store.load(), self._xlock)):
+                    store.save(new)
+            except Exception as exc:
+                save_error = exc
+        return new, True, save_error
 
 
 class AsyncTokenManager(TokenState):
@@ -277,12 +316,17 @@ class AsyncTokenManager(TokenState):
         # never pay for asyncio; inside a coroutine it is already loaded.
         import asyncio
 
+        token = self._fast()
+        if token is not None:
+            return token  # fresh: no lock taken
         loop = asyncio.get_running_loop()
         while True:
             token, flight, leads, stale = self._enter()
-            if flight is None:
-                assert token is not None
+            if token is not None:
+                if flight is not None and flight.owner is asyncio.current_task():
+                    raise UsageError(_REENTERED)
                 return token
+            assert flight is not None
             if not leads and flight.owner is asyncio.current_task():
                 raise UsageError(_REENTERED)
             with self._state:
@@ -290,6 +334,14 @@ class AsyncTokenManager(TokenState):
             if leads:
                 flight.owner = loop.create_task(self._lead(flight, stale))
             await waiter
+            if (
+                leads
+                and flight.proactive
+                and (flight.error is not None or flight.abandoned)
+                and self._still_valid(stale)
+            ):
+                assert stale is not None
+                return stale  # refresh window: the failure is logged, the token still works
             token = flight.outcome()
             if token is None:
                 continue
@@ -303,12 +355,16 @@ class AsyncTokenManager(TokenState):
 
     async def _lead(self, flight: Flight, stale: Token | None) -> None:
         try:
-            new, from_server, save_error = await self._obtain(stale)
+            got = await self._obtain(stale, proactive=flight.proactive)
         except BaseException as exc:
             self._fail(flight, exc)
             if not isinstance(exc, Exception):
                 raise  # cancelled: let the task end as cancelled
             return  # the callers get the error from the flight
+        if got is None:  # another process holds the lock and is refreshing
+            self._postpone(flight, LOCK_BUSY_RETRY)
+            return
+        new, from_server, save_error = got
         flight.leader_error = save_error
         try:
             if from_server and self._on_token is not None:
@@ -320,39 +376,68 @@ class AsyncTokenManager(TokenState):
         finally:
             self._settle(flight, new, issued=from_server)
 
-    async def _obtain(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
+    async def _obtain(
+        self, stale: Token | None, *, proactive: bool
+    ) -> tuple[Token, bool, Exception | None] | None:
+        """As :meth:`TokenManager._obtain`, without blocking the event loop."""
         import asyncio  # see token(): loaded already, kept off the package's import path
 
-        store = self._store
-        async with holding(self._xlock):
+        lock = self._xlock
+        try_acquire = getattr(lock, "try_acquire", None) if proactive else None
+        if try_acquire is None:
+            async with holding(lock):
+                return await self._refresh_holding(stale)
+        if inspect.iscoroutinefunction(try_acquire):
+            taken = await try_acquire()
+        else:
+            taken = await asyncio.to_thread(try_acquire)
+        if not taken:
+            store = self._store
             stored = await asyncio.to_thread(store.load) if store is not None else None
             if self._adoptable(stored, stale):
                 assert stored is not None
                 return stored, False, None
-            base = self._base(stored, stale)
-            fetch = self._needs_fetch(base)
-            client = lease_bound_async(self.client, self._xlock, self._request_deadline)
+            return None
+        try:
+            return await self._refresh_holding(stale)
+        finally:
+            if hasattr(lock, "__aexit__"):
+                await lock.__aexit__(None, None, None)
+            else:
+                await asyncio.to_thread(lock.__exit__, None, None, None)  # type: ignore[attr-defined]
+
+    async def _refresh_holding(self, stale: Token | None) -> tuple[Token, bool, Exception | None]:
+        """Reload, then refresh or fetch, and save: with the cross-process lock held."""
+        import asyncio
+
+        store = self._store
+        stored = await asyncio.to_thread(store.load) if store is not None else None
+        if self._adoptable(stored, stale):
+            assert stored is not None
+            return stored, False, None
+        base = self._base(stored, stale)
+        fetch = self._needs_fetch(base)
+        client = lease_bound_async(self.client, self._xlock, self._request_deadline)
+        try:
+            if fetch:
+                new = await client.client_credentials(scope=self._scope, **self._params)
+            else:
+                assert base is not None
+                new = await client.refresh(base)
+        except LeaseLostError:
+            again = await asyncio.to_thread(store.load) if store is not None else None
+            if self._adoptable(again, stale):
+                assert again is not None
+                return again, False, None
+            raise
+        save_error: Exception | None = None
+        if store is not None:
             try:
-                if fetch:
-                    new = await client.client_credentials(scope=self._scope, **self._params)
-                else:
-                    assert base is not None
-                    new = await client.refresh(base)
-            except LeaseLostError:
-                again = await asyncio.to_thread(store.load) if store is not None else None
-                if self._adoptable(again, stale):
-                    assert again is not None
-                    return again, False, None
-                raise
-            save_error: Exception | None = None
-            if store is not None:
-                try:
-                    lost = await async_lease_lost(self._xlock)
-                    if not (
-                        lost
-                        and keep_newer(stored, await asyncio.to_thread(store.load), self._xlock)
-                    ):
-                        await asyncio.to_thread(store.save, new)
-                except Exception as exc:
-                    save_error = exc
-            return new, True, save_error
+                lost = await async_lease_lost(self._xlock)
+                if not (
+                    lost and keep_newer(stored, await asyncio.to_thread(store.load), self._xlock)
+                ):
+                    await asyncio.to_thread(store.save, new)
+            except Exception as exc:
+                save_error = exc
+        return new, True, save_error

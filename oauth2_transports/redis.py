@@ -204,6 +204,36 @@ class RedisLock:
             self._in_process.release()
             raise
 
+    def try_acquire(self) -> bool:
+        """Take the lease if nobody holds it: one ``SET NX``, never a wait.
+
+        A token manager in the refresh window uses it: when another process
+        holds the lease (it is refreshing), the still-valid token is used rather
+        than queueing. Release with :meth:`release`.
+
+        Returns:
+            Whether the lease is now ours.
+
+        Raises:
+            TokenStoreError: Redis failed (``retryable``).
+        """
+        if not self._in_process.acquire(blocking=False):
+            return False
+        try:
+            value = secrets.token_hex(16)
+            try:
+                taken = self._redis.set(self.key, value, nx=True, px=max(1, int(self.ttl * 1000)))
+            except _redis_errors() as exc:
+                raise TokenStoreError(f"redis lock {self.key!r} failed", retryable=True) from exc
+        except BaseException:
+            self._in_process.release()
+            raise
+        if not taken:
+            self._in_process.release()
+            return False
+        self._value = value
+        return True
+
     def _take(self, deadline: float) -> str:
         value = secrets.token_hex(16)
         delay = 0.005

@@ -297,6 +297,40 @@ class FileLock:
             raise
         self._fd = fd
 
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; never wait.
+
+        A token manager in the refresh window uses it: when another process
+        holds the lock (it is refreshing), the still-valid token is used rather
+        than waiting. Release with :meth:`release`.
+
+        Returns:
+            Whether the lock is now held.
+
+        Raises:
+            TokenStoreError: the lock file is not to be trusted (see the class).
+        """
+        import fcntl
+
+        if not self._in_process.acquire(blocking=False):
+            return False
+        try:
+            fd = _open_trusted(self.path, os.O_RDWR | os.O_CREAT, self._what)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                self._in_process.release()
+                return False
+            except BaseException:
+                os.close(fd)
+                raise
+        except BaseException:
+            self._in_process.release()
+            raise
+        self._fd = fd
+        return True
+
     def _poll(self, fd: int, deadline: float) -> None:
         delay = 0.005
         while True:

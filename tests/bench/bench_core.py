@@ -73,8 +73,10 @@ TOKEN_BODY = json.dumps(
 
 #: Our ratio to the floor must stay within these. The peers, for scale (this machine):
 #: authorize ~7.5x (oauthlib) / ~6.5x (Authlib), token_request ~1.5-1.9x,
-#: token_response ~1.8x (oauthlib) / ~1.3x (Authlib, no datetime: int(time.time())).
-TARGETS = {"authorize": 1.5, "token_request": 1.3, "token_response": 2.0}
+#: token_response ~1.8x (oauthlib) / ~1.2-1.3x (Authlib: parse_response_token ends in
+#: OAuth2Token.from_dict; no checks, no datetime: int(time.time())). token_response
+#: must also stay below Authlib in the same run (printed as a second target line).
+TARGETS = {"authorize": 1.5, "token_request": 1.3, "token_response": 1.3}
 
 SERVER = oc.ServerMetadata(
     issuer="https://server.example.com", authorization_endpoint=AUTHORIZE, token_endpoint=TOKEN
@@ -295,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(shape_results)
         ours = next(r for r in shape_results if r.name == "oauth2_core")
         targets.append(Target(shape, "oauth2_core", TARGETS[shape], ours.ratio))
+        if shape == "token_response":
+            peer = next(r for r in shape_results if r.name == "authlib")
+            targets.append(
+                Target(f"{shape} (below Authlib)", "oauth2_core", peer.ratio, ours.ratio)
+            )
     print_targets(targets)
     if args.json:
         write_json(args.json, benchmark="core", quick=args.quick, results=results, targets=targets)

@@ -5,7 +5,7 @@ Run from the repository root (either form)::
     python -m tests.bench.bench_transports [--quick] [--json PATH]
     python tests/bench/bench_transports.py [--quick] [--json PATH]
 
-Two shapes:
+Three shapes:
 
 1. ``client_credentials``: a client credentials token request (RFC 6749 §4.4) to a
    loopback token endpoint (a stdlib ``ThreadingHTTPServer`` in a thread, HTTP/1.1
@@ -20,6 +20,10 @@ Two shapes:
    Each candidate is given its own prepared request, built the same way, and reuses
    it on every call: all four only set (or overwrite) ``Authorization``, so repeating
    the call is idempotent and no candidate pays for a copy.
+3. ``manager_hook``: our requests hook over a ``TokenManager`` whose token is fresh,
+   on a fresh copy of a prepared request each call (the hook registers its
+   retry-on-401 response hook on each request, so it cannot be reused); the floor
+   copies the same request and sets the header.
 
 ``--instructions`` adds a deterministic view of the first shape: each candidate runs
 in a child process under ``valgrind --tool=callgrind`` (the server stays in this
@@ -34,6 +38,7 @@ A benchmark, not a test: a missed target is printed and recorded, the exit statu
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -64,7 +69,7 @@ from requests_oauthlib import OAuth2 as RequestsOAuthlibAuth
 from requests_oauthlib import OAuth2Session as RequestsOAuthlibSession
 
 import oauth2_core as oc
-from oauth2_transports import OAuth2Client, Urllib3Transport
+from oauth2_transports import OAuth2Client, TokenManager, Urllib3Transport
 from oauth2_transports.requests import OAuth2Auth
 from tests.bench._harness import (
     Candidate,
@@ -89,7 +94,7 @@ RESOURCE = "https://api.example.com/v1/items?page=2"
 #: Our ratio to the floor must stay within these. The peers, for scale (measured
 #: earlier on this machine): client_credentials ~2.6x (requests-oauthlib) /
 #: ~1.8-2.3x (Authlib); bearer_attach ~28x (requests-oauthlib) / ~5.5x (Authlib).
-TARGETS = {"client_credentials": 1.15, "bearer_attach": 3.0}
+TARGETS = {"client_credentials": 1.15, "bearer_attach": 3.0, "manager_hook": 2.0}
 
 
 class _TokenHandler(BaseHTTPRequestHandler):
@@ -214,6 +219,25 @@ def bearer_attach_candidates() -> list[Candidate]:
     ]
 
 
+def manager_hook_candidates() -> list[Candidate]:
+    """Our requests hook over a TokenManager, a fresh prepared request each call.
+
+    The floor copies the same prepared request and sets the header; ours copies
+    it and runs ``OAuth2Auth(manager)``: asks the manager for its (fresh) token,
+    sets the header and registers the refresh-and-retry-on-401 response hook.
+    """
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    token = oc.Token(access_token=ACCESS_TOKEN, token_type="Bearer", expires_at=expires)
+    server = oc.ServerMetadata(issuer=RESOURCE, token_endpoint=RESOURCE + "/token")
+    manager = TokenManager(OAuth2Client(server, oc.Client("app", "s")), token)
+    template = _prepared()
+    floor, ours = _FloorBearer(ACCESS_TOKEN), OAuth2Auth(manager)
+    return [
+        Candidate("floor", lambda: floor(template.copy())),
+        Candidate("oauth2_core", lambda: ours(template.copy())),
+    ]
+
+
 def _check_same_header(candidates: list[Candidate]) -> None:
     """Every candidate must send what the floor sends, or the comparison means nothing."""
     for candidate in candidates:
@@ -309,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         attach = bearer_attach_candidates()
         _check_same_header(attach)
+        hook = manager_hook_candidates()
+        _check_same_header(hook)
         shapes: list[tuple[str, str, list[Candidate], str]] = [
             (
                 "client_credentials",
@@ -320,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
                 "bearer_attach",
                 "Authorization: Bearer on a requests.PreparedRequest (one request reused)",
                 attach,
+                "floor",
+            ),
+            (
+                "manager_hook",
+                "requests hook over a TokenManager, a fresh prepared request each call",
+                hook,
                 "floor",
             ),
         ]

@@ -218,8 +218,8 @@ def test_refresh_errors_propagate() -> None:
     ],
 )
 def test_processed_token_equals_the_constructed_one(members: dict[str, object]) -> None:
-    """process_token_response builds Token without its __init__: every field must
-    still be set, with the types the constructor's converters would give."""
+    """process_token_response builds every Token through its constructor: the
+    result equals a token built by hand from the same members."""
     at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     token = oc.process_token_response(
         oc.HttpResponse(200, {"content-type": "application/json"}, json.dumps(members), at)
@@ -242,3 +242,47 @@ def test_processed_token_equals_the_constructed_one(members: dict[str, object]) 
     assert oc.Token.from_dict(token.to_dict()) == token
     with pytest.raises(TypeError):
         token.extra["new"] = 1  # type: ignore[index]
+
+
+def test_the_constructor_sets_every_field_and_only_those() -> None:
+    """Token's hand-written __init__ fills every attrs field, so no token is ever
+    half-built; adding a field without filling it fails here."""
+    names = {field.name for field in attrs.fields(oc.Token)}
+    for token in (
+        oc.Token("a"),
+        oc.Token("a", "dpop", T0, "r", "x y", "i", {"k": 1}, id_token_claims={"sub": "s"}),
+        attrs.evolve(oc.Token("a"), scope=["z"]),
+    ):
+        assert set(vars(token)) == names
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        oc.Token("a").access_token = "b"  # type: ignore[misc]
+
+
+def test_the_constructor_normalises_what_it_is_given() -> None:
+    """The fast checks pass canonical values through and convert the rest."""
+    given = {"k": [1]}
+    token = oc.Token("a", "BEARER", T0, scope=["x", "y"], extra=given)
+    given["k2"] = 2  # the caller's dict changing later does not change the token
+    assert (token.token_type, token.scope, dict(token.extra)) == ("Bearer", ("x", "y"), {"k": [1]})
+    other_zone = dt.datetime(2030, 1, 1, 2, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert oc.Token("a", expires_at=other_zone).expires_at == T0
+    with pytest.raises(oc.UsageError):
+        oc.Token("a", expires_at=dt.datetime(2030, 1, 1))  # naive: the point
+    with pytest.raises(oc.UsageError):
+        oc.Token("a", 5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("members", "extra"),
+    [
+        ({"access_token": "a", "refresh_token": None, "scope": None}, {}),
+        ({"access_token": "a", "token_type": "", "x": 1}, {"x": 1}),
+        ({"access_token": "a", "expires_in": None, "expires": 5, "id_token": None}, {"expires": 5}),
+        ({"access_token": "a", "token_type": "Bearer", "expires_in": 1, "y": None}, {"y": None}),
+    ],
+)
+def test_extra_holds_exactly_the_non_standard_members(
+    members: dict[str, object], extra: dict[str, object]
+) -> None:
+    """Members sent as null or empty count as present for the extra check, never as extra."""
+    assert dict(oc.process_token_response(_response(members)).extra) == extra

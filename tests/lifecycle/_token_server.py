@@ -3,7 +3,7 @@
 ``POST /token`` answers ``refresh_token`` and ``client_credentials`` grants. Refresh
 tokens are single-use when ``rotate`` is on (RFC 9700 §4.14.2): reusing one gets
 ``400 invalid_grant``, exactly what a stampede of uncoordinated refreshes runs into.
-Answers can be slowed down (``delay``) and scripted (``script``: a status and body,
+Answers can be slowed down (``delay``), held (``gate``) and scripted (``script``: a status and body,
 or ``"drop"`` to close the connection without answering).
 
 With ``revoke_on_reuse`` the server also does what RFC 9700 §4.14.2 suggests on a
@@ -64,6 +64,12 @@ class TokenServer:
         revoke_on_reuse: bool = False,
     ) -> None:
         self.delay = delay
+        #: Cleared: token requests are held until it is set (or 10 s pass), so a
+        #: test can look at what callers do while a refresh is on the wire.
+        self.gate = threading.Event()
+        self.gate.set()
+        #: Set when a token request arrives (before the gate and the delay).
+        self.token_request_arrived = threading.Event()
         self.revoke_on_reuse = revoke_on_reuse
         self.grant_revocations = 0
         self.refresh_tokens_sent: list[str] = []
@@ -211,6 +217,8 @@ class TokenServer:
                 if self.path != "/token":
                     return self._send(404, b"", {})
                 params = parse_qs(body.decode("ascii"))
+                server.token_request_arrived.set()
+                server.gate.wait(10)
                 if server.delay:
                     time.sleep(server.delay)
                 reply = server._grant(params)

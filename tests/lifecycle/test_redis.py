@@ -129,3 +129,33 @@ def test_bad_lock_arguments(r: redis.Redis) -> None:
         RedisTokenStore(r, "")
     with pytest.raises(oc.UsageError):
         RedisLock(r, "k").release()
+
+
+def test_try_acquire_never_waits_and_releases_like_acquire(r: redis.Redis) -> None:
+    """What a manager in the refresh window uses: take the lease only if it is free."""
+    mine, theirs = RedisLock(r, "app:lock", ttl=5), RedisLock(r, "app:lock", ttl=5)
+    assert mine.try_acquire()
+    assert not mine.try_acquire()  # this instance holds it already
+    assert not theirs.try_acquire()  # another process would find it held
+    assert mine.ensure_lease(10)
+    assert mine.release()
+    assert theirs.try_acquire() and theirs.release()
+
+
+def test_a_manager_in_the_refresh_window_adopts_instead_of_queueing_on_redis(
+    r: redis.Redis, server: TokenServer
+) -> None:
+    clock = FakeClock()
+    old = server.issue(expires_at=clock.now + dt.timedelta(seconds=100))
+    store = RedisTokenStore(r, "app:token", lock=RedisLock(r, "app:lock", wait=30))
+    store.save(old)
+    manager = TokenManager(make_client(server, clock), store=store, clock=clock)
+    clock.advance(60)  # the refresh window (fresh for half the 100 s lifetime)
+    other = RedisLock(r, "app:lock")
+    with other:  # another process holds the lock: it is refreshing
+        assert manager.token() == old  # no wait for the lock (its wait is 30 s)
+        newer = server.issue(expires_at=clock.now + dt.timedelta(seconds=100))
+        store.save(newer)
+        clock.advance(0.5)
+        assert manager.token() == newer
+    assert server.refresh_requests == 0
