@@ -103,7 +103,11 @@ MEMBERS = (
     # OIDC Core §5.1, JWK sets, saved dicts
     "email", "email_verified", "name", "keys", "kty", "kid", "alg", "use",
     "state", "nonce", "code_verifier", "redirect_uri", "code_challenge_method",
-    "expires_at", "issued_at", "extra", "",
+    "expires_at", "issued_at", "extra",
+    # RFC 9728 §2, RFC 7591 §3.2.1, RFC 7592 §3
+    "resource", "authorization_servers", "bearer_methods_supported", "client_secret",
+    "client_id_issued_at", "client_secret_expires_at", "registration_access_token",
+    "registration_client_uri", "redirect_uris", "token_endpoint_auth_method", "",
 )  # fmt: skip
 
 STRINGS = (
@@ -374,6 +378,43 @@ def metadata_from_dict(data: bytes) -> None:
     _call(lambda: oc.ServerMetadata.from_dict(_saved(Input(data), METADATA)))
 
 
+RESOURCE = "https://rs.example/mcp"
+REGISTRATION = oc.ClientRegistration.from_dict(
+    {"client_id": "c-1", "client_secret": "s", "registration_access_token": "rat"}
+)
+
+
+def resource_metadata_response(data: bytes) -> None:
+    inp = Input(data)
+    allow_parent = inp.flag()
+    required = ("resource", "authorization_servers")
+    _call(
+        lambda: oc.process_resource_metadata_response(
+            response(inp, required), resource=RESOURCE, allow_parent=allow_parent
+        )
+    )
+
+
+def registration_response(data: bytes) -> None:
+    inp = Input(data)
+    previous = inp.pick((None, REGISTRATION))
+    _call(
+        lambda: oc.process_registration_response(response(inp, ("client_id",)), previous=previous)
+    )
+
+
+def registration_delete_response(data: bytes) -> None:
+    _call(lambda: oc.process_registration_delete_response(response(Input(data))))
+
+
+def registration_from_dict(data: bytes) -> None:
+    _call(lambda: oc.ClientRegistration.from_dict(_saved(Input(data), ("client_id",))))
+
+
+def resource_metadata_from_dict(data: bytes) -> None:
+    _call(lambda: oc.ResourceMetadata.from_dict(_saved(Input(data), ("resource",))))
+
+
 def pending_from_dict(data: bytes) -> None:
     _call(lambda: oc.PendingAuthorization.from_dict(_saved(Input(data), ("state", "nonce"))))
 
@@ -474,4 +515,9 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "PendingAuthorization.from_dict": pending_from_dict,
     "DeviceAuthorization.from_dict": device_authorization_from_dict,
     "validate_id_token": id_token,
+    "process_resource_metadata_response": resource_metadata_response,
+    "process_registration_response": registration_response,
+    "process_registration_delete_response": registration_delete_response,
+    "ClientRegistration.from_dict": registration_from_dict,
+    "ResourceMetadata.from_dict": resource_metadata_from_dict,
 }
