@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from oauth2_transports._cli_transcript import Printer
 from oauth2_transports.cli import main
+from oauth2_transports.cli._transcript import Printer
 
 
 def test_demo_runs_every_step() -> None:

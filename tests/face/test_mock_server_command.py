@@ -24,7 +24,7 @@ import urllib3
 from face_helpers import call
 
 import oauth2_core as oc
-from oauth2_transports._cli_mock_server import READY
+from oauth2_transports.cli._mock_server import READY
 from oauth2_transports.client import OAuth2Client
 from oauth2_transports.testing import MockAuthorizationServer
 

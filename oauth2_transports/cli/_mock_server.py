@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 import oauth2_core as oc
-from oauth2_transports._cli_options import Console, terminal_text
+from oauth2_transports.cli._options import Console, terminal_text
 
 if TYPE_CHECKING:  # the server loads only for this command, not for every `oauth2` run
     from oauth2_transports.testing.mock_server import MockAuthorizationServer

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, cast
 
-from oauth2_transports._cli_mock_server import add_mock_server_arguments
-from oauth2_transports._cli_options import ENDPOINT_FLAGS, Console
+from oauth2_transports.cli._mock_server import add_mock_server_arguments
+from oauth2_transports.cli._options import ENDPOINT_FLAGS, Console
 
 __all__ = ["build_parser"]
 

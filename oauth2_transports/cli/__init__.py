@@ -27,8 +27,10 @@ import oauth2_core as oc
 from oauth2_core.discovery import discovery_flow
 from oauth2_core.flows import step_flow
 from oauth2_core.userinfo import process_userinfo_response, userinfo_request
-from oauth2_transports._cli_flows import CallbackTimeoutError, authorize_in_browser, device_flow
-from oauth2_transports._cli_options import (
+from oauth2_transports._driver import run
+from oauth2_transports._transport import Transport, TransportError
+from oauth2_transports.cli._flows import CallbackTimeoutError, authorize_in_browser, device_flow
+from oauth2_transports.cli._options import (
     Console,
     build_client,
     extra_params,
@@ -39,9 +41,7 @@ from oauth2_transports._cli_options import (
     resolve_server,
     terminal_text,
 )
-from oauth2_transports._cli_parser import build_parser
-from oauth2_transports._driver import run
-from oauth2_transports._transport import Transport, TransportError
+from oauth2_transports.cli._parser import build_parser
 from oauth2_transports.client import OAuth2Client
 
 __all__ = [
@@ -236,11 +236,11 @@ def _report(console: Console, exc: BaseException) -> None:
 def execute(args: argparse.Namespace, console: Console) -> int:
     """Run a parsed command and map its outcome to an exit code."""
     if args.command == "demo":
-        from oauth2_transports._cli_demo import run_demo
+        from oauth2_transports.cli._demo import run_demo
 
         return run_demo(console.stdout)
     if args.command == "mock-server":
-        from oauth2_transports._cli_mock_server import run_mock_server
+        from oauth2_transports.cli._mock_server import run_mock_server
 
         return run_mock_server(args, console)
     transport: Transport | None = None

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 import oauth2_core as oc
-from oauth2_transports._cli_options import terminal_text
+from oauth2_transports.cli._options import terminal_text
 from oauth2_transports.client import OAuth2Client
 
 __all__ = [

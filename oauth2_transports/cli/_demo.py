@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import TextIO, TypeVar
 
 import oauth2_core as oc
-from oauth2_transports._cli_flows import authorize_in_browser, device_flow
-from oauth2_transports._cli_transcript import Printer, TranscriptTransport, mask, scripted_browser
+from oauth2_transports.cli._flows import authorize_in_browser, device_flow
+from oauth2_transports.cli._transcript import Printer, TranscriptTransport, mask, scripted_browser
 from oauth2_transports.client import OAuth2Client
 from oauth2_transports.testing.mock_server import MockAuthorizationServer
 
