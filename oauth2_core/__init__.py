@@ -13,7 +13,16 @@ import typing
 from oauth2_core._lazy import lazy_exports as _lazy_exports
 
 if typing.TYPE_CHECKING:
-    from oauth2_core._http import Flow, Headers, HttpRequest, HttpResponse, Send
+    from oauth2_core._http import (
+        Flow,
+        Headers,
+        HttpRequest,
+        HttpResponse,
+        Send,
+        TimedFlow,
+        Wait,
+        wait_flow,
+    )
     from oauth2_core.authorize import (
         AuthorizationCode,
         PendingAuthorization,
@@ -51,9 +60,11 @@ if typing.TYPE_CHECKING:
         dpop_proof,
         dpop_request,
         dpop_resource_flow,
+        dpop_send_flow,
         dpop_token_flow,
         generate_dpop_key,
     )
+    from oauth2_core.dpop_nonce import DPoPNonces
     from oauth2_core.errors import (
         AccessDeniedError,
         AuthorizationError,
@@ -84,11 +95,13 @@ if typing.TYPE_CHECKING:
     from oauth2_core.external_key import external_signing_key
     from oauth2_core.flows import (
         code_exchange_flow,
+        exchange_code_flow,
         introspection_flow,
         refresh_flow,
         revocation_flow,
         step_flow,
         token_flow,
+        token_grant_flow,
     )
     from oauth2_core.grants import (
         authorization_code_grant_request,
@@ -115,12 +128,13 @@ if typing.TYPE_CHECKING:
     from oauth2_core.metadata import ServerMetadata
     from oauth2_core.par import (
         PushedAuthorization,
+        authorization_url_flow,
         process_pushed_authorization_response,
         pushed_authorization_request,
     )
     from oauth2_core.pkce import code_challenge, generate_code_verifier
     from oauth2_core.redaction import redact, redact_error, request_secrets
-    from oauth2_core.retry import RetryPolicy, retry_flow
+    from oauth2_core.retry import RetryPolicy, retry_dated_flow, retry_flow
     from oauth2_core.revocation import process_revocation_response, revocation_request
     from oauth2_core.signed_userinfo import (
         userinfo_flow,
@@ -145,6 +159,7 @@ __all__ = [
     "CallbackValidationError",
     "Client",
     "DEVICE_CODE_GRANT_TYPE",
+    "DPoPNonces",
     "DeviceAuthorization",
     "DeviceCodeExpiredError",
     "EndpointError",
@@ -177,12 +192,15 @@ __all__ = [
     "TOKEN_TYPE_REFRESH_TOKEN",
     "TOKEN_TYPE_SAML1",
     "TOKEN_TYPE_SAML2",
+    "TimedFlow",
     "Token",
     "UnsupportedTokenTypeError",
     "UsageError",
     "UserInfo",
+    "Wait",
     "authorization_code_grant_request",
     "authorization_url",
+    "authorization_url_flow",
     "bearer_authorize",
     "client_assertion",
     "client_credentials_grant_request",
@@ -199,9 +217,11 @@ __all__ = [
     "dpop_proof",
     "dpop_request",
     "dpop_resource_flow",
+    "dpop_send_flow",
     "dpop_token_flow",
     "endpoint_for",
     "escape_controls",
+    "exchange_code_flow",
     "external_signing_key",
     "generate_code_verifier",
     "generate_dpop_key",
@@ -232,12 +252,14 @@ __all__ = [
     "refresh_token_grant_request",
     "refreshed_id_token_flow",
     "request_secrets",
+    "retry_dated_flow",
     "retry_flow",
     "revocation_flow",
     "revocation_request",
     "step_flow",
     "token_exchange_grant_request",
     "token_flow",
+    "token_grant_flow",
     "token_request",
     "token_scheme",
     "userinfo_flow",
@@ -247,6 +269,7 @@ __all__ = [
     "validate_id_token_flow",
     "validate_refreshed_id_token",
     "validate_signed_userinfo",
+    "wait_flow",
 ]
 
 # Public name -> the submodule defining it. Importing every submodule (and building
@@ -262,6 +285,7 @@ _LAZY: dict[str, str] = {
     "CallbackValidationError": "oauth2_core.errors",
     "Client": "oauth2_core.client",
     "DEVICE_CODE_GRANT_TYPE": "oauth2_core.device",
+    "DPoPNonces": "oauth2_core.dpop_nonce",
     "DeviceAuthorization": "oauth2_core.device",
     "DeviceCodeExpiredError": "oauth2_core.errors",
     "EndpointError": "oauth2_core.errors",
@@ -294,12 +318,15 @@ _LAZY: dict[str, str] = {
     "TOKEN_TYPE_REFRESH_TOKEN": "oauth2_core.extension_grants",
     "TOKEN_TYPE_SAML1": "oauth2_core.extension_grants",
     "TOKEN_TYPE_SAML2": "oauth2_core.extension_grants",
+    "TimedFlow": "oauth2_core._http",
     "Token": "oauth2_core.token",
     "UnsupportedTokenTypeError": "oauth2_core.token",
     "UsageError": "oauth2_core.errors",
     "UserInfo": "oauth2_core.userinfo",
+    "Wait": "oauth2_core._http",
     "authorization_code_grant_request": "oauth2_core.grants",
     "authorization_url": "oauth2_core.authorize",
+    "authorization_url_flow": "oauth2_core.par",
     "bearer_authorize": "oauth2_core.bearer",
     "client_assertion": "oauth2_core.jose",
     "client_credentials_grant_request": "oauth2_core.grants",
@@ -316,9 +343,11 @@ _LAZY: dict[str, str] = {
     "dpop_proof": "oauth2_core.dpop",
     "dpop_request": "oauth2_core.dpop",
     "dpop_resource_flow": "oauth2_core.dpop",
+    "dpop_send_flow": "oauth2_core.dpop",
     "dpop_token_flow": "oauth2_core.dpop",
     "endpoint_for": "oauth2_core.grants",
     "escape_controls": "oauth2_core.errors",
+    "exchange_code_flow": "oauth2_core.flows",
     "external_signing_key": "oauth2_core.external_key",
     "generate_code_verifier": "oauth2_core.pkce",
     "generate_dpop_key": "oauth2_core.dpop",
@@ -349,12 +378,14 @@ _LAZY: dict[str, str] = {
     "refresh_token_grant_request": "oauth2_core.grants",
     "refreshed_id_token_flow": "oauth2_core.id_token_refresh",
     "request_secrets": "oauth2_core.redaction",
+    "retry_dated_flow": "oauth2_core.retry",
     "retry_flow": "oauth2_core.retry",
     "revocation_flow": "oauth2_core.flows",
     "revocation_request": "oauth2_core.revocation",
     "step_flow": "oauth2_core.flows",
     "token_exchange_grant_request": "oauth2_core.extension_grants",
     "token_flow": "oauth2_core.flows",
+    "token_grant_flow": "oauth2_core.flows",
     "token_request": "oauth2_core.grants",
     "token_scheme": "oauth2_core.token",
     "userinfo_flow": "oauth2_core.signed_userinfo",
@@ -364,6 +395,7 @@ _LAZY: dict[str, str] = {
     "validate_id_token_flow": "oauth2_core.id_token",
     "validate_refreshed_id_token": "oauth2_core.id_token_refresh",
     "validate_signed_userinfo": "oauth2_core.signed_userinfo",
+    "wait_flow": "oauth2_core._http",
 }
 
 
