@@ -15,16 +15,26 @@ Polling outcomes the client can continue from are values (:class:`Pending`,
 
 from __future__ import annotations
 
+# The polling constants stay importable from here (``as`` marks the re-export);
+# they are not part of the package's top-level API.
 from oauth2_core.device_authorization import (
-    DEFAULT_INTERVAL,
-    MIN_INTERVAL,
+    DEFAULT_INTERVAL as DEFAULT_INTERVAL,
+)
+from oauth2_core.device_authorization import (
+    MIN_INTERVAL as MIN_INTERVAL,
+)
+from oauth2_core.device_authorization import (
     DeviceAuthorization,
     device_authorization_request,
     process_device_authorization_response,
 )
 from oauth2_core.device_poll import (
-    DEVICE_CODE_GRANT_TYPE,
-    SLOW_DOWN_INCREMENT,
+    DEVICE_CODE_GRANT_TYPE as _GRANT_TYPE,
+)
+from oauth2_core.device_poll import (
+    SLOW_DOWN_INCREMENT as SLOW_DOWN_INCREMENT,
+)
+from oauth2_core.device_poll import (
     Pending,
     SlowDown,
     device_code_grant_request,
@@ -33,10 +43,7 @@ from oauth2_core.device_poll import (
 )
 
 __all__ = [
-    "DEFAULT_INTERVAL",
     "DEVICE_CODE_GRANT_TYPE",
-    "MIN_INTERVAL",
-    "SLOW_DOWN_INCREMENT",
     "DeviceAuthorization",
     "Pending",
     "SlowDown",
@@ -46,3 +53,6 @@ __all__ = [
     "process_device_authorization_response",
     "process_device_poll_response",
 ]
+
+#: The ``grant_type`` of the device code grant (RFC 8628 §3.4).
+DEVICE_CODE_GRANT_TYPE = _GRANT_TYPE

@@ -33,8 +33,6 @@ from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import MAX_EXPIRES_IN
 
 __all__ = [
-    "DEFAULT_INTERVAL",
-    "MIN_INTERVAL",
     "DeviceAuthorization",
     "device_authorization_request",
     "process_device_authorization_response",

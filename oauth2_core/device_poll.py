@@ -35,7 +35,6 @@ from oauth2_core.token import Token, process_token_response
 
 __all__ = [
     "DEVICE_CODE_GRANT_TYPE",
-    "SLOW_DOWN_INCREMENT",
     "Pending",
     "SlowDown",
     "device_code_grant_request",

@@ -1,7 +1,7 @@
 """The flows behind the high-level clients' methods (one per grant and endpoint).
 
-:class:`_Flows` maps each client method to one public ``oauth2_core`` flow, given
-the client's settings as values; :class:`~oauth2_transports.OAuth2Client` and
+:class:`ClientFlows` maps each client method to one public ``oauth2_core`` flow,
+given the client's settings as values; :class:`~oauth2_transports.OAuth2Client` and
 :class:`~oauth2_transports.AsyncOAuth2Client` differ only in how they drive it
 (``run`` or ``await arun``), so the async client is not a copy of the sync one.
 No protocol decision is made here: a core-only integrator gets the same result
@@ -55,8 +55,10 @@ from oauth2_core.par import (
 from oauth2_core.userinfo import UserInfo
 from oauth2_transports._common import utc_now
 
+__all__ = ["ClientFlows"]
 
-class _Flows:
+
+class ClientFlows:
     """The flows behind every client method, shared by the sync and async clients.
 
     Each method picks one ``oauth2_core`` flow and gives it the client's

@@ -2,8 +2,8 @@
 
 :class:`OAuth2Client` (sync) and :class:`AsyncOAuth2Client` (asyncio) hold no
 protocol logic: each method picks a public core flow (``oauth2_core``) in
-:class:`_Flows` and hands it to :func:`run` or :func:`arun` with the client's
-clock, which answers the flow's ``Wait`` steps. Every request, discovery
+:class:`ClientFlows` and hands it to :func:`run` or :func:`arun` with the
+client's clock, which answers the flow's ``Wait`` steps. Every request, discovery
 included, goes through the transport given.
 """
 
@@ -27,7 +27,7 @@ from oauth2_core.device import DeviceAuthorization
 from oauth2_core.discovery import discovery_flow
 from oauth2_core.par import PushedAuthorization
 from oauth2_core.userinfo import UserInfo
-from oauth2_transports._client_flows import _Flows
+from oauth2_transports._client_flows import ClientFlows
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport
 
@@ -51,7 +51,7 @@ def _default_async_transport() -> AsyncTransport:
     return AsyncHttpxTransport()
 
 
-class OAuth2Client(_Flows):
+class OAuth2Client(ClientFlows):
     """A synchronous OAuth 2.0 client over any :class:`Transport`.
 
     Args:
@@ -234,7 +234,7 @@ class OAuth2Client(_Flows):
         return self._run(self._userinfo(token))
 
 
-class AsyncOAuth2Client(_Flows):
+class AsyncOAuth2Client(ClientFlows):
     """The asyncio twin of :class:`OAuth2Client`: the same flows, awaited.
 
     Args:
