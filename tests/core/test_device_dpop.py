@@ -37,6 +37,7 @@ def reply(flow: oc.TimedFlow[oc.Token], response: oc.HttpResponse) -> oc.Send:
     """Answer the poll with ``response``; the next wait is measured from its ``received_at``."""
     return _polled(flow, flow.send(response), response.received_at)
 
+
 SERVER = oc.ServerMetadata(
     issuer="https://as.example.com",
     token_endpoint="https://as.example.com/token?tenant=7",

@@ -45,6 +45,7 @@ def reply(flow: oc.TimedFlow[oc.Token], response: oc.HttpResponse) -> oc.Send:
     """Answer the poll with ``response``; the next wait is measured from its ``received_at``."""
     return _polled(flow, flow.send(response), response.received_at)
 
+
 ISSUER = "https://as.example.com"
 SERVER = oc.ServerMetadata(
     ISSUER,

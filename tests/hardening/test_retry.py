@@ -96,9 +96,7 @@ def answer(flow: oc.TimedFlow[oc.Token], outcome: Outcome) -> oc.Send:
     return until_send(flow, flow.send(outcome))
 
 
-def drive(
-    flow: oc.TimedFlow[oc.Token], outcomes: list[Outcome]
-) -> tuple[oc.Token, list[oc.Send]]:
+def drive(flow: oc.TimedFlow[oc.Token], outcomes: list[Outcome]) -> tuple[oc.Token, list[oc.Send]]:
     """Play the driver: answer each Send with the next outcome (a response or a thrown error).
 
     Returns the result and every Send yielded; an exception from the flow propagates.
