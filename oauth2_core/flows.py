@@ -153,6 +153,9 @@ def token_grant_flow(
         if previous is None
         else (lambda response: process_refresh_response(response, previous=previous))
     )
+    if dpop_key is None and retry is None:
+        # The common case, kept as short as token_flow: one request, one answer.
+        return process((yield from _answer(build(now))))
     token, _ = yield from _token_attempts(
         build, process, now=now, dpop_key=dpop_key, dpop_nonces=dpop_nonces, retry=retry
     )
