@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import attrs
 
@@ -148,14 +148,15 @@ def token_grant_flow(
         UsageError: a bad key, request or ``now``.
     """
     _check_now(now)
+    if dpop_key is None and retry is None and previous is None:
+        # The common case, kept as short as token_flow: one request, one answer (a
+        # Send is always answered with the response, never with a time).
+        return process_token_response(cast("HttpResponse", (yield Send(build(now)))))
     process: Callable[[HttpResponse], Token] = (
         process_token_response
         if previous is None
         else (lambda response: process_refresh_response(response, previous=previous))
     )
-    if dpop_key is None and retry is None:
-        # The common case, kept as short as token_flow: one request, one answer.
-        return process((yield from _answer(build(now))))
     token, _ = yield from _token_attempts(
         build, process, now=now, dpop_key=dpop_key, dpop_nonces=dpop_nonces, retry=retry
     )
