@@ -24,6 +24,9 @@ _EXPORTS = {
         "HttpRequest",
         "HttpResponse",
         "Send",
+        "TimedFlow",
+        "Wait",
+        "wait_flow",
     ),
     "oauth2_core.authorize": (
         "AuthorizationCode",
@@ -65,9 +68,11 @@ _EXPORTS = {
         "dpop_proof",
         "dpop_request",
         "dpop_resource_flow",
+        "dpop_send_flow",
         "dpop_token_flow",
         "generate_dpop_key",
     ),
+    "oauth2_core.dpop_nonce": ("DPoPNonces",),
     "oauth2_core.errors": (
         "AccessDeniedError",
         "AuthorizationError",
@@ -99,11 +104,13 @@ _EXPORTS = {
     "oauth2_core.external_key": ("external_signing_key",),
     "oauth2_core.flows": (
         "code_exchange_flow",
+        "exchange_code_flow",
         "introspection_flow",
         "refresh_flow",
         "revocation_flow",
         "step_flow",
         "token_flow",
+        "token_grant_flow",
     ),
     "oauth2_core.grants": (
         "authorization_code_grant_request",
@@ -139,6 +146,7 @@ _EXPORTS = {
     "oauth2_core.metadata": ("ServerMetadata",),
     "oauth2_core.par": (
         "PushedAuthorization",
+        "authorization_url_flow",
         "process_pushed_authorization_response",
         "pushed_authorization_request",
     ),
@@ -173,6 +181,7 @@ _EXPORTS = {
     ),
     "oauth2_core.retry": (
         "RetryPolicy",
+        "retry_dated_flow",
         "retry_flow",
     ),
     "oauth2_core.revocation": (
@@ -206,6 +215,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core._http import HttpRequest as HttpRequest
     from oauth2_core._http import HttpResponse as HttpResponse
     from oauth2_core._http import Send as Send
+    from oauth2_core._http import TimedFlow as TimedFlow
+    from oauth2_core._http import Wait as Wait
+    from oauth2_core._http import wait_flow as wait_flow
     from oauth2_core.authorize import AuthorizationCode as AuthorizationCode
     from oauth2_core.authorize import PendingAuthorization as PendingAuthorization
     from oauth2_core.authorize import authorization_url as authorization_url
@@ -237,8 +249,10 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.dpop import dpop_proof as dpop_proof
     from oauth2_core.dpop import dpop_request as dpop_request
     from oauth2_core.dpop import dpop_resource_flow as dpop_resource_flow
+    from oauth2_core.dpop import dpop_send_flow as dpop_send_flow
     from oauth2_core.dpop import dpop_token_flow as dpop_token_flow
     from oauth2_core.dpop import generate_dpop_key as generate_dpop_key
+    from oauth2_core.dpop_nonce import DPoPNonces as DPoPNonces
     from oauth2_core.errors import AccessDeniedError as AccessDeniedError
     from oauth2_core.errors import AuthorizationError as AuthorizationError
     from oauth2_core.errors import CallbackError as CallbackError
@@ -267,11 +281,13 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     )
     from oauth2_core.external_key import external_signing_key as external_signing_key
     from oauth2_core.flows import code_exchange_flow as code_exchange_flow
+    from oauth2_core.flows import exchange_code_flow as exchange_code_flow
     from oauth2_core.flows import introspection_flow as introspection_flow
     from oauth2_core.flows import refresh_flow as refresh_flow
     from oauth2_core.flows import revocation_flow as revocation_flow
     from oauth2_core.flows import step_flow as step_flow
     from oauth2_core.flows import token_flow as token_flow
+    from oauth2_core.flows import token_grant_flow as token_grant_flow
     from oauth2_core.grants import (
         authorization_code_grant_request as authorization_code_grant_request,
     )
@@ -303,6 +319,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
     from oauth2_core.metadata import ServerMetadata as ServerMetadata
     from oauth2_core.par import PushedAuthorization as PushedAuthorization
+    from oauth2_core.par import authorization_url_flow as authorization_url_flow
     from oauth2_core.par import (
         process_pushed_authorization_response as process_pushed_authorization_response,
     )
@@ -335,6 +352,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.resource_metadata import resource_metadata_request as resource_metadata_request
     from oauth2_core.resource_metadata import resource_metadata_url as resource_metadata_url
     from oauth2_core.retry import RetryPolicy as RetryPolicy
+    from oauth2_core.retry import retry_dated_flow as retry_dated_flow
     from oauth2_core.retry import retry_flow as retry_flow
     from oauth2_core.revocation import process_revocation_response as process_revocation_response
     from oauth2_core.revocation import revocation_request as revocation_request

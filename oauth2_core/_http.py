@@ -9,6 +9,7 @@ Multi-step protocols are generators of :class:`Send` values (see :data:`Flow`).
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import TypeVar, Union, overload
 from urllib.parse import urlsplit
@@ -17,7 +18,16 @@ import attrs
 
 from oauth2_core.errors import UsageError
 
-__all__ = ["Flow", "Headers", "HttpRequest", "HttpResponse", "Send"]
+__all__ = [
+    "Flow",
+    "Headers",
+    "HttpRequest",
+    "HttpResponse",
+    "Send",
+    "TimedFlow",
+    "Wait",
+    "wait_flow",
+]
 
 T = TypeVar("T")
 
@@ -210,15 +220,64 @@ class HttpResponse:
 
 @attrs.frozen
 class Send:
-    """One step of a flow: send ``request`` after waiting ``delay`` seconds.
+    """One step of a flow: send ``request`` (after waiting ``delay`` seconds).
 
-    Only the drivers (``oauth2_transports.run`` / ``arun``) wait; the core only
-    says how long.
+    The driver answers with the :class:`HttpResponse`. ``delay`` is kept for
+    flows written before :class:`Wait`; a request is built before its delay,
+    so one carrying a time-bound credential (a client assertion, a DPoP proof)
+    is dated too early: yield ``Wait(seconds)`` first and date the request with
+    the time it answers instead. The core's own flows never set ``delay``.
     """
 
     request: HttpRequest
     delay: float = 0.0
 
 
+def _check_seconds(_inst: object, _attr: object, value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise UsageError("Wait.seconds must be a finite, non-negative number")
+
+
+@attrs.frozen
+class Wait:
+    """One step of a flow: wait ``seconds``, then learn the time.
+
+    The driver (``oauth2_transports.run`` / ``arun``, or one of your own)
+    sleeps ``seconds`` and answers with its clock's reading, an aware UTC
+    ``datetime``. This is how a flow that waits (a retry's backoff, a device
+    poll's interval) dates the request it sends next: time still enters the
+    core only as a value. ``Wait(0)`` asks for the time without waiting.
+    """
+
+    seconds: float = attrs.field(default=0.0, validator=_check_seconds)
+
+
 Flow = Generator[Send, HttpResponse, T]
 """A multi-step protocol: yields :class:`Send`, receives :class:`HttpResponse`, returns ``T``."""
+
+TimedFlow = Generator[Send | Wait, HttpResponse | _dt.datetime, T]
+"""A flow that may also wait: yields :class:`Send` (answered with the
+:class:`HttpResponse`) or :class:`Wait` (answered with the time, an aware UTC
+``datetime``), returns ``T``. Every :data:`Flow` can run where one is expected
+(``yield from`` a ``Flow`` inside a ``TimedFlow``); the drivers run both."""
+
+
+def wait_flow(seconds: float = 0.0) -> Generator[Wait, _dt.datetime, _dt.datetime]:
+    """Wait ``seconds`` and return the time the driver answers (a :class:`Wait` step).
+
+    Use it with ``yield from`` inside a :data:`TimedFlow`:
+    ``now = yield from wait_flow(interval)``.
+
+    Raises:
+        UsageError: a negative or non-finite ``seconds``, or a driver that
+            answered something other than an aware ``datetime``.
+    """
+    now = yield Wait(seconds)
+    if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
+        raise UsageError("a driver answers Wait with the time, an aware UTC datetime")
+    return now

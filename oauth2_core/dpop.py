@@ -8,10 +8,12 @@ with the private key (§4).
   its thumbprint for the authorization request's ``dpop_jkt`` (§10);
 * :func:`dpop_proof` builds a proof (§4.2); :func:`dpop_request` attaches it
   (and ``Authorization: DPoP <token>``, §7.1) to an :class:`HttpRequest`;
-* :func:`dpop_nonce_challenge` recognises the ``use_dpop_nonce`` answers of an
-  authorization server (§8) and a resource server (§9);
-* :func:`dpop_token_flow` and :func:`dpop_resource_flow` send with a proof and
-  retry **once** with the server's nonce.
+* :func:`dpop_send_flow` is the one building block that sends with a proof:
+  it retries **once** when the server answers with a nonce challenge (§8, §9;
+  recognised in :mod:`oauth2_core.dpop_nonce`, which also keeps nonces per
+  origin) and returns the answer with the latest nonce;
+* :func:`dpop_token_flow` and :func:`dpop_resource_flow` are that block with a
+  token or a resource answer (kept for compatibility).
 
 Flows never read the clock: the first proof is dated with the ``now`` given,
 the retry with the ``received_at`` of the answer that asked for it.
@@ -29,9 +31,14 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
-from oauth2_core._parse import parse_body
 from oauth2_core._random import new_jti
-from oauth2_core.bearer import parse_www_authenticate
+from oauth2_core.dpop_nonce import (
+    DPOP_NONCE_FIELD,
+    DPoPNonces,
+    dpop_nonce_challenge,
+    is_dpop_nonce,
+    latest_dpop_nonce,
+)
 from oauth2_core.errors import UsageError
 from oauth2_core.jose import (
     SigningKey,
@@ -51,6 +58,7 @@ __all__ = [
     "dpop_proof",
     "dpop_request",
     "dpop_resource_flow",
+    "dpop_send_flow",
     "dpop_token_flow",
     "generate_dpop_key",
 ]
@@ -153,15 +161,6 @@ def access_token_hash(access_token: Token | str) -> str:
     return b64url_encode(hashlib.sha256(value.encode("ascii")).digest())
 
 
-def _is_nonce(value: object) -> bool:
-    # RFC 9449 §8.1: nonce = 1*NQCHAR; NQCHAR = %x21 / %x23-5B / %x5D-7E.
-    return (
-        isinstance(value, str)
-        and bool(value)
-        and all("\x21" <= c <= "\x7e" and c not in '"\\' for c in value)
-    )
-
-
 def dpop_proof(
     key: DPoPKey,
     htm: str,
@@ -204,7 +203,7 @@ def dpop_proof(
         "iat": numeric_date(now),
     }
     if nonce is not None:
-        if not _is_nonce(nonce):
+        if not is_dpop_nonce(nonce):
             raise UsageError("a DPoP nonce is 1 or more visible ASCII characters, no quote")
         claims["nonce"] = nonce
     if access_token is not None:
@@ -250,40 +249,73 @@ def dpop_request(
     return attrs.evolve(request, headers=fields)
 
 
-def dpop_nonce_challenge(response: HttpResponse) -> str | None:
-    """The nonce a server asks the next proof to carry, or ``None``.
-
-    An authorization server answers ``{"error": "use_dpop_nonce"}`` (RFC 9449
-    §8, HTTP 400); a resource server answers 401 with
-    ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` (§9). Both send the nonce
-    in the ``DPoP-Nonce`` header field; without a valid one there is nothing
-    to retry with. Total: any response gives a value.
-    """
-    values = response.headers.get_all("dpop-nonce")
-    nonce = values[-1].strip() if values else None
-    if not _is_nonce(nonce):
-        return None
-    challenge = response.headers.get("www-authenticate")
-    if challenge is not None:
-        for item in parse_www_authenticate(challenge):
-            if item.scheme.lower() == "dpop" and item.error == "use_dpop_nonce":
-                return nonce
-    if not 200 <= response.status < 300:
-        data = parse_body(response)
-        if data is not None and data.get("error") == "use_dpop_nonce":
-            return nonce
-    return None
-
-
-def _latest_nonce(response: HttpResponse, sent: str | None) -> str | None:
-    # RFC 9449 §8.2: a server may hand out the next nonce in any answer.
-    values = response.headers.get_all("dpop-nonce")
-    fresh = values[-1].strip() if values else None
-    return fresh if _is_nonce(fresh) else sent
-
-
 RequestSource = HttpRequest | Callable[[_dt.datetime], HttpRequest]
 """A request, or a function of the send time that builds it (for JWT client auth)."""
+
+
+def dpop_send_flow(
+    request: RequestSource,
+    key: DPoPKey,
+    *,
+    now: _dt.datetime,
+    nonce: str | None = None,
+    nonces: DPoPNonces | None = None,
+    access_token: Token | str | None = None,
+) -> Flow[tuple[HttpResponse, str | None]]:
+    """Send with a DPoP proof; send again once if the server asks for a nonce.
+
+    The one building block under every DPoP request (RFC 9449 §8 and §9): the
+    proof carries the server's last nonce; an answer that is a nonce
+    challenge (``use_dpop_nonce`` with a ``DPoP-Nonce``, see
+    :func:`~oauth2_core.dpop_nonce.dpop_nonce_challenge`) is answered by
+    sending once more with a proof carrying the new nonce, dated with that
+    answer's ``received_at``. Never more than once, and not when the server
+    refuses the very nonce just sent: that answer is returned to the caller,
+    whose processor reports it as an error, never a loop.
+
+    Args:
+        request: The request, or a function ``now -> request``: use one with
+            ``private_key_jwt`` / ``client_secret_jwt``, so that the resend
+            carries a fresh client assertion (a new ``jti``).
+        key: The DPoP private key.
+        now: When the first request is sent, an aware datetime.
+        nonce: The server's last nonce, if known (ignored when ``nonces`` has
+            one for the request's origin).
+        nonces: The caller's per-origin nonces: read for the request's origin
+            and updated with the nonce each answer hands out (§8.2).
+        access_token: For a resource request: the DPoP-bound token sent as
+            ``Authorization: DPoP`` (its hash goes into the proof's ``ath``).
+
+    Returns:
+        The last answer, whatever its status (process it next), and the
+        latest nonce of the server (the answer's ``DPoP-Nonce``, else the one
+        sent), or ``None``.
+
+    Raises:
+        UsageError: a bad key, request or nonce.
+    """
+    if not isinstance(request, HttpRequest) and not callable(request):
+        raise UsageError("request must be an HttpRequest or a function of the send time")
+    signing = load_signing_key(key, purpose=_PURPOSE)
+    first = request if isinstance(request, HttpRequest) else request(now)
+    if nonces is not None:
+        nonce = nonces.get(first.url) or nonce
+    response = yield Send(
+        dpop_request(first, signing, now=now, nonce=nonce, access_token=access_token)
+    )
+    sent = nonce
+    challenge = dpop_nonce_challenge(response)
+    if challenge is not None and challenge != sent:
+        when = response.received_at
+        again = request if isinstance(request, HttpRequest) else request(when)
+        sent = challenge
+        response = yield Send(
+            dpop_request(again, signing, now=when, nonce=challenge, access_token=access_token)
+        )
+    latest = latest_dpop_nonce(response.headers.get_all(DPOP_NONCE_FIELD)) or sent
+    if nonces is not None:
+        nonces.set(first.url, latest)
+    return response, latest
 
 
 def dpop_token_flow(
@@ -296,17 +328,19 @@ def dpop_token_flow(
 ) -> Flow[tuple[Token, str | None]]:
     """Send a token request with a DPoP proof; retry once with the server's nonce.
 
-    RFC 9449 §5 and §8: a ``use_dpop_nonce`` answer is retried exactly once,
-    with a proof carrying the ``DPoP-Nonce`` value and dated with that
-    answer's ``received_at``; a second one is an :class:`EndpointError`, never
-    a loop. The token is returned as the server sent it: ``token_type`` is
-    normally ``DPoP``, but §5 allows ``Bearer`` (the token is then not bound).
+    RFC 9449 §5 and §8: :func:`dpop_send_flow`, then ``process_token_response``
+    (``process_refresh_response`` with ``previous``). A second nonce
+    challenge is an :class:`EndpointError`, never a loop. The token is
+    returned as the server sent it: ``token_type`` is normally ``DPoP``, but
+    §5 allows ``Bearer`` (the token is then not bound).
+
+    Kept for compatibility: ``oauth2_core.token_grant_flow(build, now=...,
+    dpop_key=key, dpop_nonces=nonces)`` does the same and keeps the nonce per
+    origin for you.
 
     Args:
-        request: The token request (``refresh_token_grant_request(...)``, ...),
-            or a function ``now -> request``: use one with
-            ``private_key_jwt`` / ``client_secret_jwt``, so that the retry
-            carries a fresh client assertion (a new ``jti``).
+        request: The token request, or a function ``now -> request`` (see
+            :func:`dpop_send_flow`).
         key: The DPoP private key.
         now: When the first request is sent, an aware datetime.
         nonce: The authorization server's last nonce, if known.
@@ -321,24 +355,12 @@ def dpop_token_flow(
         EndpointError, MalformedResponseError: as ``process_token_response``.
         UsageError: a bad key or request.
     """
-    if not isinstance(request, HttpRequest) and not callable(request):
-        raise UsageError("request must be an HttpRequest or a function of the send time")
-    signing = load_signing_key(key, purpose=_PURPOSE)
-    build: Callable[[_dt.datetime], HttpRequest] = (
-        (lambda _when: request) if isinstance(request, HttpRequest) else request
-    )
-    response = yield Send(dpop_request(build(now), signing, now=now, nonce=nonce))
-    sent = nonce
-    challenge = dpop_nonce_challenge(response)
-    if challenge is not None:
-        when = response.received_at
-        sent = challenge
-        response = yield Send(dpop_request(build(when), signing, now=when, nonce=challenge))
+    response, latest = yield from dpop_send_flow(request, key, now=now, nonce=nonce)
     if previous is not None:
         token = process_refresh_response(response, previous=previous)
     else:
         token = process_token_response(response)
-    return token, _latest_nonce(response, sent)
+    return token, latest
 
 
 def dpop_resource_flow(
@@ -352,9 +374,7 @@ def dpop_resource_flow(
     """Call a resource server with a DPoP-bound token; retry once with its nonce.
 
     RFC 9449 §7.1 and §9: the request carries ``Authorization: DPoP <token>``
-    and a proof with ``ath``. A 401 with ``WWW-Authenticate: DPoP
-    error="use_dpop_nonce"`` and a ``DPoP-Nonce`` is retried exactly once, dated
-    with that answer's ``received_at``.
+    and a proof with ``ath`` (:func:`dpop_send_flow` with ``access_token``).
 
     Args:
         request: The resource request (any ``Authorization`` is replaced).
@@ -367,13 +387,7 @@ def dpop_resource_flow(
         The final response, whatever its status; its ``DPoP-Nonce`` header is
         the nonce for the next request to this server.
     """
-    signing = load_signing_key(key, purpose=_PURPOSE)
-    response = yield Send(
-        dpop_request(request, signing, now=now, nonce=nonce, access_token=access_token)
+    response, _ = yield from dpop_send_flow(
+        request, key, now=now, nonce=nonce, access_token=access_token
     )
-    challenge = dpop_nonce_challenge(response)
-    if challenge is None:
-        return response
-    when = response.received_at
-    retried = dpop_request(request, signing, now=when, nonce=challenge, access_token=access_token)
-    return (yield Send(retried))
+    return response

@@ -4,7 +4,8 @@ The client POSTs the authorization request's parameters to the
 ``pushed_authorization_request_endpoint``, authenticated as at the token
 endpoint (§2.1), and gets back a ``request_uri`` (§2.2). The browser is then
 sent to ``authorization_url(server, client, pending, request_uri=...)``, which
-carries only ``client_id`` and ``request_uri`` (§4).
+carries only ``client_id`` and ``request_uri`` (§4). :func:`authorization_url_flow`
+decides whether to push (asked for, or required by the server, §5) and does both.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as _dt
 
 import attrs
 
-from oauth2_core._http import HttpRequest, HttpResponse
+from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core._parse import (
     add_seconds,
     finite_number,
@@ -22,8 +23,9 @@ from oauth2_core._parse import (
     raise_for_error,
     require_object,
 )
-from oauth2_core.authorize import PendingAuthorization, authorization_params
+from oauth2_core.authorize import PendingAuthorization, authorization_params, authorization_url
 from oauth2_core.client import Client
+from oauth2_core.dpop import DPoPKey, dpop_jkt
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
 from oauth2_core.metadata import ServerMetadata
@@ -31,6 +33,7 @@ from oauth2_core.token import MAX_EXPIRES_IN
 
 __all__ = [
     "PushedAuthorization",
+    "authorization_url_flow",
     "process_pushed_authorization_response",
     "pushed_authorization_request",
 ]
@@ -136,3 +139,60 @@ def process_pushed_authorization_response(response: HttpResponse) -> PushedAutho
         seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
         expires_at = add_seconds(response.received_at, seconds)
     return PushedAuthorization(request_uri=request_uri, expires_at=expires_at)
+
+
+def authorization_url_flow(
+    server: ServerMetadata,
+    client: Client,
+    pending: PendingAuthorization,
+    *,
+    scope: object = None,
+    par: bool | None = None,
+    now: _dt.datetime | None = None,
+    dpop_key: DPoPKey | None = None,
+    **params: object,
+) -> Flow[str]:
+    """Where to send the user's browser, pushing the request first when needed (RFC 9126).
+
+    The request's parameters are pushed to the PAR endpoint (§2) and the URL
+    carries only ``client_id`` and the ``request_uri`` (§4) when ``par`` is
+    true, or when ``par`` is ``None`` and the server says
+    ``require_pushed_authorization_requests`` (§5: "the authorization server
+    [...] requires the use of PAR"). Otherwise nothing is sent and the flow
+    returns :func:`~oauth2_core.authorization_url` at once. With ``dpop_key``
+    the authorization code is bound to the key: ``dpop_jkt`` (RFC 9449 §10)
+    is added unless given.
+
+    Args:
+        server, client: The server and the client.
+        pending: From :func:`~oauth2_core.new_pending_authorization`.
+        scope: A string or iterable of strings; defaults to ``pending.scope``.
+        par: Push (``True``), never push (``False``), or as the server
+            requires (``None``).
+        now: When the PAR request is sent; required for JWT client authentication.
+        dpop_key: The DPoP key to bind the code to, or ``None``.
+        **params: Extra authorization request parameters.
+
+    Returns:
+        The flow; next: ``oauth2_transports.run(flow, transport)``, send the
+        browser to the URL, then :func:`~oauth2_core.exchange_code_flow`.
+
+    Raises:
+        UsageError: no authorization (or PAR) endpoint, plain http, a bad parameter.
+        EndpointError, MalformedResponseError: the PAR endpoint refused.
+    """
+    if dpop_key is not None and "dpop_jkt" not in params:
+        params = {**params, "dpop_jkt": dpop_jkt(dpop_key)}
+    push = par if par is not None else server.require_pushed_authorization_requests
+    if not push:
+        extra = dict(params)
+        request_uri = extra.pop("request_uri", None)
+        if request_uri is not None and not isinstance(request_uri, str):
+            raise UsageError("request_uri must be a string")
+        return authorization_url(
+            server, client, pending, scope=scope, request_uri=request_uri, **extra
+        )
+    request = pushed_authorization_request(server, client, pending, scope=scope, now=now, **params)
+    response = yield Send(request)
+    pushed = process_pushed_authorization_response(response)
+    return authorization_url(server, client, pending, request_uri=pushed.request_uri)

@@ -1,9 +1,10 @@
 """An opt-in retry policy for flows: backoff, ``Retry-After`` and an attempt bound.
 
 :func:`retry_flow` runs a flow again when it failed in a way that may succeed
-later, waiting between attempts. It is sans-IO like every flow: the wait is the
-``delay`` of the next :class:`~oauth2_core.Send`, and the driver
-(``oauth2_transports.run`` / ``arun``) does the sleeping.
+later, waiting between attempts. It is sans-IO like every flow: between
+attempts it yields :class:`~oauth2_core.Wait`, the driver
+(``oauth2_transports.run`` / ``arun``) does the sleeping and answers with the
+time, and the next attempt is built after the wait.
 
 What is retried (:meth:`RetryPolicy.is_retryable`):
 
@@ -26,23 +27,25 @@ request can; an authorization-code exchange cannot: the first attempt may have
 reached the server and consumed the single-use code (RFC 6749 §4.1.2, §10.5),
 and a second redemption may revoke every token issued from it.
 
-A flow has no step that only waits, so the next attempt's request is built
-*before* the wait. A request carrying a time-bound credential (a JWT client
-assertion, ``exp`` = ``iat`` + 60 s; a DPoP proof, whose ``iat`` servers accept
-within a short window) must therefore be dated when it will be *sent*: pass
-``wait_aware=True`` and ``make_flow(delay)`` gets the seconds the driver will
-wait first, to build with ``now = clock() + delay``. The high-level clients do.
+A request carrying a time-bound credential (a JWT client assertion, ``exp`` =
+``iat`` + 60 s; a DPoP proof, whose ``iat`` servers accept within a short
+window) must be dated when it is *sent*: :func:`retry_dated_flow` hands each
+attempt that time (the ``now`` given for the first, the driver's answer to
+the ``Wait`` for the others). :func:`retry_flow` builds each attempt after the
+wait, so a ``make_flow`` that reads a clock dates it right as well.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar, cast
 
 import attrs
 
-from oauth2_core._http import Flow, HttpResponse
+from oauth2_core._http import Flow, TimedFlow, wait_flow
 from oauth2_core.errors import (
     CallbackError,
     EndpointError,
@@ -51,7 +54,7 @@ from oauth2_core.errors import (
     UsageError,
 )
 
-__all__ = ["RetryPolicy", "retry_flow"]
+__all__ = ["RetryPolicy", "retry_dated_flow", "retry_flow"]
 
 T = TypeVar("T")
 
@@ -176,51 +179,20 @@ class RetryPolicy:
         return backoff * (1.0 - self.jitter + self.jitter * draw)
 
 
-def _delayed(flow: Flow[T], delay: float) -> Flow[T]:
-    """Run ``flow`` with ``delay`` seconds added to its first :class:`Send`."""
-    if delay <= 0:
-        return (yield from flow)
-    try:
-        step = next(flow)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-    step = attrs.evolve(step, delay=step.delay + delay)
-    # What `yield from` does, by hand: the flow was already started for its first step.
-    while True:
-        try:
-            response: HttpResponse = yield step
-        except GeneratorExit:
-            flow.close()
-            raise
-        except BaseException as exc:
-            try:
-                step = flow.throw(exc)
-            except StopIteration as stop:
-                result = stop.value
-                return result
-            continue
-        try:
-            step = flow.send(response)
-        except StopIteration as stop:
-            result = stop.value
-            return result
-
-
 def retry_flow(
-    make_flow: Callable[[], Flow[T]] | Callable[[float], Flow[T]],
+    make_flow: Callable[[], Flow[T] | TimedFlow[T]] | Callable[[float], Flow[T] | TimedFlow[T]],
     policy: RetryPolicy,
     *,
     random: Callable[[], float] | None = None,
     wait_aware: bool = False,
-) -> Flow[T]:
+) -> TimedFlow[T]:
     """Run a fresh ``make_flow()`` until it succeeds, for at most ``policy.attempts`` attempts.
 
     Each attempt is a new flow, so request builders run again (a new ``jti``
-    for a client assertion, a new DPoP proof). Between attempts the first
-    :class:`~oauth2_core.Send` of the next attempt carries the backoff as its
-    ``delay`` (see :class:`RetryPolicy`). The error of the last attempt, or the
-    first error that is not retryable, propagates unchanged.
+    for a client assertion, a new DPoP proof). Between attempts the flow
+    yields ``Wait(delay)`` (see :class:`RetryPolicy`) and calls ``make_flow``
+    once the driver has waited. The error of the last attempt, or the first
+    error that is not retryable, propagates unchanged.
 
     Never wrap an authorization-code exchange: the code is single-use (RFC 6749
     §4.1.2) and the first attempt may have consumed it.
@@ -228,13 +200,13 @@ def retry_flow(
     Args:
         make_flow: Builds the flow of one attempt, e.g.
             ``lambda: token_flow(client_credentials_grant_request(server, client))``.
+            For requests dated with ``now`` use :func:`retry_dated_flow`.
         policy: How often and how long to wait.
         random: Returns a number in ``[0, 1)`` for the jitter (inject for
             deterministic tests); default: the system's random source.
-        wait_aware: Call ``make_flow(delay)`` instead of ``make_flow()``: ``delay``
-            is how long the driver waits before sending the attempt's first
-            request (0 for the first attempt), so builders can date assertions
-            and DPoP proofs at the time they are sent.
+        wait_aware: Deprecated, kept for compatibility: call
+            ``make_flow(0.0)`` instead of ``make_flow()``. Each attempt is
+            built after its wait, so the wait still ahead of it is always 0.
 
     Returns:
         The flow. Next: ``oauth2_transports.run(flow, transport)``.
@@ -246,24 +218,65 @@ def retry_flow(
         raise UsageError("retry_flow needs a callable that builds a new flow per attempt")
     if not isinstance(policy, RetryPolicy):
         raise UsageError("retry_flow needs an oauth2_core.RetryPolicy")
-    draw = random if random is not None else _system_random
     if wait_aware:
-        return _retrying(cast("Callable[[float], Flow[T]]", make_flow), policy, draw)
-    plain = cast("Callable[[], Flow[T]]", make_flow)
-    return _retrying(lambda _delay: plain(), policy, draw)
+        aware = cast("Callable[[float], Flow[T] | TimedFlow[T]]", make_flow)
+        return _retrying(lambda _when: aware(0.0), policy, random, first=lambda: aware(0.0))
+    plain = cast("Callable[[], Flow[T] | TimedFlow[T]]", make_flow)
+    return _retrying(lambda _when: plain(), policy, random, first=plain)
+
+
+def retry_dated_flow(
+    make_flow: Callable[[_dt.datetime], Flow[T] | TimedFlow[T]],
+    policy: RetryPolicy,
+    *,
+    now: _dt.datetime,
+    random: Callable[[], float] | None = None,
+) -> TimedFlow[T]:
+    """:func:`retry_flow` for attempts dated when they are sent.
+
+    ``make_flow(when)`` builds one attempt: the first with ``now``, each
+    later one with the time the driver answers to the backoff's ``Wait``, so a
+    JWT client assertion or a DPoP proof is never older than its send.
+
+    Args:
+        make_flow: ``when -> flow``, e.g. ``lambda when: token_flow(
+            client_credentials_grant_request(server, client, now=when))``.
+        policy: How often and how long to wait.
+        now: When the first attempt is sent, an aware datetime.
+        random: As :func:`retry_flow`.
+
+    Returns:
+        The flow. Next: ``oauth2_transports.run(flow, transport)``.
+
+    Raises:
+        UsageError: ``make_flow`` is not callable or ``policy`` not a RetryPolicy.
+    """
+    if not callable(make_flow):
+        raise UsageError("retry_dated_flow needs a callable that builds a new flow per attempt")
+    if not isinstance(policy, RetryPolicy):
+        raise UsageError("retry_dated_flow needs an oauth2_core.RetryPolicy")
+    return _retrying(make_flow, policy, random, first=lambda: make_flow(now))
 
 
 def _retrying(
-    make_flow: Callable[[float], Flow[T]], policy: RetryPolicy, draw: Callable[[], float]
-) -> Flow[T]:
-    delay = 0.0
+    make_flow: Callable[[_dt.datetime], Flow[T] | TimedFlow[T]],
+    policy: RetryPolicy,
+    random: Callable[[], float] | None,
+    *,
+    first: Callable[[], Flow[T] | TimedFlow[T]],
+) -> TimedFlow[T]:
+    draw = random if random is not None else _system_random
     attempt = 1
+    make = first
     while True:
         try:
-            return (yield from _delayed(make_flow(delay), delay))
+            return (yield from make())
         except OAuth2Error as exc:
             if attempt >= policy.attempts or not policy.is_retryable(exc):
                 raise
             jitter_draw = draw() if policy.jitter > 0 else 1.0
             delay = policy.delay(attempt, exc, draw=jitter_draw)
-            attempt += 1
+        attempt += 1
+        # Outside the except block: the next attempt's errors do not chain this one.
+        when = yield from wait_flow(delay)
+        make = partial(make_flow, when)

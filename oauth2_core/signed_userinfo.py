@@ -27,7 +27,8 @@ from typing import Any
 
 from oauth2_core._http import Flow, HttpResponse, Send
 from oauth2_core.client import Client
-from oauth2_core.dpop import DPoPKey, dpop_resource_flow
+from oauth2_core.dpop import DPoPKey, dpop_send_flow
+from oauth2_core.dpop_nonce import DPoPNonces
 from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
 from oauth2_core.id_token_refresh import previous_id_token_claims
 from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
@@ -177,6 +178,7 @@ def userinfo_flow(
     jwks_cache: JwksCache | None = None,
     dpop_key: DPoPKey | None = None,
     algorithms: Iterable[str] | None = None,
+    dpop_nonces: DPoPNonces | None = None,
 ) -> Flow[UserInfo]:
     """Ask the UserInfo endpoint about ``token``'s user and check the answer (OIDC Core §5.3).
 
@@ -196,6 +198,8 @@ def userinfo_flow(
         jwks_cache: The server's JWK set cache, for signed answers.
         dpop_key: The DPoP private key; required for a DPoP token.
         algorithms: As :func:`validate_signed_userinfo`.
+        dpop_nonces: Your per-origin DPoP nonces (the userinfo endpoint's
+            nonce is read from and kept in it, RFC 9449 §9).
 
     Returns:
         The claims.
@@ -214,7 +218,9 @@ def userinfo_flow(
         if dpop_key is None:
             raise UsageError("a DPoP-bound token needs the client's dpop_key")
         request = userinfo_request(server, token.access_token, allow_insecure_http=insecure)
-        response = yield from dpop_resource_flow(request, dpop_key, token, now=now)
+        response, _ = yield from dpop_send_flow(
+            request, dpop_key, now=now, nonces=dpop_nonces, access_token=token
+        )
     else:
         response = yield Send(userinfo_request(server, token, allow_insecure_http=insecure))
     original = previous_id_token_claims(token)

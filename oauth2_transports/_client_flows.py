@@ -1,22 +1,22 @@
 """The flows behind the high-level clients' methods (one per grant and endpoint).
 
-:class:`_Flows` is the only place that decides which ``oauth2_core`` flow a client
-method runs; :class:`~oauth2_transports.OAuth2Client` and
+:class:`ClientFlows` maps each client method to one public ``oauth2_core`` flow,
+given the client's settings as values; :class:`~oauth2_transports.OAuth2Client` and
 :class:`~oauth2_transports.AsyncOAuth2Client` differ only in how they drive it
 (``run`` or ``await arun``), so the async client is not a copy of the sync one.
+No protocol decision is made here: a core-only integrator gets the same result
+from the same flow.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any, TypeVar
-
-import attrs
+from typing import Any
 
 from oauth2_core import (
     Client,
+    DPoPNonces,
     Flow,
     HttpRequest,
     Introspection,
@@ -24,25 +24,20 @@ from oauth2_core import (
     PendingAuthorization,
     RetryPolicy,
     ServerMetadata,
+    TimedFlow,
     Token,
     UsageError,
-    authorization_code_grant_request,
-    authorization_url,
+    authorization_url_flow,
     check_id_token_support,
     client_credentials_grant_request,
-    dpop_jkt,
-    dpop_token_flow,
-    id_token_flow,
+    exchange_code_flow,
     introspection_request,
     jwt_bearer_grant_request,
-    parse_callback,
     password_grant_request,
-    process_refresh_response,
-    refresh_token_grant_request,
-    refreshed_id_token_flow,
-    retry_flow,
+    refresh_flow,
     revocation_request,
     token_exchange_grant_request,
+    token_grant_flow,
     token_request,
     userinfo_flow,
 )
@@ -52,7 +47,7 @@ from oauth2_core.device import (
     device_poll_flow,
     process_device_authorization_response,
 )
-from oauth2_core.flows import introspection_flow, revocation_flow, step_flow, token_flow
+from oauth2_core.flows import introspection_flow, revocation_flow, step_flow
 from oauth2_core.jose import require_jwt
 from oauth2_core.par import (
     PushedAuthorization,
@@ -62,18 +57,19 @@ from oauth2_core.par import (
 from oauth2_core.userinfo import UserInfo
 from oauth2_transports._clock import utc_now
 
-T = TypeVar("T")
+__all__ = ["ClientFlows"]
 
 
-def _wants_openid(pending: PendingAuthorization) -> bool:
-    return pending.scope is not None and "openid" in pending.scope.split()
-
-
-class _Flows:
+class ClientFlows:
     """The flows behind every client method, shared by the sync and async clients.
 
-    Only this class decides which core flow a method runs; the two clients
-    differ only in how they drive it (``run`` or ``await arun``).
+    Each method picks one ``oauth2_core`` flow and gives it the client's
+    settings: the time (read from the client's clock, passed as a value), the
+    DPoP key and the per-origin DPoP nonces, the JWK set cache, the retry
+    policy and the ID token opt-out. Every protocol decision (DPoP and its
+    nonce retry, ID token validation, PAR, the dating of retried requests) is
+    the core flow's; the two clients differ only in how they drive it
+    (``run`` or ``await arun``).
     """
 
     server: ServerMetadata
@@ -104,67 +100,33 @@ class _Flows:
         self.retry = retry
         self.validate_id_token = validate_id_token
         self._jwks = JwksCache()
-        self._dpop_nonce: str | None = None
-
-    # -- building blocks ------------------------------------------------------------
+        self._dpop_nonces = DPoPNonces()
 
     def _token(
-        self,
-        build: Callable[[_dt.datetime], HttpRequest],
-        previous: Token | None = None,
-        *,
-        delay: float = 0.0,
-    ) -> Flow[Token]:
-        """One token request: with a DPoP proof when the client has a key (RFC 9449).
-
-        ``delay``: seconds the driver waits before sending (a retry's backoff); the
-        request, its client assertion and DPoP proof are dated when it is sent.
-        """
-        now = self.clock()
-        if delay > 0:
-            now += _dt.timedelta(seconds=delay)
-        if self.dpop_key is not None:
-            return self._dpop_token(build, previous, now)
-        request = build(now)
-        if previous is None:
-            return token_flow(request)
-        return step_flow(request, partial(process_refresh_response, previous=previous))
-
-    def _dpop_token(
-        self,
-        build: Callable[[_dt.datetime], HttpRequest],
-        previous: Token | None,
-        now: _dt.datetime,
-    ) -> Flow[Token]:
-        assert self.dpop_key is not None
-        token, self._dpop_nonce = yield from dpop_token_flow(
-            build, self.dpop_key, now=now, nonce=self._dpop_nonce, previous=previous
+        self, build: Callable[[_dt.datetime], HttpRequest], *, retry: bool = False
+    ) -> TimedFlow[Token]:
+        return token_grant_flow(
+            build,
+            now=self.clock(),
+            dpop_key=self.dpop_key,
+            dpop_nonces=self._dpop_nonces,
+            retry=self.retry if retry else None,
         )
-        return token
-
-    def _retrying(self, make: Callable[[float], Flow[T]]) -> Flow[T]:
-        """Apply the opt-in retry policy (refresh and client credentials only).
-
-        ``make(delay)`` builds one attempt that the driver sends after ``delay``
-        seconds, so its time-bound credentials are dated at sending time.
-        """
-        if self.retry is None:
-            return make(0.0)
-        return retry_flow(make, self.retry, wait_aware=True)
 
     # -- one per client method ----------------------------------------------------
 
-    def _client_credentials(self, scope: object, params: dict[str, Any]) -> Flow[Token]:
+    def _client_credentials(self, scope: object, params: dict[str, Any]) -> TimedFlow[Token]:
         def build(now: _dt.datetime) -> HttpRequest:
             return client_credentials_grant_request(
                 self.server, self.client, scope=scope, now=now, **params
             )
 
-        return self._retrying(lambda delay: self._token(build, delay=delay))
+        # Retried by the opt-in policy: a client credentials request can be sent twice.
+        return self._token(build, retry=True)
 
     def _password(
         self, username: str, password: str, scope: object, params: dict[str, Any]
-    ) -> Flow[Token]:
+    ) -> TimedFlow[Token]:
         def build(now: _dt.datetime) -> HttpRequest:
             return password_grant_request(
                 self.server, self.client, username, password, scope=scope, now=now, **params
@@ -172,13 +134,15 @@ class _Flows:
 
         return self._token(build)
 
-    def _grant(self, grant_type: str, params: dict[str, Any]) -> Flow[Token]:
+    def _grant(self, grant_type: str, params: dict[str, Any]) -> TimedFlow[Token]:
         def build(now: _dt.datetime) -> HttpRequest:
             return token_request(self.server, self.client, grant_type, now=now, **params)
 
         return self._token(build)
 
-    def _jwt_bearer(self, assertion: str, scope: object, params: dict[str, Any]) -> Flow[Token]:
+    def _jwt_bearer(
+        self, assertion: str, scope: object, params: dict[str, Any]
+    ) -> TimedFlow[Token]:
         def build(now: _dt.datetime) -> HttpRequest:
             return jwt_bearer_grant_request(
                 self.server, self.client, assertion, scope=scope, now=now, **params
@@ -188,7 +152,7 @@ class _Flows:
 
     def _token_exchange(
         self, subject_token: str, subject_token_type: str, params: dict[str, Any]
-    ) -> Flow[Token]:
+    ) -> TimedFlow[Token]:
         def build(now: _dt.datetime) -> HttpRequest:
             return token_exchange_grant_request(
                 self.server, self.client, subject_token, subject_token_type, now=now, **params
@@ -199,58 +163,33 @@ class _Flows:
     def _exchange_code(
         self, pending: PendingAuthorization, callback: object, params: dict[str, Any]
     ) -> Flow[Token]:
-        # Checked before anything is sent; never retried: a code is single-use.
-        code = parse_callback(callback, server=self.server, pending=pending)
-        if self.validate_id_token:
-            check_id_token_support(self.server, self.client, scope=pending.scope)
+        return exchange_code_flow(
+            self.server,
+            self.client,
+            pending,
+            callback,
+            now=self.clock(),
+            validate_id_token=self.validate_id_token,
+            jwks_cache=self._jwks,
+            dpop_key=self.dpop_key,
+            dpop_nonces=self._dpop_nonces,
+            **params,
+        )
 
-        def build(now: _dt.datetime) -> HttpRequest:
-            return authorization_code_grant_request(
-                self.server, self.client, code, pending, now=now, **params
-            )
-
-        return self._validated(self._token(build), pending)
-
-    def _validated(self, exchange: Flow[Token], pending: PendingAuthorization) -> Flow[Token]:
-        token = yield from exchange
-        if self.validate_id_token and (token.id_token is not None or _wants_openid(pending)):
-            # OIDC Core §3.1.3.7: validate before anyone uses the tokens.
-            claims = yield from id_token_flow(
-                token,
-                server=self.server,
-                client=self.client,
-                pending=pending,
-                now=self.clock(),
-                jwks_cache=self._jwks,
-            )
-            token = attrs.evolve(token, id_token_claims=claims)
-        return token
-
-    def _refresh(self, token: Token, params: dict[str, Any]) -> Flow[Token]:
+    def _refresh(self, token: Token, params: dict[str, Any]) -> TimedFlow[Token]:
         if not isinstance(token, Token):
             raise UsageError("refresh() needs the Token to refresh")
-
-        def build(now: _dt.datetime) -> HttpRequest:
-            return refresh_token_grant_request(self.server, self.client, token, now=now, **params)
-
-        refreshed = self._retrying(lambda delay: self._token(build, token, delay=delay))
-        if not self.validate_id_token:
-            return refreshed
-        return self._validated_refresh(refreshed, token)
-
-    def _validated_refresh(self, refreshed: Flow[Token], previous: Token) -> Flow[Token]:
-        new = yield from refreshed
-        # OIDC Core §12.2, decided in the core: a new ID token is validated and
-        # compared with the previous one; none keeps the previous one and its claims.
-        return (
-            yield from refreshed_id_token_flow(
-                new,
-                previous=previous,
-                server=self.server,
-                client=self.client,
-                now=self.clock(),
-                jwks_cache=self._jwks,
-            )
+        return refresh_flow(
+            self.server,
+            self.client,
+            token,
+            now=self.clock(),
+            jwks_cache=self._jwks,
+            validate_id_token=self.validate_id_token,
+            dpop_key=self.dpop_key,
+            dpop_nonces=self._dpop_nonces,
+            retry=self.retry,
+            **params,
         )
 
     def _revoke(self, token: str, hint: str | None, params: dict[str, Any]) -> Flow[None]:
@@ -277,15 +216,13 @@ class _Flows:
         )
         return step_flow(request, process_device_authorization_response)
 
-    def _poll_device(self, auth: DeviceAuthorization, params: dict[str, Any]) -> Flow[Token]:
-        # RFC 9449 §5: every token request carries a proof, the device code grant's too.
+    def _poll_device(self, auth: DeviceAuthorization, params: dict[str, Any]) -> TimedFlow[Token]:
         return device_poll_flow(
             self.server,
             self.client,
             auth,
-            now=self.clock(),
             dpop_key=self.dpop_key,
-            dpop_nonce=self._dpop_nonce if self.dpop_key is not None else None,
+            dpop_nonces=self._dpop_nonces,
             **params,
         )
 
@@ -303,29 +240,24 @@ class _Flows:
         scope: object,
         par: bool | None,
         params: dict[str, Any],
-    ) -> str | Flow[str]:
+    ) -> Flow[str]:
         if self.validate_id_token:
             # Before the browser opens: a missing extra must not cost a login and a code.
             check_id_token_support(
                 self.server, self.client, scope=scope if scope is not None else pending.scope
             )
-        if self.dpop_key is not None and "dpop_jkt" not in params:
-            # RFC 9449 §10: bind the authorization code to our DPoP key.
-            params = {**params, "dpop_jkt": dpop_jkt(self.dpop_key)}
-        push = par if par is not None else self.server.require_pushed_authorization_requests
-        if not push:
-            return authorization_url(self.server, self.client, pending, scope=scope, **params)
-        return self._pushed_authorization_url(pending, scope, params)
-
-    def _pushed_authorization_url(
-        self, pending: PendingAuthorization, scope: object, params: dict[str, Any]
-    ) -> Flow[str]:
-        pushed = yield from self._push(pending, scope, params)
-        return authorization_url(self.server, self.client, pending, request_uri=pushed.request_uri)
+        return authorization_url_flow(
+            self.server,
+            self.client,
+            pending,
+            scope=scope,
+            par=par,
+            now=self.clock(),
+            dpop_key=self.dpop_key,
+            **params,
+        )
 
     def _userinfo(self, token: Token) -> Flow[UserInfo]:
-        # Bearer or DPoP, JSON or signed, and sub == the ID token's (OIDC Core
-        # §5.3.2): all decided by the core flow.
         return userinfo_flow(
             self.server,
             self.client,
@@ -333,6 +265,7 @@ class _Flows:
             now=self.clock(),
             jwks_cache=self._jwks,
             dpop_key=self.dpop_key,
+            dpop_nonces=self._dpop_nonces,
         )
 
     def __repr__(self) -> str:

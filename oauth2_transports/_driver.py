@@ -1,9 +1,13 @@
 """The only loops: run a core flow over a transport (sync or async).
 
-Flows (``oauth2_core.Flow``) are generators that yield ``Send(request, delay)``
-and return a result. These drivers sleep for ``delay``, send, and feed the
-response back. They are the only places in the project that sleep, and they
-close the generator on every exit path.
+Flows (``oauth2_core.Flow`` / ``TimedFlow``) are generators that yield steps
+and return a result. ``Send(request)``: these drivers send and feed the
+response back. ``Wait(seconds)``: they sleep, then feed back the time (the
+``clock`` given, an aware UTC datetime), so a flow that waits dates what it
+sends next with a value, never by reading a clock. (``Send(request, delay)``
+from older flows still works: they sleep ``delay`` before sending.) They are
+the only places in the project that sleep, and they close the generator on
+every exit path.
 
 Every request passes through here, so this is where server text loses our
 secrets: an :class:`OAuth2Error` a flow raises is masked in place
@@ -13,14 +17,16 @@ anyone (a caller, a token manager's waiting callers, a log) sees it.
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from oauth2_core import Flow, HttpRequest, HttpResponse, OAuth2Error
+from oauth2_core import Flow, HttpRequest, HttpResponse, OAuth2Error, TimedFlow, Wait
 from oauth2_core._http import safe_url
 from oauth2_core.redaction import redact_error
+from oauth2_transports._clock import utc_now
 from oauth2_transports._transport import AsyncTransport, Transport
 
 __all__ = ["arun", "run"]
@@ -58,25 +64,35 @@ class _Sent:
 
 
 def run(
-    flow: Flow[T],
+    flow: Flow[T] | TimedFlow[T],
     transport: Transport,
     *,
     sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], _dt.datetime] = utc_now,
 ) -> T:
     """Drive ``flow`` to completion with a synchronous transport.
 
     Args:
         flow: A core flow generator.
         transport: Sends each request.
-        sleep: Called with each step's delay in seconds (inject for tests).
+        sleep: Called with each wait in seconds (inject for tests).
+        clock: Answers each ``Wait``: the current time, an aware UTC datetime
+            (the high-level clients pass theirs).
 
     Returns:
         What the flow returns.
     """
+    # A Flow never yields Wait, so it is never sent a datetime: one type for both.
+    steps = cast("TimedFlow[T]", flow)
     sent = _Sent()
     try:
-        step = next(flow)
+        step = next(steps)
         while True:
+            if isinstance(step, Wait):
+                if step.seconds > 0:
+                    sleep(step.seconds)
+                step = steps.send(clock())
+                continue
             if step.delay > 0:
                 sleep(step.delay)
             started = time.perf_counter()
@@ -88,10 +104,10 @@ def run(
                 # Let the flow decide (a retry policy may catch TransportError);
                 # a flow that does not catch it re-raises it from its yield.
                 _log(step.request, None, started)
-                step = flow.throw(exc)
+                step = steps.throw(exc)
                 continue
             _log(step.request, response, started)
-            step = flow.send(response)
+            step = steps.send(response)
     except StopIteration as stop:
         result: T = stop.value
         return result
@@ -99,19 +115,20 @@ def run(
         sent.redact(exc)
         raise
     finally:
-        flow.close()
+        steps.close()
 
 
 async def arun(
-    flow: Flow[T],
+    flow: Flow[T] | TimedFlow[T],
     transport: AsyncTransport,
     *,
     sleep: Callable[[float], Awaitable[object]] | None = None,
+    clock: Callable[[], _dt.datetime] = utc_now,
 ) -> T:
     """Drive ``flow`` to completion with an asynchronous transport.
 
     Same protocol code as :func:`run`: only the sending and the sleeping differ.
-    ``sleep`` defaults to :func:`asyncio.sleep`.
+    ``sleep`` defaults to :func:`asyncio.sleep`; ``clock`` answers each ``Wait``.
     """
     if sleep is None:
         # Imported here, not at module top: asyncio costs ~40 ms to import and
@@ -119,10 +136,16 @@ async def arun(
         import asyncio
 
         sleep = asyncio.sleep
+    steps = cast("TimedFlow[T]", flow)
     sent = _Sent()
     try:
-        step = next(flow)
+        step = next(steps)
         while True:
+            if isinstance(step, Wait):
+                if step.seconds > 0:
+                    await sleep(step.seconds)
+                step = steps.send(clock())
+                continue
             if step.delay > 0:
                 await sleep(step.delay)
             started = time.perf_counter()
@@ -131,10 +154,10 @@ async def arun(
                 aresponse = await transport.send(step.request)
             except OAuth2Error as exc:
                 _log(step.request, None, started)
-                step = flow.throw(exc)
+                step = steps.throw(exc)
                 continue
             _log(step.request, aresponse, started)
-            step = flow.send(aresponse)
+            step = steps.send(aresponse)
     except StopIteration as stop:
         result: T = stop.value
         return result
@@ -142,4 +165,4 @@ async def arun(
         sent.redact(exc)
         raise
     finally:
-        flow.close()
+        steps.close()

@@ -3,8 +3,10 @@
 :func:`authorization_header` and :func:`should_retry_401` are RFC 6750's (which
 header to send; which 401 a new token can fix); :class:`DPoPSigner` and
 :func:`next_retry` add RFC 9449's (a proof per request, a nonce per resource
-server, the ``use_dpop_nonce`` retry), with :class:`RetryBudget` keeping each
-request to one resend.
+server, the nonce retry), with :class:`RetryBudget` keeping each request to one
+resend. What a nonce is, which answer asks for one and which origin it belongs
+to is decided in the core (:mod:`oauth2_core.dpop_nonce`): the hooks only hand
+it the HTTP library's header values.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import datetime as _dt
 import threading
 from collections.abc import Callable
 from typing import Literal
-from urllib.parse import urlsplit
 
 from oauth2_core import (
+    DPoPNonces,
     Token,
     UsageError,
     parse_www_authenticate,
 )
 from oauth2_core.dpop import DPoPKey, dpop_proof, target_uri
+from oauth2_core.dpop_nonce import dpop_nonce_challenge_fields
 from oauth2_core.jose import SigningKey, load_signing_key, parse_compact
 from oauth2_core.token import token_scheme
 
@@ -62,7 +65,7 @@ def should_retry_401(www_authenticate: list[str], *, dpop: bool = False) -> bool
     Yes unless a Bearer challenge (with ``dpop``: a Bearer or a DPoP one, RFC 9449
     §7.1) names an error other than ``invalid_token`` (``insufficient_scope`` needs
     another grant, ``invalid_request`` another request, ``invalid_dpop_proof`` or
-    ``use_dpop_nonce`` another proof, not another token).
+    a nonce challenge another proof, not another token).
 
     Args:
         www_authenticate: Every ``WWW-Authenticate`` field value of the response.
@@ -98,34 +101,14 @@ def expected_authorization(token: Token) -> str:
     return authorization_header(token)
 
 
-def _origin(url: str) -> str:
-    """``scheme://host:port`` of ``url``: nonces are per server (RFC 9449 §9)."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}:{port}"
-
-
-def _nonce(values: list[str]) -> str | None:
-    """The last ``DPoP-Nonce`` value if it is a valid nonce (RFC 9449 §8.1: 1*NQCHAR)."""
-    value = values[-1].strip() if values else ""
-    if value and all("\x21" <= c <= "\x7e" and c not in '"\\' for c in value):
-        return value
-    return None
-
-
 class DPoPSigner:
     """The DPoP side of an auth hook (RFC 9449 §7.1, §9).
 
     Builds the ``Authorization: DPoP <token>`` and ``DPoP`` header fields of each
     request (a fresh proof: ``htm``, ``htu``, ``ath``, new ``jti``, ``iat`` from the
-    clock given) and keeps the last ``DPoP-Nonce`` of every origin, since a
-    resource server's nonce is good for that server only. Thread-safe.
+    clock given) and keeps the last nonce of every origin in a core
+    :class:`~oauth2_core.DPoPNonces`, since a resource server's nonce is good
+    for that server only. Thread-safe.
 
     Args:
         key: The key given to the hook explicitly, or ``None`` (then the token
@@ -136,7 +119,7 @@ class DPoPSigner:
         self._key = key
         self._lock = threading.Lock()
         self._loaded: tuple[object, SigningKey] | None = None
-        self._nonces: dict[str, str] = {}
+        self._nonces = DPoPNonces()
         if key is not None:
             self.signing_key(None)  # a bad key fails now, not on the first request
 
@@ -179,20 +162,18 @@ class DPoPSigner:
             UsageError: no key, or an access token a header cannot carry.
         """
         signing = self.signing_key(client_key)
-        with self._lock:
-            nonce = self._nonces.get(_origin(url))
+        nonce = self._nonces.get(url)
         proof = dpop_proof(
             signing, method, url, now=clock(), nonce=nonce, access_token=token.access_token
         )
         return {"Authorization": f"DPoP {token.access_token}", "DPoP": proof}
 
     def remember(self, url: str, nonce_values: list[str]) -> str | None:
-        """Keep the nonce an answer from ``url`` carries (RFC 9449 §9); return it, or ``None``."""
-        nonce = _nonce(nonce_values)
-        if nonce is not None:
-            with self._lock:
-                self._nonces[_origin(url)] = nonce
-        return nonce
+        """Keep the nonce an answer from ``url`` carries (RFC 9449 §9); return it, or ``None``.
+
+        ``nonce_values``: the answer's ``DPOP_NONCE_FIELD`` header values.
+        """
+        return self._nonces.remember(url, nonce_values)
 
 
 def proof_is_stale(proof: str | None, method: str, url: str) -> bool:
@@ -236,9 +217,9 @@ def next_retry(
 ) -> Literal["nonce", "proof", "refresh"] | None:
     """What to do about a 401 to our own, re-sendable request (RFC 6750 §3.1, RFC 9449 §9).
 
-    ``"nonce"``: a DPoP request answered ``WWW-Authenticate: DPoP
-    error="use_dpop_nonce"`` with a valid ``DPoP-Nonce``: send again with a proof
-    carrying it (once). ``"refresh"``: invalidate the token, get a new one and send
+    ``"nonce"``: a DPoP request answered with a nonce challenge (the core's
+    ``dpop_nonce_challenge_fields``): send again with a proof carrying the
+    new nonce (once). ``"refresh"``: invalidate the token, get a new one and send
     again (once; see :func:`should_retry_401`). ``"proof"``: the request was
     redirected (same origin: our ``Authorization`` went along) and carried the
     proof of the first URL (``stale_proof``, see :func:`proof_is_stale`): sign a
@@ -249,15 +230,14 @@ def next_retry(
     if dpop and stale_proof and budget.proof:
         budget.proof = False
         return "proof"
-    if dpop and budget.nonce and _nonce(nonce_values) is not None:
-        asked = any(
-            challenge.scheme.lower() == "dpop" and challenge.error == "use_dpop_nonce"
-            for value in www_authenticate
-            for challenge in parse_www_authenticate(value)
-        )
-        if asked:
-            budget.nonce = False
-            return "nonce"
+    if (
+        dpop
+        and budget.nonce
+        and dpop_nonce_challenge_fields(www_authenticate=www_authenticate, dpop_nonce=nonce_values)
+        is not None
+    ):
+        budget.nonce = False
+        return "nonce"
     if can_refresh and budget.refresh and should_retry_401(www_authenticate, dpop=dpop):
         budget.refresh = False
         return "refresh"

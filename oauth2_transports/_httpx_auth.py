@@ -13,6 +13,7 @@ import httpx
 
 from oauth2_core import Token, UsageError
 from oauth2_core.dpop import DPoPKey
+from oauth2_core.dpop_nonce import DPOP_NONCE_FIELD
 from oauth2_core.endpoints import check_resource_url
 from oauth2_transports._clock import utc_now
 from oauth2_transports._hooks import (
@@ -48,9 +49,9 @@ class OAuth2Auth(httpx.Auth):
     A DPoP-bound token (``token_type`` DPoP) goes out as ``Authorization: DPoP``
     with a fresh ``DPoP`` proof for that request, dated by the manager's client's
     clock and signed with its ``dpop_key`` (or ``dpop_key`` given here). The last
-    ``DPoP-Nonce`` of each origin goes into the next proof to it, and a 401
-    ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` is answered by sending the
-    request once more with the new nonce (RFC 9449 §9), also with a plain token.
+    nonce of each origin goes into the next proof to it, and a 401 nonce
+    challenge is answered by sending the request once more with the new nonce
+    (RFC 9449 §9), also with a plain token.
 
     Args:
         token_or_manager: A :class:`~oauth2_core.Token`, a
@@ -175,7 +176,9 @@ class OAuth2Auth(httpx.Auth):
     ) -> str | None:
         dpop = is_dpop(sent)
         if dpop:
-            self._dpop.remember(str(response.request.url), response.headers.get_list("dpop-nonce"))
+            self._dpop.remember(
+                str(response.request.url), response.headers.get_list(DPOP_NONCE_FIELD)
+            )
         if (
             response.status_code != 401
             # After a redirect to another origin httpx drops our header: not our 401.
@@ -187,7 +190,7 @@ class OAuth2Auth(httpx.Auth):
             budget,
             dpop=dpop,
             www_authenticate=response.headers.get_list("www-authenticate"),
-            nonce_values=response.headers.get_list("dpop-nonce"),
+            nonce_values=response.headers.get_list(DPOP_NONCE_FIELD),
             can_refresh=not isinstance(self._source, Token),
             stale_proof=dpop
             and proof_is_stale(

@@ -16,6 +16,7 @@ import requests.auth
 
 from oauth2_core import Token, UsageError
 from oauth2_core.dpop import DPoPKey
+from oauth2_core.dpop_nonce import DPOP_NONCE_FIELD
 from oauth2_core.endpoints import check_resource_url
 from oauth2_transports._clock import utc_now
 from oauth2_transports._hooks import (
@@ -47,9 +48,9 @@ class OAuth2Auth(requests.auth.AuthBase):
     A DPoP-bound token (``token_type`` DPoP) goes out as ``Authorization: DPoP``
     with a fresh ``DPoP`` proof for that request, dated by the manager's client's
     clock and signed with its ``dpop_key`` (or ``dpop_key`` given here). The last
-    ``DPoP-Nonce`` of each origin goes into the next proof to it, and a 401
-    ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` is answered by sending the
-    request once more with the new nonce (RFC 9449 §9), also with a plain token.
+    nonce of each origin goes into the next proof to it, and a 401 nonce
+    challenge is answered by sending the request once more with the new nonce
+    (RFC 9449 §9), also with a plain token.
 
     Args:
         token_or_manager: A :class:`~oauth2_core.Token`, or a
@@ -193,7 +194,7 @@ class OAuth2Auth(requests.auth.AuthBase):
         dpop = is_dpop(sent)
         raw_headers = response.raw.headers
         if dpop:
-            self._dpop.remember(str(request.url), raw_headers.getlist("DPoP-Nonce"))
+            self._dpop.remember(str(request.url), raw_headers.getlist(DPOP_NONCE_FIELD))
         if (
             response.status_code != 401
             # After a redirect to another host requests drops our header: not our 401.
@@ -206,7 +207,7 @@ class OAuth2Auth(requests.auth.AuthBase):
             budget,
             dpop=dpop,
             www_authenticate=raw_headers.getlist("WWW-Authenticate"),
-            nonce_values=raw_headers.getlist("DPoP-Nonce"),
+            nonce_values=raw_headers.getlist(DPOP_NONCE_FIELD),
             can_refresh=isinstance(self._source, TokenManager),
             stale_proof=dpop
             and proof_is_stale(request.headers.get("DPoP"), str(request.method), str(request.url)),

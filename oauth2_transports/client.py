@@ -1,9 +1,10 @@
 """The high-level clients: one method per grant and endpoint.
 
 :class:`OAuth2Client` (sync) and :class:`AsyncOAuth2Client` (asyncio) hold no
-protocol logic: each method builds a core flow (``oauth2_core``) in
-:class:`_Flows` and hands it to :func:`run` or :func:`arun`. Every request,
-discovery included, goes through the transport given.
+protocol logic: each method picks a public core flow (``oauth2_core``) in
+:class:`ClientFlows` and hands it to :func:`run` or :func:`arun` with the
+client's clock, which answers the flow's ``Wait`` steps. Every request, discovery
+included, goes through the transport given.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from oauth2_core import (
     Introspection,
     PendingAuthorization,
     ServerMetadata,
+    TimedFlow,
     Token,
 )
 from oauth2_core.device import DeviceAuthorization
 from oauth2_core.discovery import discovery_flow
 from oauth2_core.par import PushedAuthorization
 from oauth2_core.userinfo import UserInfo
-from oauth2_transports._client_flows import _Flows
+from oauth2_transports._client_flows import ClientFlows
 from oauth2_transports._driver import arun, run
 from oauth2_transports._transport import AsyncTransport, Transport
 
@@ -49,7 +51,7 @@ def _default_async_transport() -> AsyncTransport:
     return AsyncHttpxTransport()
 
 
-class OAuth2Client(_Flows):
+class OAuth2Client(ClientFlows):
     """A synchronous OAuth 2.0 client over any :class:`Transport`.
 
     Args:
@@ -59,7 +61,7 @@ class OAuth2Client(_Flows):
         **options: ``clock`` (returns an aware UTC datetime; dates JWT client
             assertions, DPoP proofs and ID token checks), ``dpop_key`` (a private
             JWK from ``oauth2_core.generate_dpop_key``: every token request carries
-            a DPoP proof, RFC 9449, with the ``use_dpop_nonce`` retry), ``retry``
+            a DPoP proof, RFC 9449, with the nonce retry), ``retry``
             (an ``oauth2_core.RetryPolicy`` for client credentials and refresh only,
             never for code exchange) and ``validate_id_token`` (default ``True``:
             ``exchange_code`` validates the ID token, OIDC Core §3.1.3.7, and sets
@@ -77,8 +79,8 @@ class OAuth2Client(_Flows):
         super().__init__(server, client, **options)
         self.transport: Transport = transport if transport is not None else _default_transport()
 
-    def _run(self, flow: Flow[T]) -> T:
-        return run(flow, self.transport)
+    def _run(self, flow: Flow[T] | TimedFlow[T]) -> T:
+        return run(flow, self.transport, clock=self.clock)
 
     def close(self) -> None:
         """Close the transport (its connection pool), if it has a ``close()``.
@@ -147,8 +149,7 @@ class OAuth2Client(_Flows):
     ) -> str:
         """Where to send the user. Pushes the request first (RFC 9126) when ``par=True``
         or the server requires it."""
-        flow = self._authorization_url(pending, scope, par, params)
-        return flow if isinstance(flow, str) else self._run(flow)
+        return self._run(self._authorization_url(pending, scope, par, params))
 
     def exchange_code(
         self, pending: PendingAuthorization, callback: object, **params: object
@@ -216,7 +217,7 @@ class OAuth2Client(_Flows):
         flow = self._poll_device(auth, params)
         if sleep is None:
             return self._run(flow)
-        return run(flow, self.transport, sleep=sleep)
+        return run(flow, self.transport, sleep=sleep, clock=self.clock)
 
     def pushed_authorization(
         self, pending: PendingAuthorization, *, scope: object = None, **params: object
@@ -233,7 +234,7 @@ class OAuth2Client(_Flows):
         return self._run(self._userinfo(token))
 
 
-class AsyncOAuth2Client(_Flows):
+class AsyncOAuth2Client(ClientFlows):
     """The asyncio twin of :class:`OAuth2Client`: the same flows, awaited.
 
     Args:
@@ -255,8 +256,8 @@ class AsyncOAuth2Client(_Flows):
             transport if transport is not None else _default_async_transport()
         )
 
-    async def _run(self, flow: Flow[T]) -> T:
-        return await arun(flow, self.transport)
+    async def _run(self, flow: Flow[T] | TimedFlow[T]) -> T:
+        return await arun(flow, self.transport, clock=self.clock)
 
     async def aclose(self) -> None:
         """Close the transport: its ``aclose()`` (awaited) or ``close()``, if it has one.
@@ -318,8 +319,7 @@ class AsyncOAuth2Client(_Flows):
         **params: object,
     ) -> str:
         """Where to send the user; pushes first when ``par=True`` or required."""
-        flow = self._authorization_url(pending, scope, par, params)
-        return flow if isinstance(flow, str) else await self._run(flow)
+        return await self._run(self._authorization_url(pending, scope, par, params))
 
     async def exchange_code(
         self, pending: PendingAuthorization, callback: object, **params: object

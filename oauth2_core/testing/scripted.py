@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
+from oauth2_core._http import HttpRequest, HttpResponse, Send, TimedFlow, Wait
 
 __all__ = ["RECEIVED_AT", "Driven", "drive", "json_response"]
 
@@ -58,10 +58,13 @@ class Driven(Generic[T]):
     Attributes:
         result: The value the flow returned.
         sends: Each :class:`~oauth2_core.Send` in order, with its ``delay``.
+        waits: The seconds of each :class:`~oauth2_core.Wait`, in order (device
+            polling intervals, retry backoffs).
     """
 
     result: T
     sends: tuple[Send, ...]
+    waits: tuple[float, ...] = ()
 
     @property
     def requests(self) -> list[HttpRequest]:
@@ -69,17 +72,25 @@ class Driven(Generic[T]):
         return [send.request for send in self.sends]
 
 
-def drive(flow: Flow[T], responses: Iterable[HttpResponse | BaseException]) -> Driven[T]:
+def drive(
+    flow: TimedFlow[T],
+    responses: Iterable[HttpResponse | BaseException],
+    *,
+    start: _dt.datetime = RECEIVED_AT,
+) -> Driven[T]:
     """Run ``flow`` to its end, answering each step with the next scripted outcome.
 
     Plays ``oauth2_transports.run`` without a network and without sleeping: an
     :class:`~oauth2_core.HttpResponse` is sent into the flow, an exception is
     thrown into it (as the driver does with a ``TransportError``). Each step's
-    ``delay`` is recorded in :attr:`Driven.sends`, not waited.
+    ``delay`` is recorded in :attr:`Driven.sends`, not waited. A
+    :class:`~oauth2_core.Wait` is answered at once with a clock that starts at
+    ``start``, moves on by each wait and is set by each answer's ``received_at``.
 
     Args:
         flow: A core flow, e.g. ``oc.device_poll_flow(...)`` or ``oc.token_flow(...)``.
-        responses: One outcome per step, in order.
+        responses: One outcome per ``Send``, in order (``Wait`` steps need none).
+        start: The clock reading before the first answer.
 
     Returns:
         The flow's result and the steps it yielded.
@@ -91,9 +102,17 @@ def drive(flow: Flow[T], responses: Iterable[HttpResponse | BaseException]) -> D
     """
     script = list(responses)
     sends: list[Send] = []
+    waits: list[float] = []
+    # The clock a driver would read: each Wait moves it on, each answer sets it.
+    clock = start
     try:
         step = next(flow)
         while True:
+            if isinstance(step, Wait):
+                waits.append(step.seconds)
+                clock += _dt.timedelta(seconds=step.seconds)
+                step = flow.send(clock)
+                continue
             sends.append(step)
             if len(sends) > len(script):
                 flow.close()
@@ -102,9 +121,10 @@ def drive(flow: Flow[T], responses: Iterable[HttpResponse | BaseException]) -> D
                     f"{step.request.url}) but only {len(script)} answers were scripted"
                 )
             outcome = script[len(sends) - 1]
-            if isinstance(outcome, BaseException):  # noqa: SIM108 - two ways to answer
+            if isinstance(outcome, BaseException):
                 step = flow.throw(outcome)
             else:
+                clock = outcome.received_at
                 step = flow.send(outcome)
     except StopIteration as stop:
         if len(sends) < len(script):
@@ -112,4 +132,4 @@ def drive(flow: Flow[T], responses: Iterable[HttpResponse | BaseException]) -> D
                 f"the flow ended after {len(sends)} requests; {len(script) - len(sends)} "
                 "scripted answers were left over"
             ) from None
-        return Driven(result=stop.value, sends=tuple(sends))
+        return Driven(result=stop.value, sends=tuple(sends), waits=tuple(waits))

@@ -16,6 +16,28 @@ from oauth2_core.device import MIN_INTERVAL
 from oauth2_core.testing import RECEIVED_AT, json_response
 
 T0 = RECEIVED_AT  # the scripted answers arrive then
+
+
+def _polled(flow: oc.TimedFlow[oc.Token], step: oc.Send | oc.Wait, clock: dt.datetime) -> oc.Send:
+    """Answer the flow's ``Wait`` steps as a driver whose clock reads ``clock`` plus the
+    time waited; return the next ``Send``, its ``delay`` the time waited before it."""
+    waited = 0.0
+    while isinstance(step, oc.Wait):
+        waited += step.seconds
+        step = flow.send(clock + dt.timedelta(seconds=waited))
+    return oc.Send(step.request, delay=step.delay + waited)
+
+
+def first_poll(flow: oc.TimedFlow[oc.Token], start: dt.datetime = T0) -> oc.Send:
+    """Start the flow: its first wait is measured from ``start``."""
+    return _polled(flow, next(flow), start)
+
+
+def reply(flow: oc.TimedFlow[oc.Token], response: oc.HttpResponse) -> oc.Send:
+    """Answer the poll with ``response``; the next wait is measured from its ``received_at``."""
+    return _polled(flow, flow.send(response), response.received_at)
+
+
 SERVER = oc.ServerMetadata(
     issuer="https://server.example.com",
     token_endpoint="https://server.example.com/token",
@@ -183,7 +205,8 @@ def test_received_at_at_the_ends_of_the_calendar(received_at: dt.datetime) -> No
         step = next(flow)
     except oc.DeviceCodeExpiredError:
         return
-    assert step.delay == 5.0
+    assert step == oc.Wait(5.0)
+    flow.close()
 
 
 def test_round_trip_and_redaction() -> None:
@@ -304,12 +327,12 @@ def drive(
     sends: list[oc.Send] = []
     now = T0
     try:
-        step = next(flow)
+        step = first_poll(flow)
         for kind, lag in answers:
             sends.append(step)
             now = now + seconds(step.delay + lag)
             response = token_response(now) if kind == "token" else error(kind, at=now)
-            step = flow.send(response)
+            step = reply(flow, response)
         raise AssertionError("flow asked for more answers than scripted")
     except StopIteration as stop:
         return sends, stop.value
@@ -363,7 +386,7 @@ def test_flow_deadline_is_exclusive() -> None:
 def test_flow_gives_up_before_the_first_poll_when_it_cannot_be_in_time() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(expires_in=3))
     with pytest.raises(oc.DeviceCodeExpiredError) as info:
-        next(flow)
+        first_poll(flow)
     assert info.value.status is None
 
 
@@ -394,38 +417,38 @@ def test_flow_ends_on_errors(code: str, exc_type: type[oc.EndpointError]) -> Non
 def test_flow_honours_retry_after_on_503() -> None:
     """A 503 with Retry-After delays the next poll; the interval itself is unchanged."""
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    first = next(flow)
+    first = first_poll(flow)
     at = T0 + seconds(first.delay)
     unavailable = oc.HttpResponse(503, {"retry-after": "30"}, b"", at)
-    second = flow.send(unavailable)
+    second = reply(flow, unavailable)
     assert second.delay == 30.0
     at += seconds(30)
-    third = flow.send(error("authorization_pending", at=at))
+    third = reply(flow, error("authorization_pending", at=at))
     assert third.delay == 5.0
     with pytest.raises(StopIteration) as stop:
-        flow.send(token_response(at + seconds(5)))
+        reply(flow, token_response(at + seconds(5)))
     assert isinstance(stop.value.value, oc.Token)
 
 
 def test_flow_short_retry_after_still_waits_the_interval() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    next(flow)
-    step = flow.send(oc.HttpResponse(429, {"retry-after": "1"}, b"", T0 + seconds(5)))
+    first_poll(flow)
+    step = reply(flow, oc.HttpResponse(429, {"retry-after": "1"}, b"", T0 + seconds(5)))
     assert step.delay == 5.0
 
 
 def test_flow_503_without_retry_after_is_an_error() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    next(flow)
+    first_poll(flow)
     with pytest.raises(oc.EndpointError) as info:
-        flow.send(oc.HttpResponse(503, {}, b"", T0 + seconds(5)))
+        reply(flow, oc.HttpResponse(503, {}, b"", T0 + seconds(5)))
     assert info.value.status == 503
 
 
 def test_flow_builds_a_fresh_request_each_poll() -> None:
     flow = oc.device_poll_flow(SERVER, CONFIDENTIAL, authorization(), foo="bar")
-    first = next(flow)
-    second = flow.send(error("authorization_pending", at=T0 + seconds(5)))
+    first = first_poll(flow)
+    second = reply(flow, error("authorization_pending", at=T0 + seconds(5)))
     assert first.request == second.request
     assert ("foo", "bar") in parse_qsl(first.request.body.decode())
 
@@ -459,7 +482,7 @@ def test_property_device_polling(
     answers = iter(script)
     outcome: object = None
     try:
-        step = next(flow)
+        step = first_poll(flow)
         while True:
             assert step.delay == expected_delay
             assert step.delay >= expected_interval
@@ -479,7 +502,7 @@ def test_property_device_polling(
             expected_delay = (
                 max(expected_interval, float(retry_after)) if kind == "retry" else expected_interval
             )
-            step = flow.send(response)
+            step = reply(flow, response)
     except StopIteration as stop:
         outcome = stop.value
     except oc.EndpointError as exc:

@@ -48,6 +48,15 @@ NOT_REEXPORTED: dict[str, frozenset[str]] = {
         }
     ),
     "oauth2_core.id_token_refresh": frozenset({"previous_id_token_claims"}),
+    # The one reader of DPoP nonces (issue 13): used by the core's flows and the auth hooks.
+    "oauth2_core.dpop_nonce": frozenset(
+        {
+            "DPOP_NONCE_FIELD",
+            "dpop_nonce_challenge_fields",
+            "is_dpop_nonce",
+            "latest_dpop_nonce",
+        }
+    ),
     "oauth2_core.userinfo": frozenset({"check_userinfo_subject"}),
 }
 #: Namespaces used as such, never re-exported: the strategies need hypothesis, and the

@@ -62,7 +62,7 @@ def test_drive_throws_an_exception_into_the_flow_like_the_driver() -> None:
     driven = drive(oc.retry_flow(cc_flow, oc.RetryPolicy()), [boom, json_response(200, TOKEN)])
     assert driven.result.access_token == "at-1"
     assert len(driven.requests) == 2
-    assert [s.delay for s in driven.sends] == [0.0, 0.5]  # the policy's initial_delay
+    assert driven.waits == (0.5,)  # the policy's initial_delay, waited before the retry
 
 
 def test_drive_lets_the_flows_error_through() -> None:
@@ -86,3 +86,19 @@ def test_the_documented_example_runs() -> None:
     block = re.search(r"```python\n(.*?)```", section, re.S)
     assert block is not None
     exec(compile(block.group(1), str(DOC), "exec"), {})
+
+
+def test_drive_answers_wait_steps_with_a_moving_clock() -> None:
+    """A flow that waits (device polling, retries) runs under drive() as under run()."""
+    seen: list[dt.datetime] = []
+
+    def flow() -> oc.TimedFlow[str]:
+        seen.append((yield oc.Wait(5)))
+        response = yield oc.Send(oc.HttpRequest("GET", "https://as.example/x"))
+        seen.append((yield oc.Wait(2)))
+        return str(response.status)
+
+    answer = json_response(200, {}, received_at=RECEIVED_AT + dt.timedelta(seconds=30))
+    driven = drive(flow(), [answer])
+    assert driven.result == "200"
+    assert seen == [RECEIVED_AT + dt.timedelta(seconds=5), RECEIVED_AT + dt.timedelta(seconds=32)]

@@ -1,8 +1,9 @@
 """``retry_flow`` / ``RetryPolicy``, driven by hand with scripted responses and thrown errors.
 
 No transport and no sleeping: the test plays the driver, sends responses with
-``gen.send`` and network failures with ``gen.throw``, and reads the delays the
-flow asks for from each yielded ``Send``.
+``gen.send`` and network failures with ``gen.throw``, answers each ``Wait`` with
+the time after it (as ``oauth2_transports.run`` does with its clock), and reads
+the time waited before each ``Send``.
 """
 
 from __future__ import annotations
@@ -65,14 +66,37 @@ def make_cc(calls: list[int] | None = None) -> Callable[[], oc.Flow[oc.Token]]:
 Outcome = oc.HttpResponse | BaseException
 
 
-def answer(flow: oc.Flow[oc.Token], outcome: Outcome) -> oc.Send:
+#: The time the scripted driver answers a flow's Wait with: NOW plus every wait so far.
+_clocks: dict[int, dt.datetime] = {}
+
+
+def until_send(flow: oc.TimedFlow[oc.Token], step: oc.Send | oc.Wait) -> oc.Send:
+    """Answer ``Wait`` steps as the driver does, with the time after the wait.
+
+    Returns the next ``Send``, its ``delay`` raised by the time waited before it.
+    """
+    waited = 0.0
+    while isinstance(step, oc.Wait):
+        waited += step.seconds
+        now = _clocks.get(id(flow), NOW) + dt.timedelta(seconds=step.seconds)
+        _clocks[id(flow)] = now
+        step = flow.send(now)
+    return oc.Send(step.request, delay=step.delay + waited)
+
+
+def first(flow: oc.TimedFlow[oc.Token]) -> oc.Send:
+    _clocks.pop(id(flow), None)
+    return until_send(flow, next(flow))
+
+
+def answer(flow: oc.TimedFlow[oc.Token], outcome: Outcome) -> oc.Send:
     """Feed one outcome to the flow as the driver does: send a response, throw an error."""
     if isinstance(outcome, BaseException):
-        return flow.throw(outcome)
-    return flow.send(outcome)
+        return until_send(flow, flow.throw(outcome))
+    return until_send(flow, flow.send(outcome))
 
 
-def drive(flow: oc.Flow[oc.Token], outcomes: list[Outcome]) -> tuple[oc.Token, list[oc.Send]]:
+def drive(flow: oc.TimedFlow[oc.Token], outcomes: list[Outcome]) -> tuple[oc.Token, list[oc.Send]]:
     """Play the driver: answer each Send with the next outcome (a response or a thrown error).
 
     Returns the result and every Send yielded; an exception from the flow propagates.
@@ -80,7 +104,7 @@ def drive(flow: oc.Flow[oc.Token], outcomes: list[Outcome]) -> tuple[oc.Token, l
     sends: list[oc.Send] = []
     script = iter(outcomes)
     try:
-        step = next(flow)
+        step = first(flow)
         while True:
             sends.append(step)
             outcome = next(script)
@@ -90,12 +114,12 @@ def drive(flow: oc.Flow[oc.Token], outcomes: list[Outcome]) -> tuple[oc.Token, l
 
 
 def drive_failing(
-    flow: oc.Flow[oc.Token], outcomes: list[Outcome]
+    flow: oc.TimedFlow[oc.Token], outcomes: list[Outcome]
 ) -> tuple[BaseException, list[oc.Send]]:
     sends: list[oc.Send] = []
     script = iter(outcomes)
     try:
-        step = next(flow)
+        step = first(flow)
         while True:
             sends.append(step)
             outcome = next(script)
@@ -324,27 +348,64 @@ def test_each_attempt_signs_a_fresh_client_assertion() -> None:
     assert len(set(assertions)) == 3
 
 
-def test_wait_aware_attempts_learn_their_wait_and_date_their_assertion_by_it() -> None:
-    """wait_aware=True: make_flow(delay) gets the wait before its first Send, so an
-    assertion is dated when the request is sent, not when it was built."""
-    jwt_client = oc.Client("app", "k" * 32, auth_method="client_secret_jwt")
+def test_wait_aware_attempts_are_built_after_their_wait() -> None:
+    """wait_aware=True (deprecated): each attempt is built once its wait is over, so
+    the wait still ahead of it, make_flow's argument, is always 0."""
     waits: list[float] = []
 
     def make(delay: float) -> oc.Flow[oc.Token]:
         waits.append(delay)
-        sent_at = NOW + dt.timedelta(seconds=delay)
-        return token_flow(oc.client_credentials_grant_request(SERVER, jwt_client, now=sent_at))
+        return make_cc()()
 
     policy = oc.RetryPolicy(attempts=3, initial_delay=4, multiplier=2)
     _, sends = drive(
         oc.retry_flow(make, policy, wait_aware=True),
         [error(503, "x"), error(503, "x", **{"retry-after": "30"}), response(200)],
     )
-    assert waits == delays(sends) == [0, 4, 30]
+    assert waits == [0, 0, 0]
+    assert delays(sends) == [0, 4, 30]
+
+
+def test_retry_dated_flow_dates_each_attempt_with_the_time_the_wait_answers() -> None:
+    """retry_dated_flow: the first attempt at ``now``, each later one at the time the
+    driver answers the backoff's Wait, so an assertion is dated when it is sent."""
+    jwt_client = oc.Client("app", "k" * 32, auth_method="client_secret_jwt")
+    dated: list[dt.datetime] = []
+
+    def make(when: dt.datetime) -> oc.Flow[oc.Token]:
+        dated.append(when)
+        return token_flow(oc.client_credentials_grant_request(SERVER, jwt_client, now=when))
+
+    policy = oc.RetryPolicy(attempts=3, initial_delay=4, multiplier=2)
+    _, sends = drive(
+        oc.retry_dated_flow(make, policy, now=NOW),
+        [error(503, "x"), error(503, "x", **{"retry-after": "30"}), response(200)],
+    )
+    assert delays(sends) == [0, 4, 30]
+    assert dated == [NOW, NOW + dt.timedelta(seconds=4), NOW + dt.timedelta(seconds=34)]
     assertions = [parse_qs(s.request.body.decode())["client_assertion"][0] for s in sends]
     iats = [json.loads(urlsafe_b64decode(a.split(".")[1] + "=="))["iat"] for a in assertions]
     start = int(NOW.timestamp())
-    assert iats == [start, start + 4, start + 30]
+    assert iats == [start, start + 4, start + 34]
+
+
+def test_the_backoff_is_a_wait_step_never_a_send_delay() -> None:
+    """Between attempts the flow yields Wait(delay); the next request carries no delay."""
+    flow = oc.retry_flow(make_cc(), oc.RetryPolicy(initial_delay=2.0))
+    assert isinstance(next(flow), oc.Send)
+    step = flow.send(error(503, "x"))
+    assert step == oc.Wait(2.0)
+    again = flow.send(NOW + dt.timedelta(seconds=2))
+    assert isinstance(again, oc.Send) and again.delay == 0.0
+    flow.close()
+
+
+def test_a_wait_answered_with_something_else_than_an_aware_time_is_a_usage_error() -> None:
+    flow = oc.retry_flow(make_cc(), oc.RetryPolicy())
+    next(flow)
+    flow.send(error(503, "x"))
+    with pytest.raises(oc.UsageError, match="Wait"):
+        flow.send(dt.datetime(2024, 1, 1))  # type: ignore[arg-type]  # naive
 
 
 def test_closing_the_retry_flow_closes_the_attempt_in_progress() -> None:
@@ -359,7 +420,9 @@ def test_closing_the_retry_flow_closes_the_attempt_in_progress() -> None:
 
     flow = oc.retry_flow(make, oc.RetryPolicy())
     next(flow)
-    flow.throw(TransportError("reset"))  # first attempt ends; the second one is delayed
+    assert isinstance(flow.throw(TransportError("reset")), oc.Wait)  # the first attempt ended
+    assert closed == [True]
+    flow.send(NOW)  # the second attempt starts after its wait
     assert closed == [True]
     flow.close()
     assert closed == [True, True]
@@ -465,7 +528,7 @@ def test_attempts_and_delays_stay_within_the_policy(
     sends: list[oc.Send] = []
     script = iter([*failures, final])
     try:
-        step = next(flow)
+        step = first(flow)
         while True:
             sends.append(step)
             outcome = next(script)

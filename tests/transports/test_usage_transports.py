@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -135,14 +136,20 @@ def test_code_exchange_is_never_retried(mock: MockAuthorizationServer) -> None:
 
 
 def test_a_retried_request_is_dated_when_it_is_sent(mock: MockAuthorizationServer) -> None:
-    """The retry's request is built before the backoff wait: its client assertion
-    must carry the time it is sent (clock + delay), not the time it was built."""
+    """The retry's request is built after the backoff's Wait, dated with the time the
+    driver answers it (the client's clock read after the sleep), not the time the first
+    attempt was built. The clock here moves on 10 ms at every reading."""
     t0 = dt.datetime(2030, 1, 1, 12, 0, 0, 995_000, tzinfo=dt.timezone.utc)
+    readings = itertools.count()
+
+    def clock() -> dt.datetime:
+        return t0 + dt.timedelta(milliseconds=10 * next(readings))
+
     jwt_client = oc.Client("app", "s" * 40, auth_method="client_secret_jwt")
     c = OAuth2Client.discover(
         mock.issuer,
         jwt_client,
-        clock=lambda: t0,
+        clock=clock,
         retry=oc.RetryPolicy(attempts=2, initial_delay=0.01, jitter=0),
     )
     mock.fail_next(1, status=503, path="/token")
@@ -151,6 +158,6 @@ def test_a_retried_request_is_dated_when_it_is_sent(mock: MockAuthorizationServe
     sent = [r.form["client_assertion"] for r in mock.requests if r.path == "/token"][-2:]
     claims = [json.loads(base64.urlsafe_b64decode(a.split(".")[1] + "==")) for a in sent]
     first = int(t0.timestamp())
-    assert [c["iat"] for c in claims] == [first, first + 1]  # 12:00:00.995 + 0.01 s
+    assert [c["iat"] for c in claims] == [first, first + 1]  # 12:00:00.995, then 12:00:01.005
     assert claims[0]["jti"] != claims[1]["jti"]
     assert c.retry == oc.RetryPolicy(attempts=2, initial_delay=0.01, jitter=0)  # not capped

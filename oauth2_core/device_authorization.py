@@ -1,9 +1,9 @@
-"""The device grant's values (RFC 8628 §3.2, §3.5): what the device endpoint grants
-and what a poll can answer besides a token.
+"""Device authorization (RFC 8628 §3.1, §3.2): start the grant, read what it grants.
 
-:class:`DeviceAuthorization` (saved and restored with ``to_dict`` / ``from_dict``),
-:class:`Pending` and :class:`SlowDown`. The steps and the polling flow that make and
-read them are in :mod:`oauth2_core.device`, which re-exports these names.
+:func:`device_authorization_request` / :func:`process_device_authorization_response`
+give a :class:`DeviceAuthorization` (saved and restored with ``to_dict`` /
+``from_dict``); show ``user_code`` and ``verification_uri`` to the user, then
+poll (:mod:`oauth2_core.device_poll`).
 """
 
 from __future__ import annotations
@@ -16,27 +16,34 @@ from typing import Any
 
 import attrs
 
-from oauth2_core.errors import UsageError
+from oauth2_core._http import HttpRequest, HttpResponse
+from oauth2_core._params import Params, scope_string
+from oauth2_core._parse import (
+    add_seconds,
+    finite_number,
+    optional_str,
+    parse_body,
+    raise_for_error,
+    require_object,
+)
+from oauth2_core.client import Client
+from oauth2_core.errors import MalformedResponseError, UsageError
+from oauth2_core.grants import endpoint_request
+from oauth2_core.metadata import ServerMetadata
+from oauth2_core.token import MAX_EXPIRES_IN
 
 __all__ = [
-    "DEFAULT_INTERVAL",
-    "DEVICE_CODE_GRANT_TYPE",
-    "MIN_INTERVAL",
-    "SLOW_DOWN_INCREMENT",
     "DeviceAuthorization",
-    "Pending",
-    "SlowDown",
+    "device_authorization_request",
+    "process_device_authorization_response",
 ]
 
-#: The ``grant_type`` of the device code grant (RFC 8628 §3.4).
-DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 #: RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
 DEFAULT_INTERVAL = 5.0
-#: RFC 8628 §3.5: on ``slow_down`` "the interval MUST be increased by 5 seconds".
-SLOW_DOWN_INCREMENT = 5.0
 #: A poll storm helps nobody: a smaller ``interval`` from the server is raised to this.
 MIN_INTERVAL = 1.0
 
+# The members of a device authorization answer we model; the rest go to ``extra``.
 _STANDARD = frozenset(
     {
         "device_code",
@@ -177,18 +184,113 @@ def _saved_time(data: Mapping[str, Any], name: str, *, required: bool) -> Any:
     return when
 
 
-@attrs.frozen
-class Pending:
-    """``authorization_pending``: the user has not finished yet; poll again (RFC 8628 §3.5)."""
+def device_authorization_request(
+    server: ServerMetadata,
+    client: Client,
+    *,
+    scope: object = None,
+    now: _dt.datetime | None = None,
+    **params: object,
+) -> HttpRequest:
+    """Start a device authorization (RFC 8628 §3.1).
 
+    The client authenticates as at the token endpoint (a public client sends
+    its ``client_id``).
 
-@attrs.frozen
-class SlowDown:
-    """``slow_down``: poll again, with the interval raised for good (RFC 8628 §3.5).
+    Args:
+        server: Server metadata with ``device_authorization_endpoint``.
+        client: The client.
+        scope: A string or an iterable of strings.
+        now: When the request is sent; required for JWT client authentication.
+        **params: Extra parameters (``resource`` ...); a list repeats the parameter.
 
-    Attributes:
-        increment: Seconds to add to the interval, for this and every later
-            poll: 5, as the RFC says.
+    Returns:
+        The request. Next: :func:`process_device_authorization_response`.
+
+    Raises:
+        UsageError: no device authorization endpoint, plain http, a bad parameter.
     """
+    body: Params = []
+    scope_value = scope_string(scope)
+    if scope_value:
+        body.append(("scope", scope_value))
+    return endpoint_request(
+        server,
+        client,
+        endpoint="device_authorization_endpoint",
+        params=body,
+        extra=params,
+        now=now,
+    )
 
-    increment: float = SLOW_DOWN_INCREMENT
+
+def _required_str(data: Mapping[str, object], name: str, status: int) -> str:
+    value = optional_str(data, name, status=status)
+    if not value:
+        raise MalformedResponseError(
+            f"device authorization response has no string member {name!r}",
+            field=name,
+            status=status,
+        )
+    return value
+
+
+def _seconds(data: Mapping[str, object], name: str, status: int) -> float | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    seconds = finite_number(value)
+    if seconds is None:
+        raise MalformedResponseError(
+            f"member {name!r} must be a number of seconds", field=name, status=status
+        )
+    return max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+
+
+def process_device_authorization_response(response: HttpResponse) -> DeviceAuthorization:
+    """Read a device authorization answer (RFC 8628 §3.2).
+
+    Args:
+        response: The device authorization endpoint's answer.
+
+    Returns:
+        The device authorization; ``expires_at`` is ``received_at + expires_in``.
+        Next: show ``user_code`` and ``verification_uri``, then
+        :func:`device_poll_flow` (or :func:`device_code_grant_request`).
+
+    Raises:
+        EndpointError: an error object or an error status.
+        MalformedResponseError: a required member missing or of the wrong type
+            (``expires_in`` is required), named in ``field``.
+    """
+    data = parse_body(response)
+    raise_for_error(response, data, endpoint="device authorization")
+    data = require_object(response, data, endpoint="device authorization")
+    status = response.status
+    device_code = _required_str(data, "device_code", status)
+    user_code = _required_str(data, "user_code", status)
+    if data.get("verification_uri") is None and data.get("verification_url") is not None:
+        # Google's device endpoint answers `verification_url` (an early draft's name).
+        verification_uri = _required_str(data, "verification_url", status)
+    else:
+        verification_uri = _required_str(data, "verification_uri", status)
+    complete = optional_str(data, "verification_uri_complete", status=status) or None
+    expires_in = _seconds(data, "expires_in", status)
+    if expires_in is None:
+        raise MalformedResponseError(
+            "device authorization response has no member 'expires_in'",
+            field="expires_in",
+            status=status,
+        )
+    interval = _seconds(data, "interval", status)
+    received = response.received_at
+    return DeviceAuthorization(
+        device_code,
+        user_code,
+        verification_uri,
+        verification_uri_complete=complete,
+        expires_at=add_seconds(received, expires_in),
+        interval=DEFAULT_INTERVAL if interval is None else max(interval, MIN_INTERVAL),
+        issued_at=received,
+        extra={k: v for k, v in data.items() if k not in _STANDARD},
+    )
