@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import secrets
 from collections.abc import Callable
 from functools import partial
 from typing import TypeVar, cast
@@ -96,9 +97,6 @@ def _flag(_inst: object, attr: attrs.Attribute[bool], value: object) -> None:
 
 def _system_random() -> float:
     # Jitter needs no secrecy; SystemRandom just avoids any shared, seedable state.
-    # Imported on first use: secrets (with random) stays off the package's import path.
-    import secrets
-
     return secrets.SystemRandom().random()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import sys
 import time
 import webbrowser
@@ -297,8 +298,6 @@ def main(
     Returns:
         The exit code.
     """
-    import os
-
     environ = os.environ if environ is None else environ
     console = Console(
         stdout=stdout or sys.stdout,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn, cast
 
 from oauth2_transports.cli._mock_server import add_mock_server_arguments
@@ -27,8 +28,6 @@ _AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("oauth2-core")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
