@@ -38,6 +38,15 @@ _EXPORTS = {
         "parse_bearer_challenge",
         "parse_www_authenticate",
     ),
+    "oauth2_core.ciba": (
+        "BackchannelAuthentication",
+        "CIBA_GRANT_TYPE",
+        "backchannel_authentication_request",
+        "backchannel_poll_flow",
+        "ciba_grant_request",
+        "process_backchannel_authentication_response",
+        "process_backchannel_poll_response",
+    ),
     "oauth2_core.client": (
         "Client",
         "Signer",
@@ -71,6 +80,7 @@ _EXPORTS = {
     "oauth2_core.errors": (
         "AccessDeniedError",
         "AuthorizationError",
+        "BackchannelExpiredError",
         "CallbackError",
         "CallbackValidationError",
         "DeviceCodeExpiredError",
@@ -215,6 +225,19 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.bearer import bearer_authorize as bearer_authorize
     from oauth2_core.bearer import parse_bearer_challenge as parse_bearer_challenge
     from oauth2_core.bearer import parse_www_authenticate as parse_www_authenticate
+    from oauth2_core.ciba import CIBA_GRANT_TYPE as CIBA_GRANT_TYPE
+    from oauth2_core.ciba import BackchannelAuthentication as BackchannelAuthentication
+    from oauth2_core.ciba import (
+        backchannel_authentication_request as backchannel_authentication_request,
+    )
+    from oauth2_core.ciba import backchannel_poll_flow as backchannel_poll_flow
+    from oauth2_core.ciba import ciba_grant_request as ciba_grant_request
+    from oauth2_core.ciba import (
+        process_backchannel_authentication_response as process_backchannel_authentication_response,
+    )
+    from oauth2_core.ciba import (
+        process_backchannel_poll_response as process_backchannel_poll_response,
+    )
     from oauth2_core.client import Client as Client
     from oauth2_core.client import Signer as Signer
     from oauth2_core.device import DEVICE_CODE_GRANT_TYPE as DEVICE_CODE_GRANT_TYPE
@@ -241,6 +264,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.dpop import generate_dpop_key as generate_dpop_key
     from oauth2_core.errors import AccessDeniedError as AccessDeniedError
     from oauth2_core.errors import AuthorizationError as AuthorizationError
+    from oauth2_core.errors import BackchannelExpiredError as BackchannelExpiredError
     from oauth2_core.errors import CallbackError as CallbackError
     from oauth2_core.errors import CallbackValidationError as CallbackValidationError
     from oauth2_core.errors import DeviceCodeExpiredError as DeviceCodeExpiredError

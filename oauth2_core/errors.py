@@ -18,6 +18,7 @@ import re
 __all__ = [
     "AccessDeniedError",
     "AuthorizationError",
+    "BackchannelExpiredError",
     "CallbackError",
     "CallbackValidationError",
     "DeviceCodeExpiredError",
@@ -307,3 +308,13 @@ class IdTokenError(ResponseError):
     def __init__(self, message: str, *, check: str, status: int | None = None) -> None:
         super().__init__(message, status=status)
         self.check = check
+
+
+class BackchannelExpiredError(DeviceCodeExpiredError):
+    """The CIBA ``auth_req_id`` expired before the user decided (CIBA Core 1.0 §11).
+
+    Raised when the token endpoint says so, and by ``backchannel_poll_flow``
+    when the next poll would fall at or after ``BackchannelAuthentication.expires_at``.
+    A :class:`DeviceCodeExpiredError` too, so one ``except`` serves both polling
+    grants. Start a new backchannel authentication.
+    """

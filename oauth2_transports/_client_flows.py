@@ -46,6 +46,12 @@ from oauth2_core import (
     token_request,
     userinfo_flow,
 )
+from oauth2_core.ciba import (
+    BackchannelAuthentication,
+    backchannel_authentication_request,
+    backchannel_poll_flow,
+    process_backchannel_authentication_response,
+)
 from oauth2_core.device import (
     DeviceAuthorization,
     device_authorization_request,
@@ -280,6 +286,28 @@ class _Flows:
     def _poll_device(self, auth: DeviceAuthorization, params: dict[str, Any]) -> Flow[Token]:
         # RFC 9449 §5: every token request carries a proof, the device code grant's too.
         return device_poll_flow(
+            self.server,
+            self.client,
+            auth,
+            now=self.clock(),
+            dpop_key=self.dpop_key,
+            dpop_nonce=self._dpop_nonce if self.dpop_key is not None else None,
+            **params,
+        )
+
+    def _backchannel_authentication(
+        self, scope: object, params: dict[str, Any]
+    ) -> Flow[BackchannelAuthentication]:
+        request = backchannel_authentication_request(
+            self.server, self.client, scope=scope, now=self.clock(), **params
+        )
+        return step_flow(request, process_backchannel_authentication_response)
+
+    def _poll_backchannel(
+        self, auth: BackchannelAuthentication, params: dict[str, Any]
+    ) -> Flow[Token]:
+        # CIBA Core 1.0 §10.1 polls are token requests: DPoP-proved like the others.
+        return backchannel_poll_flow(
             self.server,
             self.client,
             auth,

@@ -21,6 +21,7 @@ from oauth2_core import (
     ServerMetadata,
     Token,
 )
+from oauth2_core.ciba import BackchannelAuthentication
 from oauth2_core.device import DeviceAuthorization
 from oauth2_core.discovery import discovery_flow
 from oauth2_core.par import PushedAuthorization
@@ -218,6 +219,34 @@ class OAuth2Client(_Flows):
             return self._run(flow)
         return run(flow, self.transport, sleep=sleep)
 
+    def backchannel_authentication(
+        self, *, scope: object = "openid", **params: object
+    ) -> BackchannelAuthentication:
+        """Start a CIBA authentication, poll mode (OpenID Connect CIBA Core 1.0 §7.1).
+
+        Keywords: exactly one of ``login_hint``, ``login_hint_token``,
+        ``id_token_hint``; ``binding_message``, ``user_code``,
+        ``requested_expiry`` and any extra parameter. Next: :meth:`poll_backchannel`.
+        """
+        return self._run(self._backchannel_authentication(scope, params))
+
+    def poll_backchannel(
+        self,
+        auth: BackchannelAuthentication,
+        *,
+        sleep: Callable[[float], object] | None = None,
+        **params: object,
+    ) -> Token:
+        """Poll until the user decides (CIBA Core 1.0 §10.1, §11), as :meth:`poll_device` does.
+
+        Honours ``interval`` (5 s when absent) and ``slow_down``; raises
+        ``AccessDeniedError`` on a refusal, ``BackchannelExpiredError`` on expiry.
+        """
+        flow = self._poll_backchannel(auth, params)
+        if sleep is None:
+            return self._run(flow)
+        return run(flow, self.transport, sleep=sleep)
+
     def pushed_authorization(
         self, pending: PendingAuthorization, *, scope: object = None, **params: object
     ) -> PushedAuthorization:
@@ -380,6 +409,16 @@ class AsyncOAuth2Client(_Flows):
     async def poll_device(self, auth: DeviceAuthorization, **params: object) -> Token:
         """Poll until the user approves; honours interval and slow_down."""
         return await self._run(self._poll_device(auth, params))
+
+    async def backchannel_authentication(
+        self, *, scope: object = "openid", **params: object
+    ) -> BackchannelAuthentication:
+        """Start a CIBA authentication, poll mode (OpenID Connect CIBA Core 1.0 §7.1)."""
+        return await self._run(self._backchannel_authentication(scope, params))
+
+    async def poll_backchannel(self, auth: BackchannelAuthentication, **params: object) -> Token:
+        """Poll until the user decides (CIBA Core 1.0 §10.1, §11); as :meth:`poll_device`."""
+        return await self._run(self._poll_backchannel(auth, params))
 
     async def pushed_authorization(
         self, pending: PendingAuthorization, *, scope: object = None, **params: object
