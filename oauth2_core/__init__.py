@@ -146,6 +146,7 @@ _EXPORTS = {
         "jwks_request",
         "process_jwks_response",
     ),
+    "oauth2_core.logout": ("end_session_url",),
     "oauth2_core.metadata": ("ServerMetadata",),
     "oauth2_core.par": (
         "PushedAuthorization",
@@ -325,6 +326,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jwks import PrivateJwk as PrivateJwk
     from oauth2_core.jwks import jwks_request as jwks_request
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
+    from oauth2_core.logout import end_session_url as end_session_url
     from oauth2_core.metadata import ServerMetadata as ServerMetadata
     from oauth2_core.par import PushedAuthorization as PushedAuthorization
     from oauth2_core.par import (

@@ -61,6 +61,7 @@ from oauth2_core.device import (
 )
 from oauth2_core.flows import introspection_flow, revocation_flow, step_flow, token_flow
 from oauth2_core.jose import require_jwt
+from oauth2_core.logout import end_session_url
 from oauth2_core.par import (
     PushedAuthorization,
     process_pushed_authorization_response,
@@ -376,6 +377,29 @@ class _Flows:
             now=self.clock(),
             jwks_cache=self._jwks,
             dpop_key=self.dpop_key,
+        )
+
+    def end_session_url(
+        self,
+        token: Token | str | None = None,
+        *,
+        post_logout_redirect_uri: str | None = None,
+        state: str | None = None,
+        **params: object,
+    ) -> str:
+        """Where to send the browser to log out (OpenID Connect RP-Initiated Logout 1.0 §2).
+
+        ``token`` (a :class:`~oauth2_core.Token` or its ID token) is the
+        ``id_token_hint``. No request is sent: the sync and async clients alike
+        return the URL. See :func:`oauth2_core.end_session_url`.
+        """
+        return end_session_url(
+            self.server,
+            self.client,
+            id_token_hint=token,
+            post_logout_redirect_uri=post_logout_redirect_uri,
+            state=state,
+            **params,
         )
 
     def __repr__(self) -> str:

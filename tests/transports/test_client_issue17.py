@@ -123,3 +123,22 @@ def test_ciba_unknown_user_is_an_endpoint_error(connect: Any) -> None:
     with pytest.raises(oc.EndpointError) as info:
         api.backchannel_authentication(login_hint="mallory", scope="openid")
     assert info.value.error == "unknown_user_id"
+
+
+# --- RP-initiated logout -------------------------------------------------------------------
+
+
+def test_end_session_url_from_the_client(connect: Any) -> None:
+    server = oc.ServerMetadata(
+        "https://op.example",
+        token_endpoint="https://op.example/token",
+        end_session_endpoint="https://op.example/session/end",
+    )
+    api = connect()
+    api.client.server = server  # the URL needs no request: any server metadata will do
+    token = oc.Token("at", id_token="h.p.s")
+    url = api.end_session_url(token, post_logout_redirect_uri="https://app.example/bye")
+    assert url == (
+        "https://op.example/session/end?client_id=app&id_token_hint=h.p.s"
+        "&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"
+    )
