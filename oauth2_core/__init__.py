@@ -25,6 +25,11 @@ _EXPORTS = {
         "HttpResponse",
         "Send",
     ),
+    "oauth2_core.access_token_jwt": (
+        "AccessTokenClaims",
+        "jwt_access_token_flow",
+        "validate_jwt_access_token",
+    ),
     "oauth2_core.authorize": (
         "AuthorizationCode",
         "PendingAuthorization",
@@ -79,6 +84,7 @@ _EXPORTS = {
     ),
     "oauth2_core.errors": (
         "AccessDeniedError",
+        "AccessTokenError",
         "AuthorizationError",
         "BackchannelExpiredError",
         "CallbackError",
@@ -87,6 +93,8 @@ _EXPORTS = {
         "EndpointError",
         "IdTokenError",
         "InsecureHttpError",
+        "InsufficientScopeError",
+        "InvalidTokenError",
         "IssuerMismatchError",
         "MalformedResponseError",
         "OAuth2Error",
@@ -217,6 +225,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core._http import HttpRequest as HttpRequest
     from oauth2_core._http import HttpResponse as HttpResponse
     from oauth2_core._http import Send as Send
+    from oauth2_core.access_token_jwt import AccessTokenClaims as AccessTokenClaims
+    from oauth2_core.access_token_jwt import jwt_access_token_flow as jwt_access_token_flow
+    from oauth2_core.access_token_jwt import validate_jwt_access_token as validate_jwt_access_token
     from oauth2_core.authorize import AuthorizationCode as AuthorizationCode
     from oauth2_core.authorize import PendingAuthorization as PendingAuthorization
     from oauth2_core.authorize import authorization_url as authorization_url
@@ -264,6 +275,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.dpop import dpop_token_flow as dpop_token_flow
     from oauth2_core.dpop import generate_dpop_key as generate_dpop_key
     from oauth2_core.errors import AccessDeniedError as AccessDeniedError
+    from oauth2_core.errors import AccessTokenError as AccessTokenError
     from oauth2_core.errors import AuthorizationError as AuthorizationError
     from oauth2_core.errors import BackchannelExpiredError as BackchannelExpiredError
     from oauth2_core.errors import CallbackError as CallbackError
@@ -272,6 +284,8 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.errors import EndpointError as EndpointError
     from oauth2_core.errors import IdTokenError as IdTokenError
     from oauth2_core.errors import InsecureHttpError as InsecureHttpError
+    from oauth2_core.errors import InsufficientScopeError as InsufficientScopeError
+    from oauth2_core.errors import InvalidTokenError as InvalidTokenError
     from oauth2_core.errors import IssuerMismatchError as IssuerMismatchError
     from oauth2_core.errors import MalformedResponseError as MalformedResponseError
     from oauth2_core.errors import OAuth2Error as OAuth2Error

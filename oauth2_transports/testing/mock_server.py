@@ -52,6 +52,7 @@ from oauth2_transports.testing._mock_state import (
     MockState,
     default_clock,
     format_user_code,
+    new_secret,
 )
 
 if TYPE_CHECKING:
@@ -250,6 +251,39 @@ class MockAuthorizationServer:
         with self._state.lock:
             grant = Grant(client_id, user, tuple(scope.split()))
             return self._state.issue_tokens(grant, scope=grant.scope, refresh=user is not None)
+
+    def issue_jwt_access_token(
+        self,
+        client_id: str = "app",
+        *,
+        audience: str | list[str],
+        user: str = "alice",
+        scope: str = "",
+        lifetime: float | None = None,
+    ) -> str:
+        """Mint a JWT access token (RFC 9068 §2) signed with the server's key, without HTTP.
+
+        For testing a resource server's ``AccessTokenVerifier``: the key is the
+        one the server's ``jwks_uri`` publishes.
+
+        Raises:
+            RuntimeError: PyJWT is not installed (the server has no signing key).
+        """
+        with self._state.lock:
+            now = self._state.now()
+            life = self._state.lifetimes.access_token if lifetime is None else lifetime
+            claims: dict[str, object] = {
+                "iss": self._issuer,
+                "aud": audience,
+                "sub": user,
+                "client_id": client_id,
+                "jti": new_secret("mock_jti_"),
+                "iat": int(now),
+                "exp": int(now + life),
+            }
+            if scope:
+                claims["scope"] = scope
+            return self._state.signer.access_token(claims)
 
     # -- time ------------------------------------------------------------------------------
 

@@ -512,6 +512,56 @@ def backchannel_from_dict(data: bytes) -> None:
     _call(lambda: oc.BackchannelAuthentication.from_dict(saved))
 
 
+_AT_KEY = oc.generate_dpop_key("ES256")  # any EC P-256 private JWK will do
+_AT_JWKS = {"keys": [{k: v for k, v in _AT_KEY.items() if k != "d"}]}
+
+
+def _access_token(inp: Input) -> str:
+    """A compact JWT: mostly really signed (ES256) with fuzzed header and claims, else garbage."""
+    from oauth2_core.jose import load_signing_key, sign_jwt
+
+    if inp.below(8) == 0:
+        return inp.text(200)
+    header: dict[str, Any] = {"typ": inp.pick(("at+jwt", "application/at+jwt", "JWT", 7))}
+    if inp.flag():
+        header["kid"] = inp.pick((_AT_KEY.get("kid"), "other", ""))
+    claims: dict[str, Any] = {}
+    plausible = {
+        **_PLAUSIBLE_CLAIMS,
+        "iss": ("https://as.example",),
+        "aud": ("https://rs.example", ["https://rs.example"], []),
+        "client_id": ("app", ""),
+        "jti": ("j",),
+        "scope": ("read write", ["read"], ""),
+    }
+    for name, values in plausible.items():
+        choice = inp.below(8)
+        if choice < 5:
+            claims[name] = inp.pick(values)
+        elif choice == 5:
+            claims[name] = json_value(inp)
+    try:
+        return sign_jwt(load_signing_key(_AT_KEY), claims, header)
+    except (TypeError, ValueError):
+        return inp.text(200)  # claims PyJWT cannot serialize (lone surrogates ...)
+
+
+def jwt_access_token(data: bytes) -> None:
+    inp = Input(data)
+    token = _access_token(inp)
+    scope = inp.pick((None, "read", ["read", "write"]))
+    _call(
+        lambda: oc.validate_jwt_access_token(
+            token,
+            issuer="https://as.example",
+            audience="https://rs.example",
+            jwks=_AT_JWKS,
+            now=ID_NOW,
+            scope=scope,
+        )
+    )
+
+
 #: name -> harness taking the fuzzer's bytes.
 HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_token_response": token_response,
@@ -539,4 +589,5 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_backchannel_authentication_response": backchannel_authentication_response,
     "process_backchannel_poll_response": backchannel_poll_response,
     "BackchannelAuthentication.from_dict": backchannel_from_dict,
+    "validate_jwt_access_token": jwt_access_token,
 }

@@ -8,7 +8,9 @@ httpx — one test body each, parametrized.
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +18,8 @@ import pytest
 
 import oauth2_core as oc
 from oauth2_transports import (
+    AccessTokenVerifier,
+    AsyncAccessTokenVerifier,
     AsyncHttpxTransport,
     AsyncOAuth2Client,
     HttpxTransport,
@@ -142,3 +146,57 @@ def test_end_session_url_from_the_client(connect: Any) -> None:
         "https://op.example/session/end?client_id=app&id_token_hint=h.p.s"
         "&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"
     )
+
+
+# --- RFC 9068: the resource server's verifier ---------------------------------------------
+
+RS = "https://rs.example"
+
+
+def make_verifier(kind: str, mock: MockAuthorizationServer, **options: Any) -> Any:
+    loop = asyncio.new_event_loop()
+    if kind == "async-httpx":
+        verifier: Any = AsyncAccessTokenVerifier(mock.issuer, audience=RS, **options)
+    else:
+        factory = {
+            "urllib3": Urllib3Transport,
+            "requests": RequestsTransport,
+            "httpx": HttpxTransport,
+        }[kind]
+        verifier = AccessTokenVerifier(mock.issuer, audience=RS, transport=factory(), **options)
+    return Api(verifier, loop)
+
+
+def test_access_token_verifier_discovers_and_caches_keys(
+    kind: str, mock: MockAuthorizationServer
+) -> None:
+    api = make_verifier(kind, mock)
+    mock.clear_requests()
+    token = mock.issue_jwt_access_token(audience=RS, scope="read write")
+    claims = api.verify(token, scope="read")
+    assert claims.sub == "alice" and claims.scope == ("read", "write")
+    fetched = [r.path for r in mock.requests]
+    assert fetched == ["/.well-known/oauth-authorization-server", "/jwks"]
+    assert api.verify(mock.issue_jwt_access_token(audience=RS)).client_id == "app"
+    assert len(mock.requests) == 2  # the key is cached: no request for the second token
+    with pytest.raises(oc.InsufficientScopeError) as info:
+        api.verify(token, scope="admin")
+    assert info.value.status == 403
+    with pytest.raises(oc.InvalidTokenError) as bad:
+        api.verify(mock.issue_jwt_access_token(audience="https://other.example"))
+    assert bad.value.www_authenticate().startswith('Bearer error="invalid_token"')
+    # Made-up key ids within the refetch interval cost no request (rate-limited refetch).
+    _, payload, signature = token.split(".")
+    forged_header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "ES256", "typ": "at+jwt", "kid": "made-up"}).encode()
+    )
+    forged = forged_header.rstrip(b"=").decode() + "." + payload + "." + signature
+    for _ in range(5):
+        with pytest.raises(oc.InvalidTokenError):
+            api.verify(forged)
+    assert len(mock.requests) == 2
+    if kind == "async-httpx":
+        api.aclose()
+    else:
+        api.close()
+    api.loop.close()
