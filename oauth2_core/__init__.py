@@ -115,6 +115,11 @@ _EXPORTS = {
         "token_exchange_grant_request",
     ),
     "oauth2_core.external_key": ("external_signing_key",),
+    "oauth2_core.fapi": (
+        "FAPI2_ALGS",
+        "check_fapi2_authorization",
+        "fapi2_server",
+    ),
     "oauth2_core.flows": (
         "code_exchange_flow",
         "introspection_flow",
@@ -305,6 +310,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
         token_exchange_grant_request as token_exchange_grant_request,
     )
     from oauth2_core.external_key import external_signing_key as external_signing_key
+    from oauth2_core.fapi import FAPI2_ALGS as FAPI2_ALGS
+    from oauth2_core.fapi import check_fapi2_authorization as check_fapi2_authorization
+    from oauth2_core.fapi import fapi2_server as fapi2_server
     from oauth2_core.flows import code_exchange_flow as code_exchange_flow
     from oauth2_core.flows import introspection_flow as introspection_flow
     from oauth2_core.flows import refresh_flow as refresh_flow

@@ -59,6 +59,7 @@ from oauth2_core.device import (
     device_poll_flow,
     process_device_authorization_response,
 )
+from oauth2_core.fapi import check_fapi2_authorization, fapi2_server
 from oauth2_core.flows import introspection_flow, revocation_flow, step_flow, token_flow
 from oauth2_core.jose import require_jwt
 from oauth2_core.logout import end_session_url
@@ -96,6 +97,7 @@ class _Flows:
         dpop_key: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         validate_id_token: bool = True,
+        profile: str | None = None,
     ) -> None:
         if not isinstance(server, ServerMetadata):
             raise UsageError("server must be an oauth2_core.ServerMetadata")
@@ -105,6 +107,12 @@ class _Flows:
             raise UsageError("retry must be an oauth2_core.RetryPolicy")
         if dpop_key is not None:
             require_jwt()  # every request will carry a proof: name the missing extra now
+        if profile not in (None, "fapi2"):
+            raise UsageError("profile must be None or 'fapi2'")
+        if profile == "fapi2":
+            # FAPI 2.0: refuse what the profile forbids before any request; PAR and iss on.
+            server = fapi2_server(server, client, dpop_key=dpop_key)
+        self.profile = profile
         self.server = server
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else utc_now
@@ -348,6 +356,8 @@ class _Flows:
         par: bool | None,
         params: dict[str, Any],
     ) -> str | Flow[str]:
+        if self.profile == "fapi2":
+            check_fapi2_authorization(pending, par=par)
         if self.validate_id_token:
             # Before the browser opens: a missing extra must not cost a login and a code.
             check_id_token_support(

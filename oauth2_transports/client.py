@@ -65,7 +65,10 @@ class OAuth2Client(_Flows):
             never for code exchange) and ``validate_id_token`` (default ``True``:
             ``exchange_code`` validates the ID token, OIDC Core §3.1.3.7, and sets
             ``token.id_token_claims``; ``refresh`` validates a new one against it,
-            §12.2, or keeps it when the server sends none).
+            §12.2, or keeps it when the server sends none) and ``profile``
+            (``"fapi2"``: the FAPI 2.0 Security Profile — PAR always, PKCE S256,
+            ``iss`` required, and a ``UsageError`` before any request for a
+            client or server that cannot meet it; see ``oauth2_core.fapi``).
     """
 
     def __init__(

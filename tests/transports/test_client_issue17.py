@@ -200,3 +200,47 @@ def test_access_token_verifier_discovers_and_caches_keys(
     else:
         api.close()
     api.loop.close()
+
+
+# --- FAPI 2.0 -----------------------------------------------------------------------------
+
+
+class NoNetwork:
+    """A transport that fails the test if anything is sent."""
+
+    def send(self, request: oc.HttpRequest) -> oc.HttpResponse:
+        raise AssertionError(f"sent {request.method} {request.url}")
+
+
+FAPI_SERVER = oc.ServerMetadata(
+    "https://as.example",
+    authorization_endpoint="https://as.example/authorize",
+    token_endpoint="https://as.example/token",
+    pushed_authorization_request_endpoint="https://as.example/par",
+)
+
+
+@pytest.mark.parametrize("client_class", [OAuth2Client, AsyncOAuth2Client])
+def test_fapi2_refuses_before_any_request(client_class: Any) -> None:
+    key = oc.generate_dpop_key()
+    with pytest.raises(oc.UsageError, match="client authentication"):
+        client_class(FAPI_SERVER, oc.Client("app", "secret"), NoNetwork(), profile="fapi2")
+    pkj = oc.Client("app", auth_method="private_key_jwt", signing_key=key)
+    with pytest.raises(oc.UsageError, match="sender-constrained"):
+        client_class(FAPI_SERVER, pkj, NoNetwork(), profile="fapi2")
+    no_par = oc.ServerMetadata("https://as.example", token_endpoint="https://as.example/token")
+    with pytest.raises(oc.UsageError, match="pushed_authorization"):
+        client_class(no_par, pkj, NoNetwork(), profile="fapi2", dpop_key=key)
+    with pytest.raises(oc.UsageError, match="profile"):
+        client_class(FAPI_SERVER, pkj, NoNetwork(), profile="fapi1", dpop_key=key)
+    c = client_class(FAPI_SERVER, pkj, NoNetwork(), profile="fapi2", dpop_key=key)
+    assert c.server.require_pushed_authorization_requests  # PAR always
+    assert c.server.authorization_response_iss_parameter_supported  # iss required
+    api = Api(c, asyncio.new_event_loop())
+    pending = oc.new_pending_authorization(pkj)
+    with pytest.raises(oc.UsageError, match="par=False"):
+        api.authorization_url(pending, scope="openid", par=False)
+    plain = oc.new_pending_authorization(pkj, code_challenge_method="plain")
+    with pytest.raises(oc.UsageError, match="S256"):
+        api.authorization_url(plain, scope="openid")
+    api.loop.close()
