@@ -17,6 +17,7 @@ import attrs
 from oauth2_transports.testing import _mock_authorize as front
 from oauth2_transports.testing import _mock_ciba as ciba
 from oauth2_transports.testing import _mock_login as login
+from oauth2_transports.testing import _mock_logout as logout
 from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
@@ -43,6 +44,7 @@ def discovery_document(state: MockState) -> dict[str, object]:
         "token_endpoint": i + "/token",
         "jwks_uri": i + "/jwks",
         "userinfo_endpoint": i + "/userinfo",
+        "end_session_endpoint": i + "/logout",  # OpenID Connect RP-Initiated Logout 1.0
         "revocation_endpoint": i + "/revoke",
         "introspection_endpoint": i + "/introspect",
         "device_authorization_endpoint": i + "/device_authorization",
@@ -101,6 +103,7 @@ _ROUTES: dict[str, tuple[frozenset[str], _Endpoint]] = {
     "/revoke": (_POST, back.revoke),
     "/introspect": (_POST, back.introspect),
     "/userinfo": (_BOTH, back.userinfo),
+    "/logout": (_GET, logout.end_session),
     registration.REGISTRATION_PATH: (_POST, registration.register),
     resource.RESOURCE_METADATA_PATH: (_GET, resource.resource_metadata),
     resource.RESOURCE_PATH: (_BOTH, resource.protected_resource),

@@ -244,3 +244,16 @@ def test_fapi2_refuses_before_any_request(client_class: Any) -> None:
     with pytest.raises(oc.UsageError, match="S256"):
         api.authorization_url(plain, scope="openid")
     api.loop.close()
+
+
+def test_mock_server_end_session_endpoint(connect: Any, mock: MockAuthorizationServer) -> None:
+    api = connect()
+    token = api.password("alice", "wonderland", scope="openid")
+    url = api.end_session_url(token, post_logout_redirect_uri="https://app.example/cb", state="s")
+    assert url.startswith(mock.issuer + "/logout?")
+    answer = api.client.transport.send(oc.HttpRequest("GET", url))
+    answer = api.resolve(answer)
+    assert answer.status == 302
+    assert answer.headers["location"] == "https://app.example/cb?state=s"
+    bad = api.end_session_url(token, post_logout_redirect_uri="https://evil.example/cb")
+    assert api.resolve(api.client.transport.send(oc.HttpRequest("GET", bad))).status == 400
