@@ -28,6 +28,11 @@ _EXPORTS = {
         "Wait",
         "wait_flow",
     ),
+    "oauth2_core.access_token_jwt": (
+        "AccessTokenClaims",
+        "jwt_access_token_flow",
+        "validate_jwt_access_token",
+    ),
     "oauth2_core.authorize": (
         "AuthorizationCode",
         "PendingAuthorization",
@@ -40,6 +45,15 @@ _EXPORTS = {
         "bearer_authorize",
         "parse_bearer_challenge",
         "parse_www_authenticate",
+    ),
+    "oauth2_core.ciba": (
+        "BackchannelAuthentication",
+        "CIBA_GRANT_TYPE",
+        "backchannel_authentication_request",
+        "backchannel_poll_flow",
+        "ciba_grant_request",
+        "process_backchannel_authentication_response",
+        "process_backchannel_poll_response",
     ),
     "oauth2_core.client": (
         "Client",
@@ -75,13 +89,17 @@ _EXPORTS = {
     "oauth2_core.dpop_nonce": ("DPoPNonces",),
     "oauth2_core.errors": (
         "AccessDeniedError",
+        "AccessTokenError",
         "AuthorizationError",
+        "BackchannelExpiredError",
         "CallbackError",
         "CallbackValidationError",
         "DeviceCodeExpiredError",
         "EndpointError",
         "IdTokenError",
         "InsecureHttpError",
+        "InsufficientScopeError",
+        "InvalidTokenError",
         "IssuerMismatchError",
         "MalformedResponseError",
         "OAuth2Error",
@@ -102,7 +120,13 @@ _EXPORTS = {
         "token_exchange_grant_request",
     ),
     "oauth2_core.external_key": ("external_signing_key",),
+    "oauth2_core.fapi": (
+        "FAPI2_ALGS",
+        "check_fapi2_authorization",
+        "fapi2_server",
+    ),
     "oauth2_core.flows": (
+        "backchannel_token_flow",
         "code_exchange_flow",
         "exchange_code_flow",
         "introspection_flow",
@@ -143,6 +167,7 @@ _EXPORTS = {
         "jwks_request",
         "process_jwks_response",
     ),
+    "oauth2_core.logout": ("end_session_url",),
     "oauth2_core.metadata": ("ServerMetadata",),
     "oauth2_core.par": (
         "PushedAuthorization",
@@ -218,6 +243,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core._http import TimedFlow as TimedFlow
     from oauth2_core._http import Wait as Wait
     from oauth2_core._http import wait_flow as wait_flow
+    from oauth2_core.access_token_jwt import AccessTokenClaims as AccessTokenClaims
+    from oauth2_core.access_token_jwt import jwt_access_token_flow as jwt_access_token_flow
+    from oauth2_core.access_token_jwt import validate_jwt_access_token as validate_jwt_access_token
     from oauth2_core.authorize import AuthorizationCode as AuthorizationCode
     from oauth2_core.authorize import PendingAuthorization as PendingAuthorization
     from oauth2_core.authorize import authorization_url as authorization_url
@@ -227,6 +255,19 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.bearer import bearer_authorize as bearer_authorize
     from oauth2_core.bearer import parse_bearer_challenge as parse_bearer_challenge
     from oauth2_core.bearer import parse_www_authenticate as parse_www_authenticate
+    from oauth2_core.ciba import CIBA_GRANT_TYPE as CIBA_GRANT_TYPE
+    from oauth2_core.ciba import BackchannelAuthentication as BackchannelAuthentication
+    from oauth2_core.ciba import (
+        backchannel_authentication_request as backchannel_authentication_request,
+    )
+    from oauth2_core.ciba import backchannel_poll_flow as backchannel_poll_flow
+    from oauth2_core.ciba import ciba_grant_request as ciba_grant_request
+    from oauth2_core.ciba import (
+        process_backchannel_authentication_response as process_backchannel_authentication_response,
+    )
+    from oauth2_core.ciba import (
+        process_backchannel_poll_response as process_backchannel_poll_response,
+    )
     from oauth2_core.client import Client as Client
     from oauth2_core.client import Signer as Signer
     from oauth2_core.device import DEVICE_CODE_GRANT_TYPE as DEVICE_CODE_GRANT_TYPE
@@ -254,13 +295,17 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.dpop import generate_dpop_key as generate_dpop_key
     from oauth2_core.dpop_nonce import DPoPNonces as DPoPNonces
     from oauth2_core.errors import AccessDeniedError as AccessDeniedError
+    from oauth2_core.errors import AccessTokenError as AccessTokenError
     from oauth2_core.errors import AuthorizationError as AuthorizationError
+    from oauth2_core.errors import BackchannelExpiredError as BackchannelExpiredError
     from oauth2_core.errors import CallbackError as CallbackError
     from oauth2_core.errors import CallbackValidationError as CallbackValidationError
     from oauth2_core.errors import DeviceCodeExpiredError as DeviceCodeExpiredError
     from oauth2_core.errors import EndpointError as EndpointError
     from oauth2_core.errors import IdTokenError as IdTokenError
     from oauth2_core.errors import InsecureHttpError as InsecureHttpError
+    from oauth2_core.errors import InsufficientScopeError as InsufficientScopeError
+    from oauth2_core.errors import InvalidTokenError as InvalidTokenError
     from oauth2_core.errors import IssuerMismatchError as IssuerMismatchError
     from oauth2_core.errors import MalformedResponseError as MalformedResponseError
     from oauth2_core.errors import OAuth2Error as OAuth2Error
@@ -280,6 +325,10 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
         token_exchange_grant_request as token_exchange_grant_request,
     )
     from oauth2_core.external_key import external_signing_key as external_signing_key
+    from oauth2_core.fapi import FAPI2_ALGS as FAPI2_ALGS
+    from oauth2_core.fapi import check_fapi2_authorization as check_fapi2_authorization
+    from oauth2_core.fapi import fapi2_server as fapi2_server
+    from oauth2_core.flows import backchannel_token_flow as backchannel_token_flow
     from oauth2_core.flows import code_exchange_flow as code_exchange_flow
     from oauth2_core.flows import exchange_code_flow as exchange_code_flow
     from oauth2_core.flows import introspection_flow as introspection_flow
@@ -317,6 +366,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jwks import PrivateJwk as PrivateJwk
     from oauth2_core.jwks import jwks_request as jwks_request
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
+    from oauth2_core.logout import end_session_url as end_session_url
     from oauth2_core.metadata import ServerMetadata as ServerMetadata
     from oauth2_core.par import PushedAuthorization as PushedAuthorization
     from oauth2_core.par import authorization_url_flow as authorization_url_flow

@@ -17,13 +17,17 @@ import re
 
 __all__ = [
     "AccessDeniedError",
+    "AccessTokenError",
     "AuthorizationError",
+    "BackchannelExpiredError",
     "CallbackError",
     "CallbackValidationError",
     "DeviceCodeExpiredError",
     "EndpointError",
     "IdTokenError",
     "InsecureHttpError",
+    "InsufficientScopeError",
+    "InvalidTokenError",
     "IssuerMismatchError",
     "MalformedResponseError",
     "OAuth2Error",
@@ -307,3 +311,89 @@ class IdTokenError(ResponseError):
     def __init__(self, message: str, *, check: str, status: int | None = None) -> None:
         super().__init__(message, status=status)
         self.check = check
+
+
+class BackchannelExpiredError(DeviceCodeExpiredError):
+    """The CIBA ``auth_req_id`` expired before the user decided (CIBA Core 1.0 §11).
+
+    Raised when the token endpoint says so, and by ``backchannel_poll_flow``
+    when the next poll would fall at or after ``BackchannelAuthentication.expires_at``.
+    A :class:`DeviceCodeExpiredError` too, so one ``except`` serves both polling
+    grants. Start a new backchannel authentication.
+    """
+
+
+# RFC 6750 §3: the characters an error, error_description or scope value may hold.
+_CHALLENGE_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+class AccessTokenError(OAuth2Error):
+    """A resource server refuses an access token (RFC 6750 §3.1, RFC 9068 §4).
+
+    Raised by ``validate_jwt_access_token`` and ``AccessTokenVerifier.verify``;
+    tells a resource server what to answer: :attr:`status` and the
+    ``WWW-Authenticate`` value from :meth:`www_authenticate`. The message names
+    the failed check, never the token.
+
+    Attributes:
+        error: The RFC 6750 §3.1 code (``invalid_token``, ``insufficient_scope``).
+        status: The HTTP status to answer (401, 403).
+        check: The failed check (``"typ"``, ``"iss"``, ``"aud"``, ``"exp"``,
+            ``"signature"``, ``"scope"`` ...).
+        description: A short human-readable text for ``error_description``.
+    """
+
+    error = "invalid_token"
+    status = 401
+
+    def __init__(self, description: str, *, check: str) -> None:
+        super().__init__(f"access token rejected ({check}): {description}")
+        self.check = check
+        self.description = description
+
+    def _parameters(self) -> list[tuple[str, str]]:
+        return [("error", self.error), ("error_description", self.description)]
+
+    def www_authenticate(self, *, realm: str | None = None, scheme: str = "Bearer") -> str:
+        """The ``WWW-Authenticate`` value to answer with (RFC 6750 §3).
+
+        Args:
+            realm: The protection space, or ``None``.
+            scheme: ``"Bearer"`` (RFC 6750) or ``"DPoP"`` (RFC 9449 §7.1).
+
+        Raises:
+            UsageError: a ``realm`` or ``scheme`` that cannot be sent in a challenge.
+        """
+        if scheme not in ("Bearer", "DPoP"):
+            raise UsageError("scheme must be 'Bearer' or 'DPoP'")
+        parameters = [("realm", realm)] if realm is not None else []
+        parameters += self._parameters()
+        for _, value in parameters:
+            if not isinstance(value, str) or not _CHALLENGE_TEXT.fullmatch(value):
+                raise UsageError("challenge values must be printable ASCII without '\"' or '\\'")
+        return scheme + " " + ", ".join(f'{name}="{value}"' for name, value in parameters)
+
+
+class InvalidTokenError(AccessTokenError):
+    """The access token is expired, revoked, malformed or not for this resource (401).
+
+    RFC 6750 §3.1 ``invalid_token``: answer HTTP 401 with :meth:`www_authenticate`.
+    """
+
+
+class InsufficientScopeError(AccessTokenError):
+    """The token is valid but lacks a required scope (RFC 6750 §3.1, HTTP 403).
+
+    Attributes:
+        scope: The scopes the request needs (sent as the challenge's ``scope``).
+    """
+
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, description: str, *, scope: tuple[str, ...]) -> None:
+        super().__init__(description, check="scope")
+        self.scope = scope
+
+    def _parameters(self) -> list[tuple[str, str]]:
+        return [*super()._parameters(), ("scope", " ".join(self.scope))]

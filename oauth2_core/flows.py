@@ -25,14 +25,15 @@ from typing import TypeVar, cast
 
 import attrs
 
-from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send, TimedFlow
+from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send, TimedFlow, wait_flow
 from oauth2_core.authorize import PendingAuthorization, parse_callback
+from oauth2_core.ciba import BackchannelAuthentication, backchannel_poll_flow
 from oauth2_core.client import Client
 from oauth2_core.dpop import DPoPKey, dpop_send_flow
 from oauth2_core.dpop_nonce import DPoPNonces
 from oauth2_core.errors import UsageError
 from oauth2_core.grants import authorization_code_grant_request, refresh_token_grant_request
-from oauth2_core.id_token import check_id_token_support, id_token_flow
+from oauth2_core.id_token import check_id_token_support, id_token_flow, validate_id_token_flow
 from oauth2_core.id_token_refresh import refreshed_id_token_flow
 from oauth2_core.introspection import Introspection, process_introspection_response
 from oauth2_core.jwks import JwksCache
@@ -343,3 +344,46 @@ def revocation_flow(request: HttpRequest) -> Flow[None]:
 def introspection_flow(request: HttpRequest) -> Flow[Introspection]:
     """Send an introspection request (RFC 7662)."""
     return (yield from step_flow(request, process_introspection_response))
+
+
+def backchannel_token_flow(
+    server: ServerMetadata,
+    client: Client,
+    auth: BackchannelAuthentication,
+    *,
+    now: _dt.datetime | None = None,
+    validate_id_token: bool = True,
+    jwks_cache: JwksCache | None = None,
+    dpop_key: DPoPKey | None = None,
+    dpop_nonce: str | None = None,
+    **params: object,
+) -> TimedFlow[Token]:
+    """Poll for a CIBA token and validate its ID token (CIBA Core 1.0 §10.1, §10.1.1).
+
+    :func:`~oauth2_core.ciba.backchannel_poll_flow`, then, unless
+    ``validate_id_token=False``, the ID token is validated as OpenID Connect
+    Core §3.1.3.7 says, with no nonce (the request carried none) and its
+    ``at_hash`` against the access token; the claims go on
+    ``token.id_token_claims``. What ``OAuth2Client.poll_backchannel`` runs.
+
+    Raises:
+        IdTokenError: the ID token failed validation.
+        As :func:`~oauth2_core.ciba.backchannel_poll_flow` otherwise.
+    """
+    token = yield from backchannel_poll_flow(
+        server, client, auth, now=now, dpop_key=dpop_key, dpop_nonce=dpop_nonce, **params
+    )
+    if not validate_id_token or token.id_token is None:
+        return token
+    # Polling may have taken minutes: ask the driver for the time of the check.
+    checked_at = yield from wait_flow(0)
+    claims = yield from validate_id_token_flow(
+        token.id_token,
+        server=server,
+        client=client,
+        nonce=None,
+        now=checked_at,
+        jwks_cache=jwks_cache,
+        access_token=token.access_token,
+    )
+    return attrs.evolve(token, id_token_claims=claims)

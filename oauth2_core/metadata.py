@@ -31,6 +31,7 @@ _STR_FIELDS = (
     "pushed_authorization_request_endpoint",
     "userinfo_endpoint",
     "end_session_endpoint",
+    "backchannel_authentication_endpoint",
 )
 _LIST_FIELDS = (
     "scopes_supported",
@@ -47,11 +48,14 @@ _LIST_FIELDS = (
     "id_token_signing_alg_values_supported",
     "subject_types_supported",
     "claims_supported",
+    "backchannel_token_delivery_modes_supported",
+    "backchannel_authentication_request_signing_alg_values_supported",
 )
 _BOOL_FIELDS = (
     "require_pushed_authorization_requests",
     "authorization_response_iss_parameter_supported",
     "tls_client_certificate_bound_access_tokens",
+    "backchannel_user_code_parameter_supported",
 )
 _MAP_FIELDS = ("mtls_endpoint_aliases",)
 
@@ -99,6 +103,7 @@ class ServerMetadata:
     pushed_authorization_request_endpoint: str | None = attrs.field(default=None, kw_only=True)
     userinfo_endpoint: str | None = attrs.field(default=None, kw_only=True)
     end_session_endpoint: str | None = attrs.field(default=None, kw_only=True)
+    backchannel_authentication_endpoint: str | None = attrs.field(default=None, kw_only=True)
     scopes_supported: tuple[str, ...] | None = attrs.field(
         default=None, converter=_to_tuple, kw_only=True
     )
@@ -141,9 +146,16 @@ class ServerMetadata:
     claims_supported: tuple[str, ...] | None = attrs.field(
         default=None, converter=_to_tuple, kw_only=True
     )
+    backchannel_token_delivery_modes_supported: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_to_tuple, kw_only=True
+    )
+    backchannel_authentication_request_signing_alg_values_supported: tuple[str, ...] | None = (
+        attrs.field(default=None, converter=_to_tuple, kw_only=True)
+    )
     require_pushed_authorization_requests: bool = attrs.field(default=False, kw_only=True)
     authorization_response_iss_parameter_supported: bool = attrs.field(default=False, kw_only=True)
     tls_client_certificate_bound_access_tokens: bool = attrs.field(default=False, kw_only=True)
+    backchannel_user_code_parameter_supported: bool = attrs.field(default=False, kw_only=True)
     mtls_endpoint_aliases: Mapping[str, str] | None = attrs.field(
         default=None, converter=_to_optional_map, kw_only=True, eq=False, hash=False
     )

@@ -11,6 +11,10 @@ from oauth2_core._lazy import lazy_exports as _lazy_exports
 # this table; the TYPE_CHECKING block below mirrors it for type checkers and IDEs, and
 # tests/transports/test_public_names.py keeps the two identical.
 _EXPORTS = {
+    "oauth2_transports.access_token_verifier": (
+        "AccessTokenVerifier",
+        "AsyncAccessTokenVerifier",
+    ),
     "oauth2_transports._driver": (
         "arun",
         "run",
@@ -62,6 +66,10 @@ if TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit re-expor
     from oauth2_transports._transport import AsyncTransport as AsyncTransport
     from oauth2_transports._transport import Transport as Transport
     from oauth2_transports._transport import TransportError as TransportError
+    from oauth2_transports.access_token_verifier import AccessTokenVerifier as AccessTokenVerifier
+    from oauth2_transports.access_token_verifier import (
+        AsyncAccessTokenVerifier as AsyncAccessTokenVerifier,
+    )
     from oauth2_transports.client import AsyncOAuth2Client as AsyncOAuth2Client
     from oauth2_transports.client import OAuth2Client as OAuth2Client
     from oauth2_transports.httpx import AsyncHttpxTransport as AsyncHttpxTransport

@@ -28,6 +28,7 @@ from oauth2_core import (
     Token,
     UsageError,
     authorization_url_flow,
+    backchannel_token_flow,
     check_id_token_support,
     client_credentials_grant_request,
     exchange_code_flow,
@@ -41,14 +42,21 @@ from oauth2_core import (
     token_request,
     userinfo_flow,
 )
+from oauth2_core.ciba import (
+    BackchannelAuthentication,
+    backchannel_authentication_request,
+    process_backchannel_authentication_response,
+)
 from oauth2_core.device import (
     DeviceAuthorization,
     device_authorization_request,
     device_poll_flow,
     process_device_authorization_response,
 )
+from oauth2_core.fapi import check_fapi2_authorization, fapi2_server
 from oauth2_core.flows import introspection_flow, revocation_flow, step_flow
 from oauth2_core.jose import require_jwt
+from oauth2_core.logout import end_session_url
 from oauth2_core.par import (
     PushedAuthorization,
     process_pushed_authorization_response,
@@ -84,6 +92,7 @@ class ClientFlows:
         dpop_key: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         validate_id_token: bool = True,
+        profile: str | None = None,
     ) -> None:
         if not isinstance(server, ServerMetadata):
             raise UsageError("server must be an oauth2_core.ServerMetadata")
@@ -93,6 +102,12 @@ class ClientFlows:
             raise UsageError("retry must be an oauth2_core.RetryPolicy")
         if dpop_key is not None:
             require_jwt()  # every request will carry a proof: name the missing extra now
+        if profile not in (None, "fapi2"):
+            raise UsageError("profile must be None or 'fapi2'")
+        if profile == "fapi2":
+            # FAPI 2.0: refuse what the profile forbids before any request; PAR and iss on.
+            server = fapi2_server(server, client, dpop_key=dpop_key)
+        self.profile = profile
         self.server = server
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else utc_now
@@ -226,6 +241,33 @@ class ClientFlows:
             **params,
         )
 
+    def _backchannel_authentication(
+        self, scope: object, params: dict[str, Any]
+    ) -> Flow[BackchannelAuthentication]:
+        request = backchannel_authentication_request(
+            self.server, self.client, scope=scope, now=self.clock(), **params
+        )
+        return step_flow(request, process_backchannel_authentication_response)
+
+    def _poll_backchannel(
+        self, auth: BackchannelAuthentication, params: dict[str, Any]
+    ) -> TimedFlow[Token]:
+        return backchannel_token_flow(
+            self.server,
+            self.client,
+            auth,
+            now=self.clock(),
+            validate_id_token=self.validate_id_token,
+            jwks_cache=self._jwks,
+            dpop_key=self.dpop_key,
+            dpop_nonce=(
+                self._dpop_nonces.get(self.server.token_endpoint or "")
+                if self.dpop_key is not None
+                else None
+            ),
+            **params,
+        )
+
     def _push(
         self, pending: PendingAuthorization, scope: object, params: dict[str, Any]
     ) -> Flow[PushedAuthorization]:
@@ -241,6 +283,8 @@ class ClientFlows:
         par: bool | None,
         params: dict[str, Any],
     ) -> Flow[str]:
+        if self.profile == "fapi2":
+            check_fapi2_authorization(pending, par=par)
         if self.validate_id_token:
             # Before the browser opens: a missing extra must not cost a login and a code.
             check_id_token_support(
@@ -266,6 +310,29 @@ class ClientFlows:
             jwks_cache=self._jwks,
             dpop_key=self.dpop_key,
             dpop_nonces=self._dpop_nonces,
+        )
+
+    def end_session_url(
+        self,
+        token: Token | str | None = None,
+        *,
+        post_logout_redirect_uri: str | None = None,
+        state: str | None = None,
+        **params: object,
+    ) -> str:
+        """Where to send the browser to log out (OpenID Connect RP-Initiated Logout 1.0 §2).
+
+        ``token`` (a :class:`~oauth2_core.Token` or its ID token) is the
+        ``id_token_hint``. No request is sent: the sync and async clients alike
+        return the URL. See :func:`oauth2_core.end_session_url`.
+        """
+        return end_session_url(
+            self.server,
+            self.client,
+            id_token_hint=token,
+            post_logout_redirect_uri=post_logout_redirect_uri,
+            state=state,
+            **params,
         )
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ from oauth2_core import (
     TimedFlow,
     Token,
 )
+from oauth2_core.ciba import BackchannelAuthentication
 from oauth2_core.device import DeviceAuthorization
 from oauth2_core.discovery import discovery_flow
 from oauth2_core.par import PushedAuthorization
@@ -66,7 +67,10 @@ class OAuth2Client(ClientFlows):
             never for code exchange) and ``validate_id_token`` (default ``True``:
             ``exchange_code`` validates the ID token, OIDC Core §3.1.3.7, and sets
             ``token.id_token_claims``; ``refresh`` validates a new one against it,
-            §12.2, or keeps it when the server sends none).
+            §12.2, or keeps it when the server sends none) and ``profile``
+            (``"fapi2"``: the FAPI 2.0 Security Profile — PAR always, PKCE S256,
+            ``iss`` required, and a ``UsageError`` before any request for a
+            client or server that cannot meet it; see ``oauth2_core.fapi``).
     """
 
     def __init__(
@@ -218,6 +222,34 @@ class OAuth2Client(ClientFlows):
         if sleep is None:
             return self._run(flow)
         return run(flow, self.transport, sleep=sleep, clock=self.clock)
+
+    def backchannel_authentication(
+        self, *, scope: object = "openid", **params: object
+    ) -> BackchannelAuthentication:
+        """Start a CIBA authentication, poll mode (OpenID Connect CIBA Core 1.0 §7.1).
+
+        Keywords: exactly one of ``login_hint``, ``login_hint_token``,
+        ``id_token_hint``; ``binding_message``, ``user_code``,
+        ``requested_expiry`` and any extra parameter. Next: :meth:`poll_backchannel`.
+        """
+        return self._run(self._backchannel_authentication(scope, params))
+
+    def poll_backchannel(
+        self,
+        auth: BackchannelAuthentication,
+        *,
+        sleep: Callable[[float], object] | None = None,
+        **params: object,
+    ) -> Token:
+        """Poll until the user decides (CIBA Core 1.0 §10.1, §11), as :meth:`poll_device` does.
+
+        Honours ``interval`` (5 s when absent) and ``slow_down``; raises
+        ``AccessDeniedError`` on a refusal, ``BackchannelExpiredError`` on expiry.
+        """
+        flow = self._poll_backchannel(auth, params)
+        if sleep is None:
+            return self._run(flow)
+        return run(flow, self.transport, sleep=sleep)
 
     def pushed_authorization(
         self, pending: PendingAuthorization, *, scope: object = None, **params: object
@@ -380,6 +412,16 @@ class AsyncOAuth2Client(ClientFlows):
     async def poll_device(self, auth: DeviceAuthorization, **params: object) -> Token:
         """Poll until the user approves; honours interval and slow_down."""
         return await self._run(self._poll_device(auth, params))
+
+    async def backchannel_authentication(
+        self, *, scope: object = "openid", **params: object
+    ) -> BackchannelAuthentication:
+        """Start a CIBA authentication, poll mode (OpenID Connect CIBA Core 1.0 §7.1)."""
+        return await self._run(self._backchannel_authentication(scope, params))
+
+    async def poll_backchannel(self, auth: BackchannelAuthentication, **params: object) -> Token:
+        """Poll until the user decides (CIBA Core 1.0 §10.1, §11); as :meth:`poll_device`."""
+        return await self._run(self._poll_backchannel(auth, params))
 
     async def pushed_authorization(
         self, pending: PendingAuthorization, *, scope: object = None, **params: object

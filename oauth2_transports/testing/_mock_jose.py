@@ -80,3 +80,16 @@ class IdTokenSigner:
             digest = hashlib.sha256(access_token.encode("ascii")).digest()
             claims["at_hash"] = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
         return jwt.encode(claims, self._key, algorithm=self.algorithm, headers={"kid": self.kid})
+
+    def access_token(self, claims: dict[str, object]) -> str:
+        """A JWT access token (RFC 9068 §2.1: ``typ`` ``at+jwt``) with ``claims``.
+
+        Raises:
+            RuntimeError: no signing key (PyJWT is not installed).
+        """
+        if self._key is None:
+            raise RuntimeError("JWT access tokens need PyJWT with cryptography")
+        import jwt
+
+        headers = {"kid": self.kid, "typ": "at+jwt"}
+        return jwt.encode(claims, self._key, algorithm=self.algorithm, headers=headers)

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import attrs
 
 from oauth2_transports.testing import _mock_authorize as front
+from oauth2_transports.testing import _mock_ciba as ciba
 from oauth2_transports.testing import _mock_login as login
+from oauth2_transports.testing import _mock_logout as logout
 from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
@@ -42,10 +44,14 @@ def discovery_document(state: MockState) -> dict[str, object]:
         "token_endpoint": i + "/token",
         "jwks_uri": i + "/jwks",
         "userinfo_endpoint": i + "/userinfo",
+        "end_session_endpoint": i + "/logout",  # OpenID Connect RP-Initiated Logout 1.0
         "revocation_endpoint": i + "/revoke",
         "introspection_endpoint": i + "/introspect",
         "device_authorization_endpoint": i + "/device_authorization",
         "pushed_authorization_request_endpoint": i + "/par",
+        # OpenID Connect CIBA Core 1.0 §4, poll mode only.
+        "backchannel_authentication_endpoint": i + "/bc-authorize",
+        "backchannel_token_delivery_modes_supported": ["poll"],
         "registration_endpoint": i + registration.REGISTRATION_PATH,  # RFC 7591
         "require_pushed_authorization_requests": state.require_par,
         # RFC 9207 §3: the authorization response carries `iss`.
@@ -59,6 +65,7 @@ def discovery_document(state: MockState) -> dict[str, object]:
             "refresh_token",
             back.DEVICE_CODE_GRANT,
             back.TOKEN_EXCHANGE_GRANT,
+            ciba.CIBA_GRANT,
         ],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
@@ -91,10 +98,12 @@ _ROUTES: dict[str, tuple[frozenset[str], _Endpoint]] = {
     "/par": (_POST, front.pushed_authorization),
     "/device_authorization": (_POST, front.device_authorization),
     "/device": (_BOTH, front.device_page),
+    "/bc-authorize": (_POST, ciba.backchannel_authentication),
     "/token": (_POST, back.token),
     "/revoke": (_POST, back.revoke),
     "/introspect": (_POST, back.introspect),
     "/userinfo": (_BOTH, back.userinfo),
+    "/logout": (_GET, logout.end_session),
     registration.REGISTRATION_PATH: (_POST, registration.register),
     resource.RESOURCE_METADATA_PATH: (_GET, resource.resource_metadata),
     resource.RESOURCE_PATH: (_BOTH, resource.protected_resource),

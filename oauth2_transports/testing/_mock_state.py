@@ -19,6 +19,7 @@ from oauth2_transports.testing._mock_jose import IdTokenSigner
 from oauth2_transports.testing._mock_model import MockClient, MockUser
 
 if TYPE_CHECKING:
+    from oauth2_transports.testing._mock_ciba import BackchannelRecord
     from oauth2_transports.testing._mock_login import PendingLogin
 
 __all__ = [
@@ -178,6 +179,7 @@ class MockState:
         self.refresh_tokens: dict[str, RefreshRecord] = {}
         self.devices: dict[str, DeviceRecord] = {}  # by device_code
         self.pushed: dict[str, PushedRecord] = {}  # by request_uri
+        self.backchannel: dict[str, BackchannelRecord] = {}  # CIBA, by auth_req_id
         self.login_page = login_page
         self.logins: dict[str, PendingLogin] = {}  # by the login form's hidden value
         self.deny_authorizations = 0  # deny_next()

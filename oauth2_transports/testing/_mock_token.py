@@ -19,6 +19,7 @@ from oauth2_transports.testing._mock_authorize import (
     duplicate_answer,
     scope_of,
 )
+from oauth2_transports.testing._mock_ciba import CIBA_GRANT, ciba_grant
 from oauth2_transports.testing._mock_model import (
     Answer,
     MockClient,
@@ -177,6 +178,7 @@ _GRANTS: dict[str, _Handler] = {
     "refresh_token": _refresh_token,
     DEVICE_CODE_GRANT: _device_code,
     TOKEN_EXCHANGE_GRANT: _token_exchange,
+    CIBA_GRANT: ciba_grant,
 }
 
 

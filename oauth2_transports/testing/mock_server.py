@@ -11,7 +11,8 @@ runs it from a terminal or a CI container.
 It serves RFC 8414 / OpenID Connect discovery, JWKS, the authorization
 endpoint (code + PKCE, RFC 9207 ``iss``), the token endpoint (authorization
 code, client credentials, password, refresh with rotation, device code, token
-exchange), device authorization (RFC 8628), revocation (RFC 7009),
+exchange, CIBA), device authorization (RFC 8628), CIBA poll mode (``/bc-authorize``,
+``approve_backchannel``), revocation (RFC 7009),
 introspection (RFC 7662), UserInfo, PAR (RFC 9126), dynamic client registration
 (RFC 7591, managed per RFC 7592) and a protected test resource with its RFC 9728
 metadata (``resource_url``, see ``_mock_resource``). It validates client
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from oauth2_transports.testing import _mock_authorize as front
+from oauth2_transports.testing import _mock_ciba as ciba
 from oauth2_transports.testing._mock_control import CONTROL_PATH, control_answer
 from oauth2_transports.testing._mock_faults import QUIRKS, Echo, Quirk, failure_answer
 from oauth2_transports.testing._mock_jose import IdTokenSigner
@@ -50,6 +52,7 @@ from oauth2_transports.testing._mock_state import (
     MockState,
     default_clock,
     format_user_code,
+    new_secret,
 )
 
 if TYPE_CHECKING:
@@ -249,6 +252,39 @@ class MockAuthorizationServer:
             grant = Grant(client_id, user, tuple(scope.split()))
             return self._state.issue_tokens(grant, scope=grant.scope, refresh=user is not None)
 
+    def issue_jwt_access_token(
+        self,
+        client_id: str = "app",
+        *,
+        audience: str | list[str],
+        user: str = "alice",
+        scope: str = "",
+        lifetime: float | None = None,
+    ) -> str:
+        """Mint a JWT access token (RFC 9068 §2) signed with the server's key, without HTTP.
+
+        For testing a resource server's ``AccessTokenVerifier``: the key is the
+        one the server's ``jwks_uri`` publishes.
+
+        Raises:
+            RuntimeError: PyJWT is not installed (the server has no signing key).
+        """
+        with self._state.lock:
+            now = self._state.now()
+            life = self._state.lifetimes.access_token if lifetime is None else lifetime
+            claims: dict[str, object] = {
+                "iss": self._issuer,
+                "aud": audience,
+                "sub": user,
+                "client_id": client_id,
+                "jti": new_secret("mock_jti_"),
+                "iat": int(now),
+                "exp": int(now + life),
+            }
+            if scope:
+                claims["scope"] = scope
+            return self._state.signer.access_token(claims)
+
     # -- time ------------------------------------------------------------------------------
 
     def now(self) -> float:
@@ -362,7 +398,7 @@ class MockAuthorizationServer:
             self._faults.add("quirk", n, path, quirk=quirk, error=error)
 
     def slow_down_next(self, n: int = 1) -> None:
-        """Answer the next ``n`` device polls with ``slow_down`` (RFC 8628 §3.5)."""
+        """Answer the next ``n`` device or CIBA polls with ``slow_down`` (RFC 8628 §3.5)."""
         with self._state.lock:
             self._state.slow_downs += n
 
@@ -423,6 +459,37 @@ class MockAuthorizationServer:
                 for d in self._state.devices.values()
                 if d.status == "pending" and now < d.expires_at
             ]
+
+    # -- CIBA (poll mode) ------------------------------------------------------------
+
+    def approve_backchannel(self, auth_req_id: str | None = None) -> None:
+        """Approve a pending CIBA request (the oldest when ``auth_req_id`` is ``None``).
+
+        Raises:
+            ValueError: no such pending request.
+        """
+        self._decide_backchannel(auth_req_id, approve=True)
+
+    def deny_backchannel(self, auth_req_id: str | None = None) -> None:
+        """Deny a pending CIBA request (polls then answer ``access_denied``).
+
+        Raises:
+            ValueError: no such pending request.
+        """
+        self._decide_backchannel(auth_req_id, approve=False)
+
+    def pending_backchannel(self) -> list[tuple[str, str | None]]:
+        """The CIBA requests waiting for the user: ``(login_hint user, binding_message)``."""
+        with self._state.lock:
+            return [(r.user, r.binding_message) for r in ciba.pending_backchannel(self._state)]
+
+    def _decide_backchannel(self, auth_req_id: str | None, *, approve: bool) -> None:
+        with self._state.lock:
+            if auth_req_id is None:
+                waiting = ciba.pending_backchannel(self._state)
+                auth_req_id = waiting[0].auth_req_id if waiting else ""
+            if not ciba.set_backchannel_decision(self._state, auth_req_id, approve=approve):
+                raise ValueError("no pending CIBA request with this auth_req_id")
 
     # -- recorded requests ----------------------------------------------------------
 

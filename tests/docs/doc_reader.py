@@ -48,8 +48,10 @@ SECRET = "s3cr3t"
 
 _CONFIDENTIAL = ("app", "my-service", "web-app", "reporting-job", "svc")
 _PUBLIC = ("cli", "tv-app", "my-cli")
+# Registered redirect URIs: the default ones and the logout page of docs/howto/logout.md.
+_URIS = ("http://127.0.0.1/callback", "https://app.example/cb", "https://app.example/bye")
 DOC_CLIENTS = (
-    *(MockClient(client_id, SECRET) for client_id in _CONFIDENTIAL),
+    *(MockClient(client_id, SECRET, redirect_uris=_URIS) for client_id in _CONFIDENTIAL),
     MockClient("post-app", SECRET, auth_method="client_secret_post"),
     *(MockClient(client_id) for client_id in _PUBLIC),
 )
@@ -206,8 +208,14 @@ class Reader:
     # -- the user ------------------------------------------------------------------------
 
     def _approve_devices(self) -> None:
-        """The user approves every device code as soon as it is shown (RFC 8628 §3.3)."""
+        """The user approves every device code as soon as it is shown (RFC 8628 §3.3),
+        and every CIBA request on her phone (CIBA Core 1.0 §7.1)."""
         while not self._stopping.wait(0.02):
+            for _ in self.mock.pending_backchannel():
+                try:
+                    self.mock.approve_backchannel()
+                except ValueError:  # decided meanwhile
+                    continue
             for user_code in self.mock.pending_user_codes():
                 try:
                     self.mock.approve_device(user_code, user="alice")
@@ -304,6 +312,10 @@ class Reader:
             "now": now,
             "received_at": now,
             "jwks": lambda _ns: oc.JwksCache(),
+            # RFC 9068: what a client sends to the resource server of docs/howto/resource-server.md
+            "access_token_string": lambda _ns: mock.issue_jwt_access_token(
+                audience="https://rs.example", scope="read"
+            ),
             "incoming_access_token": lambda _ns: mock.issue_token("app", scope="read")[
                 "access_token"
             ],

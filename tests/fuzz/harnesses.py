@@ -108,6 +108,8 @@ MEMBERS = (
     "resource", "authorization_servers", "bearer_methods_supported", "client_secret",
     "client_id_issued_at", "client_secret_expires_at", "registration_access_token",
     "registration_client_uri", "redirect_uris", "token_endpoint_auth_method", "",
+    # CIBA Core 1.0 §7.3, RFC 9068 §2.2
+    "auth_req_id", "backchannel_authentication_endpoint", "client_id", "scope", "typ",
 )  # fmt: skip
 
 STRINGS = (
@@ -264,6 +266,7 @@ DEVICE = ("device_code", "user_code", "verification_uri", "expires_in", "interva
 POLL = ("access_token", "error")
 METADATA = ("issuer", "token_endpoint", "authorization_endpoint")
 PAR = ("request_uri", "expires_in")
+CIBA = ("auth_req_id", "expires_in", "interval")
 
 
 def _call(function: Callable[[], object]) -> None:
@@ -496,6 +499,69 @@ def id_token(data: bytes) -> None:
     )
 
 
+def backchannel_authentication_response(data: bytes) -> None:
+    _call(lambda: oc.process_backchannel_authentication_response(response(Input(data), CIBA)))
+
+
+def backchannel_poll_response(data: bytes) -> None:
+    _call(lambda: oc.process_backchannel_poll_response(response(Input(data), POLL)))
+
+
+def backchannel_from_dict(data: bytes) -> None:
+    saved = _saved(Input(data), ("auth_req_id", "expires_at"))
+    _call(lambda: oc.BackchannelAuthentication.from_dict(saved))
+
+
+_AT_KEY = oc.generate_dpop_key("ES256")  # any EC P-256 private JWK will do
+_AT_JWKS = {"keys": [{k: v for k, v in _AT_KEY.items() if k != "d"}]}
+
+
+def _access_token(inp: Input) -> str:
+    """A compact JWT: mostly really signed (ES256) with fuzzed header and claims, else garbage."""
+    from oauth2_core.jose import load_signing_key, sign_jwt
+
+    if inp.below(8) == 0:
+        return inp.text(200)
+    header: dict[str, Any] = {"typ": inp.pick(("at+jwt", "application/at+jwt", "JWT", 7))}
+    if inp.flag():
+        header["kid"] = inp.pick((_AT_KEY.get("kid"), "other", ""))
+    claims: dict[str, Any] = {}
+    plausible = {
+        **_PLAUSIBLE_CLAIMS,
+        "iss": ("https://as.example",),
+        "aud": ("https://rs.example", ["https://rs.example"], []),
+        "client_id": ("app", ""),
+        "jti": ("j",),
+        "scope": ("read write", ["read"], ""),
+    }
+    for name, values in plausible.items():
+        choice = inp.below(8)
+        if choice < 5:
+            claims[name] = inp.pick(values)
+        elif choice == 5:
+            claims[name] = json_value(inp)
+    try:
+        return sign_jwt(load_signing_key(_AT_KEY), claims, header)
+    except (TypeError, ValueError, oc.UsageError):
+        return inp.text(200)  # claims PyJWT cannot serialize (lone surrogates ...)
+
+
+def jwt_access_token(data: bytes) -> None:
+    inp = Input(data)
+    token = _access_token(inp)
+    scope = inp.pick((None, "read", ["read", "write"]))
+    _call(
+        lambda: oc.validate_jwt_access_token(
+            token,
+            issuer="https://as.example",
+            audience="https://rs.example",
+            jwks=_AT_JWKS,
+            now=ID_NOW,
+            scope=scope,
+        )
+    )
+
+
 #: name -> harness taking the fuzzer's bytes.
 HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_token_response": token_response,
@@ -520,4 +586,8 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_registration_delete_response": registration_delete_response,
     "ClientRegistration.from_dict": registration_from_dict,
     "ResourceMetadata.from_dict": resource_metadata_from_dict,
+    "process_backchannel_authentication_response": backchannel_authentication_response,
+    "process_backchannel_poll_response": backchannel_poll_response,
+    "BackchannelAuthentication.from_dict": backchannel_from_dict,
+    "validate_jwt_access_token": jwt_access_token,
 }

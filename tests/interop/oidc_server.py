@@ -228,10 +228,20 @@ class OidcServer:
         """Deny a pending device authorization; polling then yields access_denied."""
         return self._device_call("deny", user_code)
 
-    def _device_call(self, action: str, user_code: str) -> dict[str, Any]:
-        data = urllib.parse.urlencode({"user_code": user_code}).encode()
+    # -- CIBA (poll mode) ----------------------------------------------------
+    def approve_ciba(self, auth_req_id: str) -> dict[str, Any]:
+        """Approve a pending CIBA request as alice's authentication device would."""
+        return self._device_call("approve", auth_req_id, flow="ciba")
+
+    def deny_ciba(self, auth_req_id: str) -> dict[str, Any]:
+        """Deny a pending CIBA request; polling then yields access_denied."""
+        return self._device_call("deny", auth_req_id, flow="ciba")
+
+    def _device_call(self, action: str, code: str, *, flow: str = "device") -> dict[str, Any]:
+        field = "auth_req_id" if flow == "ciba" else "user_code"
+        data = urllib.parse.urlencode({field: code}).encode()
         request = urllib.request.Request(
-            self.url(f"/test/device/{action}"),
+            self.url(f"/test/{flow}/{action}"),
             data=data,
             method="POST",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -241,9 +251,7 @@ class OidcServer:
                 return json.loads(response.read().decode())
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
-            raise OidcServerError(
-                f"{action}_device({user_code!r}) failed: HTTP {exc.code} {detail}"
-            ) from exc
+            raise OidcServerError(f"{action}_{flow} failed: HTTP {exc.code} {detail}") from exc
 
     # -- lifecycle -----------------------------------------------------------
     def stop(self, timeout: float = 5.0) -> None:

@@ -13,7 +13,10 @@
 //     x_test=deny (or login_hint=deny) on the authorization request makes the
 //     interaction finish with error=access_denied;
 //   * POST /test/device/approve and POST /test/device/deny (user_code=...) settle
-//     a pending device authorization without the user-facing pages.
+//     a pending device authorization without the user-facing pages;
+//   * POST /test/ciba/approve and POST /test/ciba/deny (auth_req_id=...) settle a
+//     pending CIBA (poll mode) request as the user's authentication device would;
+//   * clients.json entries with "fapi": true get the FAPI 2.0 Security Profile.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -80,6 +83,7 @@ let ISSUER; // set when the server listens
 // --- clients (shared with oidc_server.py through clients.json) ---------------
 const CLIENTS_FILE = JSON.parse(fs.readFileSync(path.join(HERE, 'clients.json'), 'utf8'));
 const NONCE_CLIENTS = new Set();
+const FAPI_CLIENTS = new Set();
 
 function toClientMetadata(entry) {
   const md = {
@@ -100,6 +104,12 @@ function toClientMetadata(entry) {
     md.userinfo_signed_response_alg = entry.userinfo_signed_response_alg;
   }
   if (entry.require_dpop_nonce) NONCE_CLIENTS.add(entry.client_id);
+  if (entry.post_logout_redirect_uris) md.post_logout_redirect_uris = entry.post_logout_redirect_uris;
+  if (entry.backchannel_token_delivery_mode) {
+    md.backchannel_token_delivery_mode = entry.backchannel_token_delivery_mode;
+  }
+  if (entry.require_pushed_authorization_requests) md.require_pushed_authorization_requests = true;
+  if (entry.fapi) FAPI_CLIENTS.add(entry.client_id);
   if (entry.jwks_private_key_file) {
     const { d, ...publicJwk } = JSON.parse(
       fs.readFileSync(path.join(HERE, entry.jwks_private_key_file), 'utf8'),
@@ -318,7 +328,28 @@ const configuration = {
       },
     },
     userinfo: { enabled: true },
-    rpInitiatedLogout: { enabled: false },
+    rpInitiatedLogout: { enabled: true },
+    // OpenID Connect CIBA Core 1.0, poll mode: the user is "alice" (login_hint), any
+    // other hint is unknown; /test/ciba/approve plays the authentication device.
+    ciba: {
+      enabled: true,
+      deliveryModes: ['poll'],
+      async processLoginHint(_ctx, loginHint) {
+        if (loginHint !== ACCOUNT_ID) throw new errors.UnknownUserId('unknown login_hint');
+        return ACCOUNT_ID;
+      },
+      async processLoginHintToken() {
+        throw new errors.InvalidRequest('login_hint_token is not supported here');
+      },
+      async validateRequestContext() {},
+      async verifyUserCode() {},
+      async triggerAuthenticationDevice() {},
+    },
+    // FAPI 2.0 Security Profile for the clients marked "fapi" in clients.json only
+    fapi: {
+      enabled: true,
+      profile: (_ctx, client) => (client && FAPI_CLIENTS.has(client.clientId) ? '2.0' : undefined),
+    },
     // RFC 7591 open dynamic registration (no initial access token) and RFC 7592 management
     registration: { enabled: true },
     registrationManagement: { enabled: true },
@@ -381,6 +412,22 @@ function installTestRoutes(provider) {
     });
     ctx.status = 303;
     ctx.redirect(returnTo);
+  }
+
+  async function settleCiba(ctx, approve) {
+    const body = await readBody(ctx.req);
+    const request = await provider.BackchannelAuthenticationRequest.find(String(body.auth_req_id ?? ''));
+    if (!request) return sendJson(ctx, 404, { error: 'not_found', error_description: 'unknown auth_req_id' });
+    if (!approve) {
+      await provider.backchannelResult(request, new errors.AccessDenied('denied by test'));
+      return sendJson(ctx, 200, { status: 'denied' });
+    }
+    const grant = new provider.Grant({ accountId: request.accountId, clientId: request.clientId });
+    const requested = String(request.params?.scope ?? '').split(' ').filter(Boolean);
+    grant.addOIDCScope(requested.filter((s) => STATIC_SCOPES.includes(s)).join(' '));
+    await grant.save();
+    await provider.backchannelResult(request, grant, { authTime: epoch() });
+    return sendJson(ctx, 200, { status: 'approved' });
   }
 
   async function settleDevice(ctx, approve) {
@@ -487,6 +534,8 @@ function installTestRoutes(provider) {
       }
       if (ctx.path === '/test/device/approve' && ctx.method === 'POST') return await settleDevice(ctx, true);
       if (ctx.path === '/test/device/deny' && ctx.method === 'POST') return await settleDevice(ctx, false);
+      if (ctx.path === '/test/ciba/approve' && ctx.method === 'POST') return await settleCiba(ctx, true);
+      if (ctx.path === '/test/ciba/deny' && ctx.method === 'POST') return await settleCiba(ctx, false);
       if (ctx.path === '/test/health') return sendJson(ctx, 200, { ok: true });
     } catch (err) {
       // e.g. SessionNotFound (400) when the interaction cookie did not come back
@@ -510,6 +559,7 @@ function installLogging(provider) {
     'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
     'userinfo.error', 'device_authorization.error', 'pushed_authorization_request.error',
     'discovery.error', 'jwks.error', 'code_verification.error', 'device_resume.error',
+    'backchannel_authentication.error', 'end_session.error',
   ];
   for (const event of events) {
     provider.on(event, (ctx, err) => {

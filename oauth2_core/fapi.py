@@ -1,0 +1,107 @@
+"""The FAPI 2.0 Security Profile, client side (FAPI 2.0 Security Profile §5.3.2, §5.4).
+
+One switch, ``profile="fapi2"`` on the high-level clients, runs these checks:
+
+* :func:`fapi2_server` refuses, before any request, a setup that cannot meet
+  the profile: client authentication other than ``private_key_jwt`` or mTLS
+  (§5.3.2.1: "shall support and use ... MTLS or private_key_jwt"), tokens that
+  are not sender-constrained (§5.3.2.1: DPoP or mTLS), a server without PAR
+  (§5.3.2.2: "shall use pushed authorization requests"), a signing key outside
+  PS256, ES256 and EdDSA (§5.4.1). It returns the server metadata with PAR and
+  the RFC 9207 ``iss`` check required, so every later step follows the profile.
+* :func:`check_fapi2_authorization` refuses an authorization request that would
+  leave the profile: no PAR, or PKCE other than S256 (§5.3.2.2).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from oauth2_core.authorize import PendingAuthorization
+from oauth2_core.client import MTLS_AUTH_METHODS, Client
+from oauth2_core.errors import UsageError
+from oauth2_core.jose import load_signing_key
+from oauth2_core.metadata import ServerMetadata
+
+__all__ = ["FAPI2_ALGS", "check_fapi2_authorization", "fapi2_server"]
+
+#: FAPI 2.0 Security Profile §5.4.1: "shall use PS256, ES256 or EdDSA (using the Ed25519
+#: variant) algorithms".
+FAPI2_ALGS = frozenset({"PS256", "ES256", "EdDSA"})
+_AUTH_METHODS = frozenset({"private_key_jwt", *MTLS_AUTH_METHODS})
+
+
+def _refuse(message: str) -> UsageError:
+    return UsageError(f"profile='fapi2' {message} (FAPI 2.0 Security Profile)")
+
+
+def _check_alg(key: object, purpose: str) -> None:
+    alg = load_signing_key(key, purpose=purpose).alg
+    if alg not in FAPI2_ALGS:
+        raise _refuse(f"needs {purpose} to sign with PS256, ES256 or EdDSA, not {alg} (§5.4.1)")
+
+
+def fapi2_server(
+    server: ServerMetadata, client: Client, *, dpop_key: object | None
+) -> ServerMetadata:
+    """Refuse a setup that cannot meet FAPI 2.0; the server metadata that enforces it.
+
+    Args:
+        server: The authorization server's metadata.
+        client: The client registration.
+        dpop_key: The client's DPoP key, or ``None`` (then mTLS must bind the tokens).
+
+    Returns:
+        ``server`` with ``require_pushed_authorization_requests`` and
+        ``authorization_response_iss_parameter_supported`` set: every
+        authorization request is pushed and every callback must carry the
+        issuer (RFC 9207 §2.4).
+
+    Raises:
+        UsageError: client authentication other than ``private_key_jwt`` or
+            mTLS; no DPoP key and no mTLS; no PAR endpoint; a client assertion
+            ``signer`` that cannot be checked; a signing or DPoP key outside
+            PS256 / ES256 / EdDSA.
+    """
+    if not isinstance(server, ServerMetadata) or not isinstance(client, Client):
+        raise UsageError("fapi2_server needs a ServerMetadata and a Client")
+    if client.auth_method not in _AUTH_METHODS:
+        raise _refuse(
+            "needs client authentication by private_key_jwt, tls_client_auth or "
+            f"self_signed_tls_client_auth, not {client.auth_method!r} (§5.3.2.1)"
+        )
+    mtls = client.auth_method in MTLS_AUTH_METHODS or client.use_mtls_endpoint_aliases
+    if dpop_key is None and not mtls:
+        raise _refuse("needs sender-constrained tokens: pass dpop_key= or use mTLS (§5.3.2.1)")
+    if not server.pushed_authorization_request_endpoint:
+        raise _refuse("needs a server with pushed_authorization_request_endpoint (§5.3.2.2)")
+    if client.auth_method == "private_key_jwt":
+        if client.signer is not None:
+            raise _refuse(
+                "cannot check a Signer's algorithm; give signing_key= (a JWK, PEM or "
+                "external_signing_key with PS256, ES256 or EdDSA)"
+            )
+        _check_alg(client.signing_key, "signing_key")
+    if dpop_key is not None:
+        _check_alg(dpop_key, "the DPoP key")
+    return attrs.evolve(
+        server,
+        require_pushed_authorization_requests=True,
+        authorization_response_iss_parameter_supported=True,
+    )
+
+
+def check_fapi2_authorization(pending: PendingAuthorization, *, par: bool | None) -> None:
+    """Refuse an authorization request FAPI 2.0 forbids (§5.3.2.2).
+
+    Args:
+        pending: The pending authorization (its PKCE verifier and method).
+        par: The caller's ``par=`` choice; ``False`` is refused.
+
+    Raises:
+        UsageError: ``par=False``, or PKCE missing or not S256.
+    """
+    if par is False:
+        raise _refuse("pushes every authorization request; par=False is not allowed (§5.3.2.2)")
+    if pending.code_verifier is None or pending.code_challenge_method != "S256":
+        raise _refuse("needs PKCE with S256 (§5.3.2.2)")
