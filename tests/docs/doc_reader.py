@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -159,14 +160,17 @@ class Namespace(dict[str, Any]):
 
 
 # Values that depend on the moment they are asked for: each use drives the server anew.
-_FRESH = frozenset({"callback_url", "callback", "request", "now", "received_at"})
+_FRESH = frozenset({"callback_url", "callback", "request", "now", "received_at", "assertion"})
 
 
 class Reader:
     """The reader of every page: servers on loopback and the values the pages leave open."""
 
     def __init__(self, workdir: Path) -> None:
-        self.mock = MockAuthorizationServer(clients=DOC_CLIENTS, device_interval=1)
+        self.idp = IdentityProvider()
+        self.mock = MockAuthorizationServer(
+            clients=DOC_CLIENTS, device_interval=1, trusted_issuers=self.idp.trust()
+        )
         self.api = ApiServer()
         self.transport = Urllib3Transport(timeout=10)
         self.workdir = workdir
@@ -307,8 +311,8 @@ class Reader:
             "incoming_access_token": lambda _ns: mock.issue_token("app", scope="read")[
                 "access_token"
             ],
-            # RFC 7523 §2.1: a JWT from a party the server trusts (only built, never sent here)
-            "assertion": constant("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"),
+            # RFC 7523 §2.1: a JWT about alice, signed by the identity provider the mock trusts
+            "assertion": lambda _ns: self.idp.assertion(mock, subject="alice"),
             "api": constant(self.api.url + "/items"),
             "api_url": constant(self.api.url + "/items"),
             "some_flow": lambda _ns: oc.discovery_flow(mock.issuer),
@@ -419,6 +423,32 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class IdentityProvider:
+    """The party whose JWTs the mock's JWT bearer grant trusts (RFC 7523): an EC P-256 key."""
+
+    issuer = "https://idp.example"
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    def trust(self) -> dict[str, dict[str, object]]:
+        """``trusted_issuers`` for the mock: this issuer and its public key."""
+        from jwt.algorithms import ECAlgorithm
+
+        return {self.issuer: json.loads(ECAlgorithm.to_jwk(self._key.public_key()))}
+
+    def assertion(self, server: MockAuthorizationServer, *, subject: str) -> str:
+        """A fresh single-use assertion for ``server``, valid for five minutes (§3)."""
+        import jwt
+
+        now = int(server.now())
+        claims = {"iss": self.issuer, "sub": subject, "aud": server.issuer, "iat": now}
+        claims.update(exp=now + 300, jti=secrets.token_urlsafe(16))
+        return jwt.encode(claims, self._key, algorithm="ES256")
 
 
 _KMS: list[tuple[dict[str, str], Callable[[bytes], bytes]]] = []
