@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from doc_legacy import LegacyProvider
+
 import oauth2_core as oc
 from oauth2_transports.client import OAuth2Client
 from oauth2_transports.testing import MockAuthorizationServer, MockClient
@@ -64,14 +66,19 @@ counted and reported, not run by the docs test."""
 
 
 class _Api(BaseHTTPRequestHandler):
-    """``https://api.example``: 200 to a request with a token, 401 ``invalid_token`` without."""
+    """``https://api.example``: 200 to a request with a token, 401 ``invalid_token`` without.
+
+    The token comes in the Authorization field (``Bearer``, ``DPoP``) or, as the Graph API of
+    requests-oauth2's days took it, in the ``access_token`` query parameter (RFC 6750 §2.3).
+    """
 
     seen: list[str]
 
     def do_GET(self) -> None:
         authorization = self.headers.get("Authorization", "")
         self.server.seen.append(authorization)  # type: ignore[attr-defined]
-        ok = authorization.startswith(("Bearer ", "DPoP "))
+        in_query = "access_token" in parse_qs(urlsplit(self.path).query)
+        ok = authorization.startswith(("Bearer ", "DPoP ")) or in_query
         body = json.dumps({"items": []} if ok else {"error": "invalid_token"}).encode()
         self.send_response(200 if ok else 401)
         if not ok:
@@ -160,7 +167,9 @@ class Namespace(dict[str, Any]):
 
 
 # Values that depend on the moment they are asked for: each use drives the server anew.
-_FRESH = frozenset({"callback_url", "callback", "request", "now", "received_at", "assertion"})
+_FRESH = frozenset(
+    {"callback_url", "callback", "code", "request", "now", "received_at", "assertion"}
+)
 
 
 class Reader:
@@ -171,6 +180,7 @@ class Reader:
         self.mock = MockAuthorizationServer(
             clients=DOC_CLIENTS, device_interval=1, trusted_issuers=self.idp.trust()
         )
+        self.legacy = LegacyProvider(self.mock.issuer)
         self.api = ApiServer()
         self.transport = Urllib3Transport(timeout=10)
         self.workdir = workdir
@@ -190,6 +200,7 @@ class Reader:
     def close(self) -> None:
         self._stopping.set()
         self._user.join(timeout=5)
+        self.legacy.stop()
         self.mock.stop()
         self.api.stop()
         self.transport.close()
@@ -202,6 +213,7 @@ class Reader:
     def rewrite(self, text: str) -> str:
         """The page's example hosts replaced by the loopback servers."""
         issuer = self.mock.issuer
+        text = self.legacy.rewrite(text)
         text = text.replace("https://as.example", issuer)
         text = text.replace("https://auth.example/o", issuer)
         text = text.replace("https://api.example", self.api.url)
@@ -236,7 +248,7 @@ class Reader:
         raise KeyError("callback_url: the page produced no authorization URL to follow")
 
     def _is_authorize(self, url: str) -> bool:
-        return url.startswith(self.mock.url("/authorize?"))
+        return url.startswith(self.mock.url("/authorize?")) or self.legacy.is_authorize(url)
 
     # -- the names the pages leave to the reader -----------------------------------------
 
@@ -262,6 +274,9 @@ class Reader:
 
         def callback(ns: Namespace) -> object:
             return self.follow(self._latest_authorization_url(ns))
+
+        def code(ns: Namespace) -> object:
+            return parse_qs(urlsplit(callback(ns)).query)["code"][0]
 
         def web_request(ns: Namespace) -> object:
             return WebRequest(callback(ns), ns["session"])
@@ -301,6 +316,8 @@ class Reader:
             "token": token,
             "callback_url": callback,
             "callback": callback,
+            "code": code,
+            "site": constant(self.legacy.site("site")),  # requests-oauth2's `site`
             "request": web_request,
             "session": lambda _ns: {},
             "redirect": constant(redirect),
