@@ -366,6 +366,21 @@ class Reader:
                 time.sleep(0.025)
         raise AssertionError("redis-server did not start")
 
+    # -- another library's blocks ---------------------------------------------------------
+
+    def peer_settings(self) -> dict[str, str]:
+        """What a reader of a requests-oauthlib or Authlib block fills in (``doc_peer``)."""
+        return {
+            "client_id": "app",
+            "client_secret": SECRET,
+            "redirect_uri": "https://app.example/cb",
+            "authorization_endpoint": self.mock.url("/authorize"),
+            "token_endpoint": self.mock.url("/token"),
+            "issuer": self.mock.issuer,
+            "api": self.api.url + "/items",
+            "api_url": self.api.url + "/items",
+        }
+
     # -- the command line ----------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
