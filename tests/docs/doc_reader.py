@@ -13,18 +13,24 @@ browser came back to. :class:`Reader` is that reader, on loopback only:
   reader for it: a callback URL comes from really driving the authorization endpoint with the
   last authorization URL the page produced, a token from a real password grant, and so on;
 - the user approves every device code at once (as on a phone), and the browser of the CLI's
-  authorization code grant is played by following the URL the command prints.
+  authorization code grant is played by following the URL the command prints, signing in as
+  ``alice`` / ``wonderland`` when the server shows its login page;
+- ``oauth2 mock-server ... &`` (docs/cli.md) is started as a child the test owns, on a free
+  port instead of the page's ``9400`` (which a parallel run may hold), and stopped by its pid
+  with Ctrl-C (SIGINT) when the page ends; no other command may end in ``&``.
 """
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
+import html
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,11 +41,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from doc_legacy import LegacyProvider
 
 import oauth2_core as oc
+from oauth2_transports.cli._mock_server import READY
 from oauth2_transports.client import OAuth2Client
 from oauth2_transports.testing import MockAuthorizationServer, MockClient
 from oauth2_transports.urllib3 import Urllib3Transport
@@ -63,6 +70,12 @@ SETUP_COMMAND = re.compile(
 )
 """Shell lines that set up an environment (install, create a venv, run the test suite):
 counted and reported, not run by the docs test."""
+
+BACKGROUND_MOCK = re.compile(r"^(?P<command>oauth2 mock-server\b.*?)\s*&$")
+"""The one background command the pages may show: a mock server for the commands after it."""
+
+_DOC_MOCK_PORT = "9400"  # docs/cli.md's `oauth2 mock-server --port 9400`
+_AUTHORIZE_URL = re.compile(r"http://127\.0\.0\.1:\d+(?:/\S*)?/authorize\?\S+")
 
 
 class _Api(BaseHTTPRequestHandler):
@@ -190,6 +203,8 @@ class Reader:
         self._user = threading.Thread(target=self._approve_devices, daemon=True)
         self._user.start()
         self._redis: subprocess.Popen[bytes] | None = None
+        self.mock_server_port = str(_free_port())
+        self._background: list[Background] = []
         self._bin = workdir / "bin"
         self._bin.mkdir()
         wrapper = self._bin / "oauth2"
@@ -198,6 +213,7 @@ class Reader:
         self.providers: dict[str, Callable[[Namespace], object]] = self._providers()
 
     def close(self) -> None:
+        self.stop_background()
         self._stopping.set()
         self._user.join(timeout=5)
         self.legacy.stop()
@@ -217,6 +233,8 @@ class Reader:
         text = text.replace("https://as.example", issuer)
         text = text.replace("https://auth.example/o", issuer)
         text = text.replace("https://api.example", self.api.url)
+        text = text.replace(f"127.0.0.1:{_DOC_MOCK_PORT}", f"127.0.0.1:{self.mock_server_port}")
+        text = text.replace(f"--port {_DOC_MOCK_PORT}", f"--port {self.mock_server_port}")
         return text.replace("/var/lib/app/", f"{self.workdir}/")
 
     # -- the user ------------------------------------------------------------------------
@@ -234,10 +252,22 @@ class Reader:
         """What the browser does with an authorization URL: the callback URL it lands on."""
         self.followed.add(url)
         response = self.transport.send(oc.HttpRequest("GET", url))
+        if response.status == 200 and b"name='mock_login'" in response.body:
+            response = self._sign_in(url, response.body.decode("utf-8"))
         location = response.headers.get("location")
         assert response.status in (302, 303), f"authorization endpoint answered {response.status}"
         assert location is not None
         return location
+
+    def _sign_in(self, url: str, page: str) -> oc.HttpResponse:
+        """The person at the mock server's login page: alice signs in and approves."""
+        login = re.search(r"name='mock_login' value='([^']+)'", page)
+        assert login is not None, "the login page has no mock_login field"
+        form = {"mock_login": html.unescape(login.group(1)), "username": "alice"}
+        form.update(password="wonderland", action="approve")
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        body = urlencode(form).encode()
+        return self.transport.send(oc.HttpRequest("POST", url.split("?")[0], headers, body))
 
     def _latest_authorization_url(self, ns: Namespace) -> str:
         names = ("url", "uri", "authorization_url")
@@ -425,11 +455,35 @@ class Reader:
         reading.join(timeout=10)
         return Shell(command, proc.returncode, "".join(stdout), "".join(stderr))
 
+    def start_background(self, command: str, env: dict[str, str], cwd: Path) -> None:
+        """``oauth2 mock-server ... &``: a child the test owns, serving once it says it is ready."""
+        proc = subprocess.Popen(
+            ["bash", "-c", "exec " + self.rewrite(command)],  # exec: the pid is the server's
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        background = Background(command, proc)
+        self._background.append(background)
+        if not background.ready.wait(30):
+            output = "".join(background.output)[-2000:]
+            raise AssertionError(f"`{command}` never printed {READY!r}:\n{output}")
+
+    def stop_background(self) -> list[tuple[str, int]]:
+        """Ctrl-C (SIGINT) to each background command, by its pid: its exit code."""
+        stopped: list[tuple[str, int]] = []
+        while self._background:
+            background = self._background.pop()
+            stopped.append((background.command, background.stop()))
+        return stopped
+
     def _browse(self, stream: Iterator[str], lines: list[str]) -> None:
-        authorize = re.compile(re.escape(self.mock.url("/authorize?")) + r"\S+")
         for line in stream:
             lines.append(line)
-            match = authorize.search(line)
+            match = _AUTHORIZE_URL.search(line)
             if match is not None:
                 try:
                     location = self.follow(match.group(0))
@@ -448,6 +502,37 @@ class Shell:
     returncode: int
     stdout: str
     stderr: str
+
+
+class Background:
+    """A command the page starts in the background, with its output read as it comes."""
+
+    def __init__(self, command: str, proc: subprocess.Popen[str]) -> None:
+        self.command = command
+        self.proc = proc
+        self.output: list[str] = []
+        self.ready = threading.Event()
+        self._reading = threading.Thread(target=self._read, daemon=True)
+        self._reading.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if READY in line:
+                self.ready.set()
+
+    def stop(self) -> int:
+        """SIGINT to the pid (Ctrl-C), then SIGKILL if it has not exited in 30 s."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._reading.join(timeout=10)
+        return code
 
 
 def _free_port() -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from doc_peer import Peer
-from doc_reader import SETUP_COMMAND, Namespace, Reader, WebRequest
+from doc_reader import BACKGROUND_MOCK, SETUP_COMMAND, Namespace, Reader, WebRequest
 from doc_snippets import ROOT, Block, blocks, pages, shell_commands
 
 PAGES = [path.relative_to(ROOT).as_posix() for path in pages()]
@@ -82,6 +82,10 @@ def _run_shell(block: Block, reader: Reader, cwd: Path, env: dict[str, str]) -> 
             name, _, value = command.removeprefix("export ").partition("=")
             env[name] = env.get(name, "") if value == "..." else value
             continue
+        background = BACKGROUND_MOCK.match(command)
+        if background is not None:
+            reader.start_background(background["command"], env, cwd)
+            continue
         shell = reader.run_shell(command, env, cwd)
         assert shell.returncode == 0, (
             f"{block.page}:{block.line}: `{command}` exited {shell.returncode}\n"
@@ -117,6 +121,7 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
     env = reader.environment()
     ran, skipped, setup = 0, [], []
     peers: dict[str, Peer] = {}
+    stopped: list[tuple[str, int]] = []
     try:
         for block in found:
             reason = block.skip_reason
@@ -145,6 +150,7 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
     finally:
         for peer in peers.values():
             peer.close()
+        stopped = reader.stop_background()
         _stop_page_servers(ns)
         SUMMARY[page] = {
             "blocks": len(found),
@@ -153,6 +159,8 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
             "setup lines": setup,
             "asked": sorted(set(ns.asked)),
         }
+    for command, code in stopped:  # docs/cli.md: "until Ctrl-C (SIGINT) ..., then exits 0"
+        assert code == 0, f"{page}: `{command}` exited {code} on Ctrl-C"
 
 
 def test_typed_blocks_pass_mypy_strict(tmp_path: Path) -> None:
