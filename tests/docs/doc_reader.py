@@ -25,12 +25,9 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import html
-import json
 import os
 import re
-import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -38,15 +35,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from doc_legacy import LegacyProvider
+from doc_parties import ApiServer, IdentityProvider, kms
+from doc_shell import Background, Shell
 
 import oauth2_core as oc
-from oauth2_transports.cli._mock_server import READY
 from oauth2_transports.client import OAuth2Client
 from oauth2_transports.testing import MockAuthorizationServer, MockClient
 from oauth2_transports.urllib3 import Urllib3Transport
@@ -64,61 +61,8 @@ DOC_CLIENTS = (
     *(MockClient(client_id) for client_id in _PUBLIC),
 )
 
-SETUP_COMMAND = re.compile(
-    r"^(pip3? |python3? -m (venv|pip) |\. \.venv/|npm |\(cd tests/interop && npm ci\)|"
-    r"(HYPOTHESIS_PROFILE=\w+ )?python -m pytest\b|(PYTHON=\S+ )?(\./dev|python3? dev) )"
-)
-"""Shell lines that set up an environment (install, create a venv, run the test suite):
-counted and reported, not run by the docs test."""
-
-BACKGROUND_MOCK = re.compile(r"^(?P<command>oauth2 mock-server\b.*?)\s*&$")
-"""The one background command the pages may show: a mock server for the commands after it."""
-
 _DOC_MOCK_PORT = "9400"  # docs/cli.md's `oauth2 mock-server --port 9400`
 _AUTHORIZE_URL = re.compile(r"http://127\.0\.0\.1:\d+(?:/\S*)?/authorize\?\S+")
-
-
-class _Api(BaseHTTPRequestHandler):
-    """``https://api.example``: 200 to a request with a token, 401 ``invalid_token`` without.
-
-    The token comes in the Authorization field (``Bearer``, ``DPoP``) or, as the Graph API of
-    requests-oauth2's days took it, in the ``access_token`` query parameter (RFC 6750 §2.3).
-    """
-
-    seen: list[str]
-
-    def do_GET(self) -> None:
-        authorization = self.headers.get("Authorization", "")
-        self.server.seen.append(authorization)  # type: ignore[attr-defined]
-        in_query = "access_token" in parse_qs(urlsplit(self.path).query)
-        ok = authorization.startswith(("Bearer ", "DPoP ")) or in_query
-        body = json.dumps({"items": []} if ok else {"error": "invalid_token"}).encode()
-        self.send_response(200 if ok else 401)
-        if not ok:
-            self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class ApiServer:
-    """A resource server on a free loopback port; ``seen`` lists the Authorization fields."""
-
-    def __init__(self) -> None:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-        self.seen: list[str] = []
-        self._httpd.seen = self.seen  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 @dataclass
@@ -364,8 +308,8 @@ class Reader:
             "api_url": constant(self.api.url + "/items"),
             "some_flow": lambda _ns: oc.discovery_flow(mock.issuer),
             "private_jwk": lambda _ns: oc.generate_dpop_key(),
-            "kms_public_jwk": lambda _ns: _kms()[0],
-            "kms_sign": lambda _ns: _kms()[1],
+            "kms_public_jwk": lambda _ns: kms()[0],
+            "kms_sign": lambda _ns: kms()[1],
             "r": lambda _ns: self._redis_client(),
         }
         for name in ("save", "done", "show_error", "bad_request", "start_login_again"):
@@ -426,8 +370,8 @@ class Reader:
         if re.search(r"(?<!&)&\s*$", command):
             # A background process would outlive the test (and hold its port).
             raise AssertionError(
-                f"{command!r} runs in the background: mark its block "
-                '<!-- snippet: skip reason="..." --> and test it in tests/face instead'
+                f"{command!r} runs in the background (only `oauth2 mock-server ... &` may): mark "
+                'its block <!-- snippet: skip reason="..." --> and test it in tests/face instead'
             )
         proc = subprocess.Popen(
             ["bash", "-c", self.rewrite(command)],
@@ -470,7 +414,7 @@ class Reader:
         self._background.append(background)
         if not background.ready.wait(30):
             output = "".join(background.output)[-2000:]
-            raise AssertionError(f"`{command}` never printed {READY!r}:\n{output}")
+            raise AssertionError(f"`{command}` never said it was ready:\n{output}")
 
     def stop_background(self) -> list[tuple[str, int]]:
         """Ctrl-C (SIGINT) to each background command, by its pid: its exit code."""
@@ -494,96 +438,8 @@ class Reader:
                     lines.append(f"[browser failed: {exc!r}]\n")
 
 
-@dataclass(frozen=True)
-class Shell:
-    """What one command line did."""
-
-    command: str
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-class Background:
-    """A command the page starts in the background, with its output read as it comes."""
-
-    def __init__(self, command: str, proc: subprocess.Popen[str]) -> None:
-        self.command = command
-        self.proc = proc
-        self.output: list[str] = []
-        self.ready = threading.Event()
-        self._reading = threading.Thread(target=self._read, daemon=True)
-        self._reading.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            if READY in line:
-                self.ready.set()
-
-    def stop(self) -> int:
-        """SIGINT to the pid (Ctrl-C), then SIGKILL if it has not exited in 30 s."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self._reading.join(timeout=10)
-        return code
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-class IdentityProvider:
-    """The party whose JWTs the mock's JWT bearer grant trusts (RFC 7523): an EC P-256 key."""
-
-    issuer = "https://idp.example"
-
-    def __init__(self) -> None:
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        self._key = ec.generate_private_key(ec.SECP256R1())
-
-    def trust(self) -> dict[str, dict[str, object]]:
-        """``trusted_issuers`` for the mock: this issuer and its public key."""
-        from jwt.algorithms import ECAlgorithm
-
-        return {self.issuer: json.loads(ECAlgorithm.to_jwk(self._key.public_key()))}
-
-    def assertion(self, server: MockAuthorizationServer, *, subject: str) -> str:
-        """A fresh single-use assertion for ``server``, valid for five minutes (§3)."""
-        import jwt
-
-        now = int(server.now())
-        claims = {"iss": self.issuer, "sub": subject, "aud": server.issuer, "iat": now}
-        claims.update(exp=now + 300, jti=secrets.token_urlsafe(16))
-        return jwt.encode(claims, self._key, algorithm="ES256")
-
-
-_KMS: list[tuple[dict[str, str], Callable[[bytes], bytes]]] = []
-
-
-def _kms() -> tuple[dict[str, str], Callable[[bytes], bytes]]:
-    """A key "in a KMS": its public JWK and a callback that signs bytes (DER ECDSA)."""
-    if not _KMS:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from jwt.algorithms import ECAlgorithm
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        public = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-        public["alg"] = "ES256"
-
-        def sign(data: bytes) -> bytes:
-            return key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-        _KMS.append((public, sign))
-    return _KMS[0]

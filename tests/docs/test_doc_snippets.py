@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 from doc_peer import Peer
-from doc_reader import BACKGROUND_MOCK, SETUP_COMMAND, Namespace, Reader, WebRequest
+from doc_reader import Namespace, Reader, WebRequest
+from doc_shell import BACKGROUND_MOCK, SETUP_COMMAND
 from doc_snippets import ROOT, Block, blocks, pages, shell_commands
 
 PAGES = [path.relative_to(ROOT).as_posix() for path in pages()]
