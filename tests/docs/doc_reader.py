@@ -8,7 +8,11 @@ browser came back to. :class:`Reader` is that reader, on loopback only:
 - the authorization server is a real :class:`MockAuthorizationServer` on ``127.0.0.1`` with
   the clients the pages name registered (secret :data:`SECRET`); ``https://as.example`` (and
   ``https://auth.example/o``) become its issuer, ``https://api.example`` a small loopback API
-  that wants a ``Bearer`` or ``DPoP`` token;
+  that wants a ``Bearer`` or ``DPoP`` token; the mock trusts the JWTs of an identity
+  provider the reader holds the key of (an ``assertion`` for the JWT bearer grant);
+- requests-oauth2's sites (``site``, Facebook's two hosts) become a loopback provider with that
+  library's path layout in front of the mock (:mod:`doc_legacy`); another library's blocks
+  run in a worker process of their own (:mod:`doc_peer`);
 - a name a page uses without defining it is looked up in :class:`Namespace`, which asks the
   reader for it: a callback URL comes from really driving the authorization endpoint with the
   last authorization URL the page produced, a token from a real password grant, and so on;
