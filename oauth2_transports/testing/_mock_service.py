@@ -22,6 +22,7 @@ from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
+from oauth2_transports.testing._mock_jwt_bearer import JWT_BEARER_GRANT
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
 from oauth2_transports.testing._mock_server_http import parse_request
 from oauth2_transports.testing._mock_state import MockState
@@ -62,6 +63,7 @@ def discovery_document(state: MockState) -> dict[str, object]:
             "authorization_code",
             "client_credentials",
             "password",
+            JWT_BEARER_GRANT,
             "refresh_token",
             back.DEVICE_CODE_GRANT,
             back.TOKEN_EXCHANGE_GRANT,

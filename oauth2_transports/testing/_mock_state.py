@@ -185,6 +185,9 @@ class MockState:
         self.deny_authorizations = 0  # deny_next()
         self.slow_downs = 0  # slow_down_next()
         self.default_user = next(iter(self.users), "alice")
+        # RFC 7523 JWT bearer grant: {issuer: public JWK}, and the used (iss, jti) -> exp.
+        self.trusted_issuers: dict[str, dict[str, object]] = {}
+        self.assertion_ids: dict[tuple[str, str], float] = {}
         # RFC 7591 registrations: client_id -> (registration access token, metadata).
         self.registrations: dict[str, tuple[str, dict[str, object]]] = {}
         # The protected test resource (RFC 9728): the scopes it demands.

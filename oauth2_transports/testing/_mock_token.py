@@ -1,7 +1,7 @@
 """Mock back-channel endpoints: token, revocation, introspection, userinfo.
 
 * token endpoint (RFC 6749 §4.1.3, §4.3, §4.4, §6; RFC 7636 §4.6; RFC 8628 §3.4
-  and §3.5; RFC 8693 token exchange);
+  and §3.5; RFC 8693 token exchange; RFC 7523 §2.1 JWT bearer, in ``_mock_jwt_bearer``);
 * revocation (RFC 7009), introspection (RFC 7662);
 * UserInfo (OpenID Connect Core §5.3) with RFC 6750 §3 errors.
 """
@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
+from oauth2_transports.testing import _mock_jwt_bearer as jwt_bearer
 from oauth2_transports.testing._mock_authorize import (
     PKCE_VALUE,
     authenticate_client,
@@ -174,6 +175,7 @@ def _token_exchange(state: MockState, client: MockClient, req: RecordedRequest) 
 _GRANTS: dict[str, _Handler] = {
     "authorization_code": _authorization_code,
     "client_credentials": _client_credentials,
+    jwt_bearer.JWT_BEARER_GRANT: jwt_bearer.jwt_bearer_grant,  # RFC 7523 §2.1
     "password": _password,
     "refresh_token": _refresh_token,
     DEVICE_CODE_GRANT: _device_code,

@@ -11,8 +11,8 @@ runs it from a terminal or a CI container.
 It serves RFC 8414 / OpenID Connect discovery, JWKS, the authorization
 endpoint (code + PKCE, RFC 9207 ``iss``), the token endpoint (authorization
 code, client credentials, password, refresh with rotation, device code, token
-exchange, CIBA), device authorization (RFC 8628), CIBA poll mode (``/bc-authorize``,
-``approve_backchannel``), revocation (RFC 7009),
+exchange, JWT bearer, CIBA), device authorization (RFC 8628), CIBA poll mode
+(``/bc-authorize``, ``approve_backchannel``), revocation (RFC 7009),
 introspection (RFC 7662), UserInfo, PAR (RFC 9126), dynamic client registration
 (RFC 7591, managed per RFC 7592) and a protected test resource with its RFC 9728
 metadata (``resource_url``, see ``_mock_resource``). It validates client
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from oauth2_transports.testing import _mock_ciba as ciba
 from oauth2_transports.testing._mock_control import CONTROL_PATH, control_answer
 from oauth2_transports.testing._mock_faults import QUIRKS, Echo, Quirk, failure_answer
 from oauth2_transports.testing._mock_jose import IdTokenSigner
+from oauth2_transports.testing._mock_jwt_bearer import trusted_keys
 from oauth2_transports.testing._mock_model import (
     DEFAULT_CLIENTS,
     DEFAULT_USERS,
@@ -102,6 +103,9 @@ class MockAuthorizationServer:
             process or container; ``oauth2 mock-server`` turns it on.
         resource_scopes: The scopes the protected test resource demands
             (403 ``insufficient_scope`` without them); see :meth:`set_resource_scopes`.
+        trusted_issuers: ``{iss: public JWK}``: the parties whose signed JWTs the
+            JWT bearer grant accepts (RFC 7523 §2.1, §3; needs PyJWT). The
+            assertion's ``aud`` must name this server's issuer or token endpoint.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -131,7 +135,9 @@ class MockAuthorizationServer:
         login_page: bool = False,
         control: bool = False,
         resource_scopes: Iterable[str] = ("resource:read",),
+        trusted_issuers: Mapping[str, Mapping[str, object]] | None = None,
     ) -> None:
+        trusted = trusted_keys(trusted_issuers or {})  # before the port is taken
         self._control = control
         self._httpd = MockHTTPServer(self._respond, host=host, port=port)
         self._issuer = (issuer or default_issuer(host, self._httpd.server_address[1])).rstrip("/")
@@ -155,6 +161,7 @@ class MockAuthorizationServer:
             login_page=login_page,
         )
         self._state.resource_scopes = tuple(resource_scopes)
+        self._state.trusted_issuers = trusted
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
         self._thread = threading.Thread(

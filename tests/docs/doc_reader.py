@@ -8,19 +8,27 @@ browser came back to. :class:`Reader` is that reader, on loopback only:
 - the authorization server is a real :class:`MockAuthorizationServer` on ``127.0.0.1`` with
   the clients the pages name registered (secret :data:`SECRET`); ``https://as.example`` (and
   ``https://auth.example/o``) become its issuer, ``https://api.example`` a small loopback API
-  that wants a ``Bearer`` or ``DPoP`` token;
+  that wants a ``Bearer`` or ``DPoP`` token; the mock trusts the JWTs of an identity
+  provider the reader holds the key of (an ``assertion`` for the JWT bearer grant);
+- requests-oauth2's sites (``site``, Facebook's two hosts) become a loopback provider with that
+  library's path layout in front of the mock (:mod:`doc_legacy`); another library's blocks
+  run in a worker process of their own (:mod:`doc_peer`);
 - a name a page uses without defining it is looked up in :class:`Namespace`, which asks the
   reader for it: a callback URL comes from really driving the authorization endpoint with the
   last authorization URL the page produced, a token from a real password grant, and so on;
 - the user approves every device code at once (as on a phone), and the browser of the CLI's
-  authorization code grant is played by following the URL the command prints.
+  authorization code grant is played by following the URL the command prints, signing in as
+  ``alice`` / ``wonderland`` when the server shows its login page;
+- ``oauth2 mock-server ... &`` (docs/cli.md) is started as a child the test owns, on a free
+  port instead of the page's ``9400`` (which a parallel run may hold), and stopped by its pid
+  with Ctrl-C (SIGINT) when the page ends; no other command may end in ``&``.
 """
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
-import json
+import html
 import os
 import re
 import shutil
@@ -31,10 +39,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from doc_legacy import LegacyProvider
+from doc_parties import ApiServer, IdentityProvider, kms
+from doc_shell import Background, Shell
 
 import oauth2_core as oc
 from oauth2_transports.client import OAuth2Client
@@ -56,50 +67,8 @@ DOC_CLIENTS = (
     *(MockClient(client_id) for client_id in _PUBLIC),
 )
 
-SETUP_COMMAND = re.compile(
-    r"^(pip3? |python3? -m (venv|pip) |\. \.venv/|npm |\(cd tests/interop && npm ci\)|"
-    r"(HYPOTHESIS_PROFILE=\w+ )?python -m pytest\b|(PYTHON=\S+ )?(\./dev|python3? dev) )"
-)
-"""Shell lines that set up an environment (install, create a venv, run the test suite):
-counted and reported, not run by the docs test."""
-
-
-class _Api(BaseHTTPRequestHandler):
-    """``https://api.example``: 200 to a request with a token, 401 ``invalid_token`` without."""
-
-    seen: list[str]
-
-    def do_GET(self) -> None:
-        authorization = self.headers.get("Authorization", "")
-        self.server.seen.append(authorization)  # type: ignore[attr-defined]
-        ok = authorization.startswith(("Bearer ", "DPoP "))
-        body = json.dumps({"items": []} if ok else {"error": "invalid_token"}).encode()
-        self.send_response(200 if ok else 401)
-        if not ok:
-            self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class ApiServer:
-    """A resource server on a free loopback port; ``seen`` lists the Authorization fields."""
-
-    def __init__(self) -> None:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-        self.seen: list[str] = []
-        self._httpd.seen = self.seen  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+_DOC_MOCK_PORT = "9400"  # docs/cli.md's `oauth2 mock-server --port 9400`
+_AUTHORIZE_URL = re.compile(r"http://127\.0\.0\.1:\d+(?:/\S*)?/authorize\?\S+")
 
 
 @dataclass
@@ -161,14 +130,20 @@ class Namespace(dict[str, Any]):
 
 
 # Values that depend on the moment they are asked for: each use drives the server anew.
-_FRESH = frozenset({"callback_url", "callback", "request", "now", "received_at"})
+_FRESH = frozenset(
+    {"callback_url", "callback", "code", "request", "now", "received_at", "assertion"}
+)
 
 
 class Reader:
     """The reader of every page: servers on loopback and the values the pages leave open."""
 
     def __init__(self, workdir: Path) -> None:
-        self.mock = MockAuthorizationServer(clients=DOC_CLIENTS, device_interval=1)
+        self.idp = IdentityProvider()
+        self.mock = MockAuthorizationServer(
+            clients=DOC_CLIENTS, device_interval=1, trusted_issuers=self.idp.trust()
+        )
+        self.legacy = LegacyProvider(self.mock.issuer)
         self.api = ApiServer()
         self.transport = Urllib3Transport(timeout=10)
         self.workdir = workdir
@@ -178,6 +153,8 @@ class Reader:
         self._user = threading.Thread(target=self._approve_devices, daemon=True)
         self._user.start()
         self._redis: subprocess.Popen[bytes] | None = None
+        self.mock_server_port = str(_free_port())
+        self._background: list[Background] = []
         self._bin = workdir / "bin"
         self._bin.mkdir()
         wrapper = self._bin / "oauth2"
@@ -186,8 +163,10 @@ class Reader:
         self.providers: dict[str, Callable[[Namespace], object]] = self._providers()
 
     def close(self) -> None:
+        self.stop_background()
         self._stopping.set()
         self._user.join(timeout=5)
+        self.legacy.stop()
         self.mock.stop()
         self.api.stop()
         self.transport.close()
@@ -200,9 +179,12 @@ class Reader:
     def rewrite(self, text: str) -> str:
         """The page's example hosts replaced by the loopback servers."""
         issuer = self.mock.issuer
+        text = self.legacy.rewrite(text)
         text = text.replace("https://as.example", issuer)
         text = text.replace("https://auth.example/o", issuer)
         text = text.replace("https://api.example", self.api.url)
+        text = text.replace(f"127.0.0.1:{_DOC_MOCK_PORT}", f"127.0.0.1:{self.mock_server_port}")
+        text = text.replace(f"--port {_DOC_MOCK_PORT}", f"--port {self.mock_server_port}")
         return text.replace("/var/lib/app/", f"{self.workdir}/")
 
     # -- the user ------------------------------------------------------------------------
@@ -226,10 +208,22 @@ class Reader:
         """What the browser does with an authorization URL: the callback URL it lands on."""
         self.followed.add(url)
         response = self.transport.send(oc.HttpRequest("GET", url))
+        if response.status == 200 and b"name='mock_login'" in response.body:
+            response = self._sign_in(url, response.body.decode("utf-8"))
         location = response.headers.get("location")
         assert response.status in (302, 303), f"authorization endpoint answered {response.status}"
         assert location is not None
         return location
+
+    def _sign_in(self, url: str, page: str) -> oc.HttpResponse:
+        """The person at the mock server's login page: alice signs in and approves."""
+        login = re.search(r"name='mock_login' value='([^']+)'", page)
+        assert login is not None, "the login page has no mock_login field"
+        form = {"mock_login": html.unescape(login.group(1)), "username": "alice"}
+        form.update(password="wonderland", action="approve")
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        body = urlencode(form).encode()
+        return self.transport.send(oc.HttpRequest("POST", url.split("?")[0], headers, body))
 
     def _latest_authorization_url(self, ns: Namespace) -> str:
         names = ("url", "uri", "authorization_url")
@@ -240,7 +234,7 @@ class Reader:
         raise KeyError("callback_url: the page produced no authorization URL to follow")
 
     def _is_authorize(self, url: str) -> bool:
-        return url.startswith(self.mock.url("/authorize?"))
+        return url.startswith(self.mock.url("/authorize?")) or self.legacy.is_authorize(url)
 
     # -- the names the pages leave to the reader -----------------------------------------
 
@@ -266,6 +260,9 @@ class Reader:
 
         def callback(ns: Namespace) -> object:
             return self.follow(self._latest_authorization_url(ns))
+
+        def code(ns: Namespace) -> object:
+            return parse_qs(urlsplit(callback(ns)).query)["code"][0]
 
         def web_request(ns: Namespace) -> object:
             return WebRequest(callback(ns), ns["session"])
@@ -305,6 +302,8 @@ class Reader:
             "token": token,
             "callback_url": callback,
             "callback": callback,
+            "code": code,
+            "site": constant(self.legacy.site("site")),  # requests-oauth2's `site`
             "request": web_request,
             "session": lambda _ns: {},
             "redirect": constant(redirect),
@@ -319,14 +318,14 @@ class Reader:
             "incoming_access_token": lambda _ns: mock.issue_token("app", scope="read")[
                 "access_token"
             ],
-            # RFC 7523 §2.1: a JWT from a party the server trusts (only built, never sent here)
-            "assertion": constant("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"),
+            # RFC 7523 §2.1: a JWT about alice, signed by the identity provider the mock trusts
+            "assertion": lambda _ns: self.idp.assertion(mock, subject="alice"),
             "api": constant(self.api.url + "/items"),
             "api_url": constant(self.api.url + "/items"),
             "some_flow": lambda _ns: oc.discovery_flow(mock.issuer),
             "private_jwk": lambda _ns: oc.generate_dpop_key(),
-            "kms_public_jwk": lambda _ns: _kms()[0],
-            "kms_sign": lambda _ns: _kms()[1],
+            "kms_public_jwk": lambda _ns: kms()[0],
+            "kms_sign": lambda _ns: kms()[1],
             "r": lambda _ns: self._redis_client(),
         }
         for name in ("save", "done", "show_error", "bad_request", "start_login_again"):
@@ -357,6 +356,21 @@ class Reader:
                 time.sleep(0.025)
         raise AssertionError("redis-server did not start")
 
+    # -- another library's blocks ---------------------------------------------------------
+
+    def peer_settings(self) -> dict[str, str]:
+        """What a reader of a requests-oauthlib or Authlib block fills in (``doc_peer``)."""
+        return {
+            "client_id": "app",
+            "client_secret": SECRET,
+            "redirect_uri": "https://app.example/cb",
+            "authorization_endpoint": self.mock.url("/authorize"),
+            "token_endpoint": self.mock.url("/token"),
+            "issuer": self.mock.issuer,
+            "api": self.api.url + "/items",
+            "api_url": self.api.url + "/items",
+        }
+
     # -- the command line ----------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
@@ -372,8 +386,8 @@ class Reader:
         if re.search(r"(?<!&)&\s*$", command):
             # A background process would outlive the test (and hold its port).
             raise AssertionError(
-                f"{command!r} runs in the background: mark its block "
-                '<!-- snippet: skip reason="..." --> and test it in tests/face instead'
+                f"{command!r} runs in the background (only `oauth2 mock-server ... &` may): mark "
+                'its block <!-- snippet: skip reason="..." --> and test it in tests/face instead'
             )
         proc = subprocess.Popen(
             ["bash", "-c", self.rewrite(command)],
@@ -401,11 +415,35 @@ class Reader:
         reading.join(timeout=10)
         return Shell(command, proc.returncode, "".join(stdout), "".join(stderr))
 
+    def start_background(self, command: str, env: dict[str, str], cwd: Path) -> None:
+        """``oauth2 mock-server ... &``: a child the test owns, serving once it says it is ready."""
+        proc = subprocess.Popen(
+            ["bash", "-c", "exec " + self.rewrite(command)],  # exec: the pid is the server's
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        background = Background(command, proc)
+        self._background.append(background)
+        if not background.ready.wait(30):
+            output = "".join(background.output)[-2000:]
+            raise AssertionError(f"`{command}` never said it was ready:\n{output}")
+
+    def stop_background(self) -> list[tuple[str, int]]:
+        """Ctrl-C (SIGINT) to each background command, by its pid: its exit code."""
+        stopped: list[tuple[str, int]] = []
+        while self._background:
+            background = self._background.pop()
+            stopped.append((background.command, background.stop()))
+        return stopped
+
     def _browse(self, stream: Iterator[str], lines: list[str]) -> None:
-        authorize = re.compile(re.escape(self.mock.url("/authorize?")) + r"\S+")
         for line in stream:
             lines.append(line)
-            match = authorize.search(line)
+            match = _AUTHORIZE_URL.search(line)
             if match is not None:
                 try:
                     location = self.follow(match.group(0))
@@ -416,39 +454,8 @@ class Reader:
                     lines.append(f"[browser failed: {exc!r}]\n")
 
 
-@dataclass(frozen=True)
-class Shell:
-    """What one command line did."""
-
-    command: str
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-_KMS: list[tuple[dict[str, str], Callable[[bytes], bytes]]] = []
-
-
-def _kms() -> tuple[dict[str, str], Callable[[bytes], bytes]]:
-    """A key "in a KMS": its public JWK and a callback that signs bytes (DER ECDSA)."""
-    if not _KMS:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from jwt.algorithms import ECAlgorithm
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        public = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-        public["alg"] = "ES256"
-
-        def sign(data: bytes) -> bytes:
-            return key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-        _KMS.append((public, sign))
-    return _KMS[0]

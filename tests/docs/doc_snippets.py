@@ -7,6 +7,8 @@ A block is a Markdown fence (```python, ```console, ```sh, ...), indented or not
 - ``<!-- snippet: skip reason="..." -->``: the block is not run; the reason is reported.
 - ``<!-- snippet: typed -->``: the block is reusable code that must pass ``mypy --strict``
   (the typed blocks of one page are checked together, in page order, as one module).
+- ``<!-- snippet: peer="requests-oauthlib" -->``: another library's code; it runs in a
+  worker process of its own for that library (``doc_peer``), in its own namespace.
 - ``<!-- snippet: client_id="post-app" -->``: any other ``name="value"`` sets a string in the
   page's namespace before the block runs (the value a reader would type for a placeholder).
 """
@@ -48,8 +50,13 @@ class Block:
         return "typed" in self.marker
 
     @property
+    def peer(self) -> str | None:
+        return self.marker.get("peer") or None
+
+    @property
     def seeds(self) -> dict[str, str]:
-        return {k: v for k, v in self.marker.items() if k not in ("skip", "reason", "typed")}
+        reserved = ("skip", "reason", "typed", "peer")
+        return {k: v for k, v in self.marker.items() if k not in reserved}
 
     def source(self) -> str:
         """The code, padded with blank lines so tracebacks name the page's own line numbers."""

@@ -6,7 +6,9 @@ the reader are filled in by :mod:`doc_reader`. Its ``console`` / ``sh`` blocks r
 ``oauth2`` command line with bash (the ``oauth2`` on PATH is this checkout), environment set-up
 lines (``pip install``, ...) are counted, not run. A block that cannot run carries a
 ``<!-- snippet: skip reason="..." -->`` marker; the skips are listed in the summary.
-``<!-- snippet: typed -->`` blocks must pass ``mypy --strict``.
+``<!-- snippet: typed -->`` blocks must pass ``mypy --strict``. Another library's blocks
+(``<!-- snippet: peer="requests-oauthlib" -->``) run in a worker process per library
+(:mod:`doc_peer`), against the same servers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from doc_reader import SETUP_COMMAND, Namespace, Reader, WebRequest
+from doc_peer import Peer
+from doc_reader import Namespace, Reader, WebRequest
+from doc_shell import BACKGROUND_MOCK, SETUP_COMMAND
 from doc_snippets import ROOT, Block, blocks, pages, shell_commands
 
 PAGES = [path.relative_to(ROOT).as_posix() for path in pages()]
@@ -37,6 +41,13 @@ AFTER_PAGE: dict[str, str] = {
         "callback(WebRequest(reader.follow(reader.redirected[-1]), _browser.session))\n"
         "assert oc.Token.from_dict(_browser.session['token']).access_token\n"
     ),
+}
+
+# The environment of another library's worker process (never of the test process): oauthlib
+# refuses an http:// token endpoint, even on loopback, unless this variable is set.
+PEER_ENV: dict[str, dict[str, str]] = {
+    "requests-oauthlib": {"OAUTHLIB_INSECURE_TRANSPORT": "1"},
+    "authlib": {},
 }
 
 SUMMARY: dict[str, dict[str, int | list[str]]] = {}
@@ -72,12 +83,25 @@ def _run_shell(block: Block, reader: Reader, cwd: Path, env: dict[str, str]) -> 
             name, _, value = command.removeprefix("export ").partition("=")
             env[name] = env.get(name, "") if value == "..." else value
             continue
+        background = BACKGROUND_MOCK.match(command)
+        if background is not None:
+            reader.start_background(background["command"], env, cwd)
+            continue
         shell = reader.run_shell(command, env, cwd)
         assert shell.returncode == 0, (
             f"{block.page}:{block.line}: `{command}` exited {shell.returncode}\n"
             f"stdout:\n{shell.stdout[-2000:]}\nstderr:\n{shell.stderr[-2000:]}"
         )
     return setup
+
+
+def _run_peer(block: Block, peers: dict[str, Peer], reader: Reader) -> None:
+    name = block.peer
+    assert name in PEER_ENV, f"{block.page}:{block.line}: unknown peer {name!r}"
+    if name not in peers:
+        env = {**reader.environment(), **PEER_ENV[name]}
+        peers[name] = Peer(name, reader.peer_settings(), env)
+    peers[name].run(block.page, reader.rewrite(block.source()), block.seeds)
 
 
 def _stop_page_servers(ns: Namespace) -> None:
@@ -97,6 +121,8 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
     (tmp_path / "password.txt").write_text("wonderland\n")
     env = reader.environment()
     ran, skipped, setup = 0, [], []
+    peers: dict[str, Peer] = {}
+    stopped: list[tuple[str, int]] = []
     try:
         for block in found:
             reason = block.skip_reason
@@ -104,7 +130,9 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
                 skipped.append(f"{page}:{block.line}: {reason}")
                 continue
             try:
-                if block.lang in PYTHON:
+                if block.peer is not None:
+                    _run_peer(block, peers, reader)
+                elif block.lang in PYTHON:
                     _run_python(block, ns, reader)
                 elif block.lang in SHELL:
                     setup += _run_shell(block, reader, tmp_path, env)
@@ -121,6 +149,9 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
         if page in AFTER_PAGE:
             exec(compile(AFTER_PAGE[page], f"{page} (after)", "exec"), ns)
     finally:
+        for peer in peers.values():
+            peer.close()
+        stopped = reader.stop_background()
         _stop_page_servers(ns)
         SUMMARY[page] = {
             "blocks": len(found),
@@ -129,6 +160,8 @@ def test_page_code_blocks_run(page: str, reader: Reader, tmp_path: Path) -> None
             "setup lines": setup,
             "asked": sorted(set(ns.asked)),
         }
+    for command, code in stopped:  # docs/cli.md: "until Ctrl-C (SIGINT) ..., then exits 0"
+        assert code == 0, f"{page}: `{command}` exited {code} on Ctrl-C"
 
 
 def test_typed_blocks_pass_mypy_strict(tmp_path: Path) -> None:

@@ -101,11 +101,11 @@ def test_jwt_bearer_and_token_exchange_methods(mock: MockAuthorizationServer) ->
     sent = mock.requests[-1].form
     assert sent["grant_type"] == oc.TOKEN_EXCHANGE_GRANT_TYPE
     assert sent["audience"] == "urn:downstream"
-    # The mock has no JWT bearer grant: the request must still be well-formed and
-    # the refusal typed.
+    # This mock trusts no assertion issuer (and the JWT is unsigned): the request is
+    # well-formed and the refusal typed, RFC 7523 §3.1's invalid_grant.
     with pytest.raises(oc.EndpointError) as caught:
         c.jwt_bearer("eyJhbGciOiJub25lIn0.e30.", scope="read")
-    assert caught.value.error == "unsupported_grant_type"
+    assert caught.value.error == "invalid_grant"
     assert mock.requests[-1].form["assertion"] == "eyJhbGciOiJub25lIn0.e30."
 
 
