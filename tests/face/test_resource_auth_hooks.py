@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -225,7 +224,6 @@ def test_async_authorize_in_a_sync_client_is_a_usage_error(
     async def authorize(url: str) -> str:
         return url
 
-    auth: Callable[..., Any] = HttpxAuth.for_resource
-    with httpx.Client(auth=auth(client_metadata=METADATA, authorize=authorize)) as client:
-        with pytest.raises(oc.UsageError, match="async"):
-            client.get(server.resource_url)
+    auth = HttpxAuth.for_resource(client_metadata=METADATA, authorize=authorize)
+    with httpx.Client(auth=auth) as client, pytest.raises(oc.UsageError, match="async"):
+        client.get(server.resource_url)
