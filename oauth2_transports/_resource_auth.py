@@ -110,7 +110,6 @@ class ResourceAuthorizer:
         self._make_transport = transport
         self._make_async_transport = async_transport
         self._transport: Transport | None = None
-        self._async_transport: AsyncTransport | None = None
         self._session: Session | None = None
         self._manager: TokenManager | None = None
         self._generation = 0
@@ -135,11 +134,11 @@ class ResourceAuthorizer:
             return self._transport
 
     def _async(self) -> AsyncTransport:
+        # One per chain run, closed after it: an async client's connections
+        # belong to one event loop, and the hook may serve several in turn.
         if self._make_async_transport is None:
             raise UsageError("this hook has no async transport")
-        if self._async_transport is None:
-            self._async_transport = self._make_async_transport()
-        return self._async_transport
+        return self._make_async_transport()
 
     # -- tokens -----------------------------------------------------------------
 
@@ -347,6 +346,9 @@ class ResourceAuthorizer:
                     error = exc
         finally:
             program.close()
+            aclose = getattr(transport, "aclose", None)
+            if callable(aclose):
+                await aclose()
 
     def _ask(self, url: str) -> str:
         result = self._authorize(url)
