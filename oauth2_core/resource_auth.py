@@ -207,6 +207,8 @@ def registration_metadata(
     the caller's, ``scope``, the resource's ``scopes_supported`` and the
     server's ``scopes_supported``, so that a later step-up is not refused as
     ``invalid_scope`` by a server that limits a client to its registered scope.
+    When the server lists its ``scopes_supported``, scopes it does not list are
+    left out (such a server refuses them as ``invalid_client_metadata``).
 
     Args:
         client_metadata: The caller's metadata (``client_name``,
@@ -230,12 +232,13 @@ def registration_metadata(
     metadata.setdefault("grant_types", ["authorization_code", "refresh_token"])
     metadata.setdefault("response_types", ["code"])
     own = metadata.get("scope")
-    union = _union(
-        _words(own) if isinstance(own, str) else None,
-        scope,
-        resource.scopes_supported,
-        server.scopes_supported,
-    )
+    wanted = _union(scope, resource.scopes_supported) or ()
+    if server.scopes_supported is not None:
+        # A server that lists its scopes refuses others at registration (RFC 7591
+        # §3.2.2 invalid_client_metadata): a resource's own scopes it does not
+        # list are asked for at authorization only.
+        wanted = tuple(s for s in wanted if s in server.scopes_supported)
+    union = _union(_words(own) if isinstance(own, str) else None, wanted, server.scopes_supported)
     if union:
         metadata["scope"] = " ".join(union)
     return metadata

@@ -105,7 +105,7 @@ def test_registration_metadata_defaults_and_scope_union() -> None:
     assert metadata["token_endpoint_auth_method"] == "none"
     assert metadata["grant_types"] == ["authorization_code", "refresh_token"]
     assert metadata["response_types"] == ["code"]
-    assert metadata["scope"] == "extra step mcp:tools mcp:admin"
+    assert metadata["scope"] == "extra mcp:tools mcp:admin"  # "step": not a server scope
     confidential = oc.registration_metadata({"token_endpoint_auth_method": "x"}, RM, SERVER)
     assert confidential["token_endpoint_auth_method"] == "x"
     with pytest.raises(oc.UsageError):
@@ -148,3 +148,14 @@ def test_bad_values_are_usage_errors() -> None:
         oc.AccessRequest(max_age=-1)
     with pytest.raises(oc.UsageError):
         oc.AccessRequest(scope=[1])  # type: ignore[list-item]
+
+
+def test_registration_leaves_out_scopes_the_server_does_not_list() -> None:
+    """node oidc-provider refuses a registration naming scopes it does not support."""
+    rm = oc.ResourceMetadata("https://rs", scopes_supported=["resource:read"])
+    server = oc.ServerMetadata.from_dict({**SERVER.to_dict(), "scopes_supported": ["openid"]})
+    assert oc.registration_metadata({}, rm, server)["scope"] == "openid"
+    silent = oc.ServerMetadata.from_dict(
+        {k: v for k, v in SERVER.to_dict().items() if k != "scopes_supported"}
+    )
+    assert oc.registration_metadata({}, rm, silent)["scope"] == "resource:read"
