@@ -227,3 +227,31 @@ def test_async_authorize_in_a_sync_client_is_a_usage_error(
     auth = HttpxAuth.for_resource(client_metadata=METADATA, authorize=authorize)
     with httpx.Client(auth=auth) as client, pytest.raises(oc.UsageError, match="async"):
         client.get(server.resource_url)
+
+
+def test_httpx2_oauth2auth_with_a_manager_refreshes_once_on_401(
+    server: MockAuthorizationServer,
+) -> None:
+    """``oauth2_transports.httpx2.OAuth2Auth(manager)``: Bearer, one refresh and resend."""
+    httpx2 = pytest.importorskip("httpx2")
+    from oauth2_transports import OAuth2Client, TokenManager
+    from oauth2_transports.httpx2 import OAuth2Auth as Httpx2Auth
+
+    issued = server.issue_token("app", scope="openid")
+    stale = oc.Token.from_dict(
+        {
+            "access_token": "revoked",
+            "token_type": "Bearer",
+            "refresh_token": issued["refresh_token"],
+        }
+    )
+    c = OAuth2Client(server.server_metadata(), server.client("app"))
+    manager = TokenManager(c, stale, min_refresh_interval=0)
+    with httpx2.Client(auth=Httpx2Auth(manager)) as client:
+        answer = client.get(server.url("/userinfo"))
+    assert answer.status_code == 200, answer.text
+    assert [r.status_code for r in answer.history] == [401]
+    with httpx2.Client(auth=Httpx2Auth(stale)) as client:  # a plain token: never refreshed
+        assert client.get(server.url("/userinfo")).status_code == 401
+    with pytest.raises(oc.UsageError):
+        Httpx2Auth("token")  # type: ignore[arg-type]
