@@ -193,6 +193,15 @@ _EXPORTS = {
         "registration_request",
         "registration_update_request",
     ),
+    "oauth2_core.resource_auth": (
+        "AccessRequest",
+        "first_access_request",
+        "needs_new_registration",
+        "registration_metadata",
+        "resource_covers",
+        "step_up",
+        "supports_client_id_metadata_document",
+    ),
     "oauth2_core.resource_discovery": (
         "resource_discovery_flow",
         "resource_metadata_flow",
@@ -390,6 +399,15 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.registration import registration_read_request as registration_read_request
     from oauth2_core.registration import registration_request as registration_request
     from oauth2_core.registration import registration_update_request as registration_update_request
+    from oauth2_core.resource_auth import AccessRequest as AccessRequest
+    from oauth2_core.resource_auth import first_access_request as first_access_request
+    from oauth2_core.resource_auth import needs_new_registration as needs_new_registration
+    from oauth2_core.resource_auth import registration_metadata as registration_metadata
+    from oauth2_core.resource_auth import resource_covers as resource_covers
+    from oauth2_core.resource_auth import step_up as step_up
+    from oauth2_core.resource_auth import (
+        supports_client_id_metadata_document as supports_client_id_metadata_document,
+    )
     from oauth2_core.resource_discovery import resource_discovery_flow as resource_discovery_flow
     from oauth2_core.resource_discovery import resource_metadata_flow as resource_metadata_flow
     from oauth2_core.resource_discovery import (

@@ -238,7 +238,7 @@ def resource_metadata_request(
     return HttpRequest("GET", url, {"accept": "application/json"})
 
 
-def _is_parent_resource(candidate: str, resource: str) -> bool:
+def is_parent_resource(candidate: str, resource: str) -> bool:
     """Whether ``candidate`` is ``resource`` or a same-origin parent path of it.
 
     ``https://rs/`` and ``https://rs/api`` are parents of ``https://rs/api/mcp``;
@@ -292,7 +292,7 @@ def process_resource_metadata_response(
     except MalformedResponseError as exc:
         raise MalformedResponseError(str(exc), field=exc.field, status=response.status) from exc
     if metadata.resource != resource and not (
-        allow_parent and _is_parent_resource(metadata.resource, resource)
+        allow_parent and is_parent_resource(metadata.resource, resource)
     ):
         raise MalformedResponseError(
             f"resource metadata names resource {printable(metadata.resource, 120)!r}, "

@@ -48,6 +48,10 @@ _EXPORTS = {
         "RedisTokenStore",
     ),
     "oauth2_transports.requests": ("RequestsTransport",),
+    "oauth2_transports.resource": (
+        "adiscover_resource",
+        "discover_resource",
+    ),
     "oauth2_transports.store": (
         "FileLock",
         "FileTokenStore",
@@ -86,6 +90,8 @@ if TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit re-expor
     from oauth2_transports.redis import RedisLock as RedisLock
     from oauth2_transports.redis import RedisTokenStore as RedisTokenStore
     from oauth2_transports.requests import RequestsTransport as RequestsTransport
+    from oauth2_transports.resource import adiscover_resource as adiscover_resource
+    from oauth2_transports.resource import discover_resource as discover_resource
     from oauth2_transports.store import FileLock as FileLock
     from oauth2_transports.store import FileTokenStore as FileTokenStore
     from oauth2_transports.store import LockTimeoutError as LockTimeoutError

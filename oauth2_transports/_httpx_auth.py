@@ -8,6 +8,7 @@ resends once after a 401 ``invalid_token`` (RFC 6750 §3.1).
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -26,6 +27,12 @@ from oauth2_transports._hooks import (
     proof_is_stale,
 )
 from oauth2_transports.manager import AsyncTokenManager, TokenManager
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from oauth2_transports._httpx_resource_auth import ResourceAuth
+    from oauth2_transports._resource_hooks import ResourceOptions
 
 __all__ = ["OAuth2Auth"]
 
@@ -92,6 +99,17 @@ class OAuth2Auth(httpx.Auth):
             raise UsageError("OAuth2Auth takes an oauth2_core.Token or a token manager")
         self._source = token_or_manager
         self._last: tuple[Token | None, str] = (None, "")
+
+    @classmethod
+    def for_resource(cls, **options: Unpack[ResourceOptions]) -> ResourceAuth:
+        """Resource-first authorization (RFC 9728, 7591, 8707, 9470) for httpx, sync and async.
+
+        See ``oauth2_transports._resource_hooks.FOR_RESOURCE_DOC`` (the docs'
+        "Authorize an MCP client") for the keywords and what happens on a 401.
+        """
+        from oauth2_transports._httpx_resource_auth import for_resource
+
+        return for_resource(options)
 
     def sync_auth_flow(
         self, request: httpx.Request

@@ -8,7 +8,7 @@ resends once after a 401 ``invalid_token`` (RFC 6750 §3.1).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import requests.adapters
@@ -29,6 +29,12 @@ from oauth2_transports._hooks import (
     proof_is_stale,
 )
 from oauth2_transports.manager import AsyncTokenManager, TokenManager
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from oauth2_transports._requests_resource_auth import ResourceAuth
+    from oauth2_transports._resource_hooks import ResourceOptions
 
 __all__ = ["OAuth2Auth"]
 
@@ -95,6 +101,17 @@ class OAuth2Auth(requests.auth.AuthBase):
         elif not isinstance(token_or_manager, TokenManager):
             raise UsageError("OAuth2Auth takes an oauth2_core.Token or a TokenManager")
         self._source = token_or_manager
+
+    @classmethod
+    def for_resource(cls, **options: Unpack[ResourceOptions]) -> ResourceAuth:
+        """Resource-first authorization (RFC 9728, 7591, 8707, 9470) for requests.
+
+        See ``oauth2_transports._resource_hooks.FOR_RESOURCE_DOC`` (the docs'
+        "Authorize an MCP client") for the keywords and what happens on a 401.
+        """
+        from oauth2_transports._requests_resource_auth import for_resource
+
+        return for_resource(options)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         bearer = self._bearer

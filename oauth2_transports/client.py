@@ -26,7 +26,13 @@ from oauth2_core import (
 from oauth2_core.ciba import BackchannelAuthentication
 from oauth2_core.device import DeviceAuthorization
 from oauth2_core.discovery import discovery_flow
+from oauth2_core.flows import step_flow
 from oauth2_core.par import PushedAuthorization
+from oauth2_core.registration import (
+    ClientRegistration,
+    process_registration_response,
+    registration_request,
+)
 from oauth2_core.userinfo import UserInfo
 from oauth2_transports._client_flows import ClientFlows
 from oauth2_transports._driver import arun, run
@@ -38,6 +44,21 @@ if TYPE_CHECKING:
 __all__ = ["AsyncOAuth2Client", "OAuth2Client"]
 
 T = TypeVar("T")
+
+
+def _registration_flow(
+    server: ServerMetadata,
+    metadata: Mapping[str, object],
+    initial_access_token: str | None,
+    allow_insecure_http: bool,
+) -> Flow[ClientRegistration]:
+    request = registration_request(
+        server,
+        metadata,
+        initial_access_token=initial_access_token,
+        allow_insecure_http=allow_insecure_http,
+    )
+    return step_flow(request, process_registration_response)
 
 
 def _default_transport() -> Transport:
@@ -54,6 +75,9 @@ def _default_async_transport() -> AsyncTransport:
 
 class OAuth2Client(ClientFlows):
     """A synchronous OAuth 2.0 client over any :class:`Transport`.
+
+    ``registration`` is the RFC 7591 registration when :meth:`register` built
+    the client, else ``None``.
 
     Args:
         server: The authorization server's metadata (or use :meth:`discover`).
@@ -81,6 +105,7 @@ class OAuth2Client(ClientFlows):
         **options: Any,
     ) -> None:
         super().__init__(server, client, **options)
+        self.registration: ClientRegistration | None = None
         self.transport: Transport = transport if transport is not None else _default_transport()
 
     def _run(self, flow: Flow[T] | TimedFlow[T]) -> T:
@@ -142,6 +167,51 @@ class OAuth2Client(ClientFlows):
         if overrides:
             server = server.updated(overrides)
         return cls(server, client, transport, **options)
+
+    @classmethod
+    def register(
+        cls,
+        server: ServerMetadata,
+        metadata: Mapping[str, object],
+        transport: Transport | None = None,
+        *,
+        redirect_uri: str | None = None,
+        initial_access_token: str | None = None,
+        allow_insecure_http: bool = False,
+        **options: Any,
+    ) -> OAuth2Client:
+        """Register a client (RFC 7591 §3) and build a client that uses it.
+
+        Args:
+            server: The server's metadata, with ``registration_endpoint``.
+            metadata: Client metadata (RFC 7591 §2): ``redirect_uris``,
+                ``client_name``, ``token_endpoint_auth_method`` ...
+            transport: As for the constructor.
+            redirect_uri: The redirect URI of the new ``Client``; default the
+                registered one, when exactly one was registered.
+            initial_access_token: For a closed registration endpoint (RFC 7591 §3).
+            allow_insecure_http: Allow plain http to non-loopback endpoints.
+            **options: As for the constructor.
+
+        Returns:
+            The client: ``.client`` is the new ``oauth2_core.Client``,
+            ``.registration`` the ``ClientRegistration`` (store it: it holds
+            the client secret and the RFC 7592 registration access token).
+
+        Raises:
+            EndpointError: the server refused (``invalid_redirect_uri``,
+                ``invalid_client_metadata`` ..., RFC 7591 §3.2.2).
+            UsageError: no ``registration_endpoint``, or plain http.
+        """
+        transport = transport if transport is not None else _default_transport()
+        flow = _registration_flow(server, metadata, initial_access_token, allow_insecure_http)
+        registration = run(flow, transport)
+        client = registration.client(
+            redirect_uri=redirect_uri, allow_insecure_http=allow_insecure_http
+        )
+        new = cls(server, client, transport, **options)
+        new.registration = registration
+        return new
 
     def authorization_url(
         self,
@@ -284,6 +354,7 @@ class AsyncOAuth2Client(ClientFlows):
         **options: Any,
     ) -> None:
         super().__init__(server, client, **options)
+        self.registration: ClientRegistration | None = None
         self.transport: AsyncTransport = (
             transport if transport is not None else _default_async_transport()
         )
@@ -341,6 +412,29 @@ class AsyncOAuth2Client(ClientFlows):
         if overrides:
             server = server.updated(overrides)
         return cls(server, client, transport, **options)
+
+    @classmethod
+    async def register(
+        cls,
+        server: ServerMetadata,
+        metadata: Mapping[str, object],
+        transport: AsyncTransport | None = None,
+        *,
+        redirect_uri: str | None = None,
+        initial_access_token: str | None = None,
+        allow_insecure_http: bool = False,
+        **options: Any,
+    ) -> AsyncOAuth2Client:
+        """Register a client (RFC 7591 §3); as :meth:`OAuth2Client.register`."""
+        transport = transport if transport is not None else _default_async_transport()
+        flow = _registration_flow(server, metadata, initial_access_token, allow_insecure_http)
+        registration = await arun(flow, transport)
+        client = registration.client(
+            redirect_uri=redirect_uri, allow_insecure_http=allow_insecure_http
+        )
+        new = cls(server, client, transport, **options)
+        new.registration = registration
+        return new
 
     async def authorization_url(
         self,

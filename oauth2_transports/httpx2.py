@@ -8,6 +8,9 @@ verbatim, no redirects followed, no retries, every status returned, the
 decoded body capped, one deadline for the whole exchange, the client's
 ``auth`` and cookies kept out, library errors turned into ``TransportError``.
 
+The auth hook ``OAuth2Auth`` (``OAuth2Auth(manager)`` and
+``OAuth2Auth.for_resource(...)``, in ``_httpx2_auth``) is importable from here.
+
 Install with the ``oauth2-core[httpx2]`` extra.
 """
 
@@ -18,10 +21,11 @@ from types import TracebackType
 import httpx2
 
 from oauth2_transports._clock import Clock, utc_now
+from oauth2_transports._httpx2_auth import OAuth2Auth  # re-exported: the hook's public home
 from oauth2_transports._httpx_common import AsyncAdapter, SyncAdapter, library
 from oauth2_transports._settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
 
-__all__ = ["AsyncHttpx2Transport", "Httpx2Transport"]
+__all__ = ["AsyncHttpx2Transport", "Httpx2Transport", "OAuth2Auth"]
 
 _HTTPX2 = library("httpx2", httpx2)
 

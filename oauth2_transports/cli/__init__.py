@@ -102,6 +102,10 @@ def cmd_discover(args: argparse.Namespace, console: Console, transport: Transpor
 
 def cmd_token(args: argparse.Namespace, console: Console, transport: Transport) -> int:
     """``oauth2 token --grant ...``."""
+    if args.resource_url:
+        return _resource_url_token(args, console, transport)
+    if args.grant is None:
+        raise oc.UsageError("oauth2 token needs --grant (or --resource-url)")
     params = extra_params(args)
     resource: dict[str, object] = {"resource": args.resource} if args.resource else {}
     if args.grant == "refresh":
@@ -139,6 +143,28 @@ def cmd_token(args: argparse.Namespace, console: Console, transport: Transport) 
     else:
         scope: dict[str, object] = {"scope": args.scope} if args.scope else {}
         token = c.refresh(previous, **scope, **params, **resource)
+    console.stdout.write(format_token(token, args.format))
+    return EXIT_OK
+
+
+def _resource_url_token(args: argparse.Namespace, console: Console, transport: Transport) -> int:
+    """``oauth2 token --resource-url URL``: the resource-first chain (``cli._resource``)."""
+    from oauth2_transports.cli._resource import resource_token
+
+    if args.grant not in (None, "authorization_code"):
+        raise oc.UsageError("--resource-url runs the authorization code grant; drop --grant")
+    token = resource_token(
+        args.resource_url,
+        transport,
+        open_browser=None if args.no_browser else console.open_browser,
+        notice=console.stderr,
+        client_id=args.client_id,
+        issuer=args.issuer,
+        allow_insecure_http=bool(getattr(args, "insecure_http", False)),
+        port=args.port,
+        path=args.redirect_path,
+        timeout=args.callback_timeout,
+    )
     console.stdout.write(format_token(token, args.format))
     return EXIT_OK
 

@@ -164,7 +164,15 @@ def build_parser(console: Console) -> argparse.ArgumentParser:
         [server, client, request, token_input],
         ("json", "env", "header", "table"),
     )
-    token.add_argument("--grant", choices=_GRANTS, required=True, help="the grant to use")
+    token.add_argument(
+        "--grant", choices=_GRANTS, help="the grant to use (required without --resource-url)"
+    )
+    token.add_argument(
+        "--resource-url",
+        metavar="URL",
+        help="start from this protected resource: RFC 9728 discovery, RFC 7591 registration "
+        "(unless --client-id), the browser and a loopback redirect, resource= (RFC 8707)",
+    )
     group = token.add_argument_group("password grant (legacy)")
     group.add_argument("--username")
     group.add_argument("--password-env", metavar="VAR")

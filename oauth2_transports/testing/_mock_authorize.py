@@ -239,6 +239,11 @@ def authorization_request(
     scope = scope_of(state, params.get("scope"))
     if isinstance(scope, Answer):
         return refuse(state, req, "invalid_scope", "unknown scope")
+    registered = state.registrations.get(client.client_id)
+    allowed = registered[1].get("scope") if registered is not None else None
+    if isinstance(allowed, str) and not set(scope) <= set(allowed.split()):
+        # RFC 7591 §2: a dynamically registered client may use the scope it registered.
+        return refuse(state, req, "invalid_scope", "scope beyond the registered scope")
     return attrs.evolve(req, scope=scope)
 
 

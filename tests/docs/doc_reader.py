@@ -323,6 +323,8 @@ class Reader:
             "api": constant(self.api.url + "/items"),
             "api_url": constant(self.api.url + "/items"),
             "some_flow": lambda _ns: oc.discovery_flow(mock.issuer),
+            # The browser of a resource-first authorization (docs/howto/mcp.md).
+            "open_browser_and_wait": constant(self.follow),
             "private_jwk": lambda _ns: oc.generate_dpop_key(),
             "kms_public_jwk": lambda _ns: kms()[0],
             "kms_sign": lambda _ns: kms()[1],

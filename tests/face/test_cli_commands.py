@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from face_helpers import browser
+from face_helpers import browser, call
 
 from oauth2_transports.cli import main, system_browser
 from oauth2_transports.testing import MockAuthorizationServer
@@ -364,3 +364,32 @@ def test_dropped_connection_exits_4(server: MockAuthorizationServer) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux display detection")
 def test_no_display_means_print_the_url() -> None:
     assert system_browser({})("http://127.0.0.1:1/authorize") is False
+
+
+def test_resource_url_runs_the_chain(server: MockAuthorizationServer) -> None:
+    """``oauth2 token --resource-url``: RFC 9728, RFC 7591, PKCE + resource=, loopback redirect."""
+    result = oauth2("token", "--resource-url", server.resource_url, open_browser=browser())
+    assert result.code == 0, result.err
+    token = result.json()["access_token"]
+    paths = [r.path for r in server.requests]
+    assert paths.count("/register") == 1 and paths.count("/authorize") == 1
+    authorize = next(r for r in server.requests if r.path == "/authorize")
+    assert authorize.query["resource"] == server.resource_url
+    assert urlsplit(authorize.query["redirect_uri"]).hostname == "127.0.0.1"
+    answer = call("GET", server.resource_url, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status == 200
+
+
+def test_resource_url_with_a_pre_registered_client(server: MockAuthorizationServer) -> None:
+    result = oauth2(
+        "token", "--resource-url", server.resource_url, "--client-id", "cli",
+        open_browser=browser(),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "/register" not in [r.path for r in server.requests]
+
+
+def test_token_without_grant_or_resource_url_is_a_usage_error() -> None:
+    result = oauth2("token", "--issuer", "https://as.example")
+    assert result.code == 2
+    assert "--grant" in result.err

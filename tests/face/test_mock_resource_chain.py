@@ -182,3 +182,66 @@ def test_registration_endpoint_on_the_wire(server: MockAuthorizationServer) -> N
     answer = call("POST", server.url("/register"), form={"redirect_uris": REDIRECT})
     assert answer.status == 400
     assert b"invalid_client_metadata" in answer.data
+
+
+def test_discover_resource_and_register_sync(
+    server: MockAuthorizationServer, transport: Urllib3Transport
+) -> None:
+    """``ot.discover_resource`` then ``OAuth2Client.register`` (USAGE.md, resource-first)."""
+    import oauth2_transports as ot
+
+    ch = _challenge(_get(transport, server.resource_url))
+    rm, as_metadata = ot.discover_resource(server.resource_url, transport, challenge=ch)
+    assert rm.resource == server.resource_url
+    assert as_metadata.issuer == server.issuer
+    c = ot.OAuth2Client.register(
+        as_metadata,
+        {"client_name": "acme", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"},
+        transport,
+    )
+    assert c.registration is not None
+    assert c.client.client_id == c.registration.client_id
+    assert c.client.redirect_uri == REDIRECT
+    assert c.client.auth_method == "none"
+    pending = oc.new_pending_authorization(c.client)
+    url = c.authorization_url(pending, scope=ch.scope, resource=rm.resource)
+    token = c.exchange_code(pending, follow_authorization(url), resource=rm.resource)
+    assert _get(transport, server.resource_url, token.access_token).status == 200
+    # The default transport works too (a fresh urllib3 one, closed afterwards).
+    assert ot.discover_resource(server.resource_url)[0] == rm
+    assert ot.OAuth2Client(as_metadata, oc.Client("x")).registration is None
+
+
+def test_discover_resource_and_register_async(server: MockAuthorizationServer) -> None:
+    import asyncio
+
+    import oauth2_transports as ot
+    from oauth2_transports.httpx import AsyncHttpxTransport
+
+    async def main() -> oc.ClientRegistration:
+        async with AsyncHttpxTransport(timeout=10) as transport:
+            rm, as_metadata = await ot.adiscover_resource(server.resource_url, transport)
+            assert rm.resource == server.resource_url
+            c = await ot.AsyncOAuth2Client.register(
+                as_metadata, {"redirect_uris": [REDIRECT]}, transport
+            )
+            assert c.registration is not None
+            assert c.client.auth_method == "client_secret_basic"  # the RFC 7591 default
+            assert c.client.client_secret == c.registration.client_secret
+            return c.registration
+
+    registration = asyncio.run(main())
+    assert registration.client_secret is not None
+    assert registration.client_secret not in repr(registration)
+
+
+def test_register_refusal_is_an_endpoint_error(
+    server: MockAuthorizationServer, transport: Urllib3Transport
+) -> None:
+    import oauth2_transports as ot
+
+    with pytest.raises(oc.EndpointError) as info:
+        ot.OAuth2Client.register(
+            server.server_metadata(), {"redirect_uris": ["http://evil.example/cb"]}, transport
+        )
+    assert info.value.error == "invalid_redirect_uri"

@@ -10,6 +10,7 @@ authorization code flow of the existing ``OAuth2Client`` with ``resource=``.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -135,3 +136,42 @@ def test_registration_refusal_is_an_endpoint_error(oidc_server: Any) -> None:
             )
     assert info.value.status == 400
     assert info.value.error in ("invalid_redirect_uri", "invalid_client_metadata")
+
+
+@pytest.mark.parametrize("library", ["requests", "httpx", "httpx-async"])
+def test_for_resource_hook_runs_the_chain(oidc_server: Any, library: str) -> None:
+    """``OAuth2Auth.for_resource``: 401, RFC 9728, RFC 8414, RFC 7591, PKCE + resource=, 200."""
+    import asyncio
+
+    import httpx
+    import requests
+
+    from oauth2_transports.httpx import OAuth2Auth as HttpxAuth
+    from oauth2_transports.requests import OAuth2Auth as RequestsAuth
+
+    urls: list[str] = []
+
+    def authorize(url: str) -> str:
+        urls.append(url)
+        return str(oidc_server.authorize(url, redirect_uri=REDIRECT))
+
+    options: dict[str, Any] = {"client_metadata": CLIENT_METADATA, "authorize": authorize}
+    resource_url = oidc_server.url("/resource")
+    if library == "requests":
+        auth = RequestsAuth.for_resource(**options)
+        statuses = [requests.get(resource_url, auth=auth, timeout=10).status_code for _ in "ab"]
+    elif library == "httpx":
+        with httpx.Client(auth=HttpxAuth.for_resource(**options), timeout=10) as client:
+            statuses = [client.get(resource_url).status_code for _ in "ab"]
+    else:
+
+        async def main() -> list[int]:
+            auth = HttpxAuth.for_resource(**options)
+            async with httpx.AsyncClient(auth=auth, timeout=10) as client:
+                answers = await asyncio.gather(*(client.get(resource_url) for _ in range(5)))
+            return [a.status_code for a in answers]
+
+        statuses = asyncio.run(main())
+    assert set(statuses) == {200}
+    assert len(urls) == 1  # one authorization, however many requests
+    assert f"resource={resource_url}" in urllib.parse.unquote(urls[0])

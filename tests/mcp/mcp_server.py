@@ -11,7 +11,12 @@ only) with the ``mcp`` SDK's routes and nothing of ours:
   metadata, ``/register`` (RFC 7591, ``ClientRegistrationOptions(enabled=True)``),
   ``/authorize`` (PKCE S256 required), ``/token``, ``/revoke``;
 * ``/test/counts``: how many registrations, authorizations and token requests
-  the provider saw (JSON), for tests to count round trips.
+  the provider saw (JSON), for tests to count round trips;
+* step-up (ours, around the SDK's app, as the MCP spec's scope challenge
+  describes it): a ``tools/call`` of ``admin_add`` with a token lacking
+  ``mcp:admin`` is answered 403 with ``WWW-Authenticate: Bearer
+  error="insufficient_scope", scope="mcp:tools mcp:admin", resource_metadata=...``
+  (RFC 6750 §3.1); the SDK has no per-tool scopes of its own.
 
 The provider below auto-approves every authorization (no user) and keeps all
 state in memory. Test tool: never expose it beyond loopback.
@@ -19,10 +24,12 @@ state in memory. Test tool: never expose it beyond loopback.
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import time
 from collections import Counter
+from typing import Any
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -159,6 +166,11 @@ def build(port: int) -> tuple[MCPServer, MemoryProvider]:
         """Add two integers."""
         return a + b
 
+    @server.tool()
+    def admin_add(a: int, b: int) -> int:
+        """Add two integers, for callers holding mcp:admin (see StepUp)."""
+        return a + b
+
     @server.custom_route("/test/counts", methods=["GET"])
     async def counts(request: Request) -> Response:
         return JSONResponse(dict(provider.counts))
@@ -166,10 +178,72 @@ def build(port: int) -> tuple[MCPServer, MemoryProvider]:
     return server, provider
 
 
+ADMIN_TOOL, ADMIN_SCOPE = "admin_add", "mcp:admin"
+
+
+class StepUp:
+    """ASGI middleware: 403 ``insufficient_scope`` for ``admin_add`` without ``mcp:admin``."""
+
+    def __init__(self, app: Any, provider: MemoryProvider, base: str) -> None:
+        self.app, self.provider, self.base = app, provider, base
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/mcp":
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if self._refused(scope, body):
+            challenge = (
+                f'Bearer error="insufficient_scope", scope="mcp:tools {ADMIN_SCOPE}", '
+                f'resource_metadata="{self.base}/.well-known/oauth-protected-resource/mcp"'
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"www-authenticate", challenge.encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _refused(self, scope: Any, body: bytes) -> bool:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return False
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            return False
+        if (message.get("params") or {}).get("name") != ADMIN_TOOL:
+            return False
+        headers = dict(scope["headers"])
+        token = headers.get(b"authorization", b"").decode().partition(" ")[2].strip()
+        access = self.provider.access_tokens.get(token)
+        return access is None or ADMIN_SCOPE not in access.scopes
+
+
 def main() -> None:
+    import uvicorn
+
     port = int(sys.argv[1])
-    server, _ = build(port)
-    server.run("streamable-http", host="127.0.0.1", port=port)
+    server, provider = build(port)
+    app = server.streamable_http_app(host="127.0.0.1")
+    wrapped = StepUp(app, provider, f"http://127.0.0.1:{port}")
+    uvicorn.run(wrapped, host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

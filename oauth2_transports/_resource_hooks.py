@@ -1,0 +1,200 @@
+"""What the ``for_resource`` hooks of requests, httpx and httpx2 share.
+
+:func:`authorizer` turns the ``for_resource`` keywords into a
+:class:`~oauth2_transports._resource_auth.ResourceAuthorizer`;
+:func:`sync_flow` and :func:`async_flow` are the httpx-style auth flows (httpx
+and httpx2 have the same request and response API): send with the token of the
+request's resource (or none yet), and on a 401 / 403 that
+``ResourceAuthorizer.decide`` takes up, authorize (once for all concurrent
+requests), then resend once with the new token. Only a body held in memory is
+resent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from oauth2_core import Client, Token, UsageError
+from oauth2_core.endpoints import check_resource_url
+from oauth2_transports._hooks import authorization_header
+from oauth2_transports._resource_auth import Authorize, ResourceAuthorizer
+from oauth2_transports._resource_session import ChainSettings
+from oauth2_transports._transport import AsyncTransport, Transport
+from oauth2_transports.store import TokenStore
+
+if TYPE_CHECKING:
+    from typing_extensions import Required, TypedDict
+
+    class ResourceOptions(TypedDict, total=False):
+        """The keywords of ``OAuth2Auth.for_resource`` (see its docstring)."""
+
+        authorize: Required[Authorize]
+        client: Client
+        client_metadata: Mapping[str, object]
+        client_id_metadata_url: str
+        redirect_uri: str
+        issuer: str
+        store: TokenStore
+        allow_insecure_http: bool
+
+
+__all__ = ["FOR_RESOURCE_DOC", "async_flow", "authorizer", "bearer", "sync_flow"]
+
+#: The documentation of every ``for_resource`` classmethod.
+FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resource's 401.
+
+        The first request goes out without a token. When the resource answers
+        401, the hook finds the resource's metadata (RFC 9728, the challenge's
+        ``resource_metadata``), an authorization server it lists and that
+        server's metadata (RFC 8414 / OIDC, issuer checked), registers a client
+        (RFC 7591, unless ``client=`` is given or the server takes
+        ``client_id_metadata_url=``), sends the user to the authorization URL
+        through ``authorize(url)`` (PKCE S256, ``resource=`` the metadata's
+        ``resource``, RFC 8707; scope: the challenge's ``scope``, else the
+        resource's ``scopes_supported``), exchanges the code and sends the
+        request once more. Concurrent requests that all get a 401 cause one
+        authorization. Tokens then come from a ``TokenManager`` (refreshed
+        ahead of expiry; a rejected token is refreshed before authorizing
+        again) and go only to URLs of that resource.
+
+        A later 403 ``insufficient_scope`` (RFC 6750 §3.1) or 401
+        ``insufficient_user_authentication`` (RFC 9470) authorizes again with
+        the union of the scopes asked, granted and named, or the
+        ``acr_values`` / ``max_age`` asked for, and resends once; a resource
+        that asks for nothing new gets no new authorization (no loops). If the
+        server refuses a step-up scope as ``invalid_scope`` for a client we
+        registered, the client registers once more with it.
+
+        Refused: an authorization server the resource does not list, resource
+        metadata about another resource (a same-origin parent path is accepted,
+        as servers built with the ``mcp`` SDK publish it), plain http to
+        anything but loopback (unless ``allow_insecure_http=True``).
+
+        Args:
+            authorize: ``(authorization_url) -> callback URL``: open a browser
+                and wait for the redirect; a plain function (run in a worker
+                thread by async clients) or an ``async def`` (async clients only).
+            client: A pre-registered ``oauth2_core.Client`` (with its
+                ``redirect_uri``); nothing is registered.
+            client_metadata: RFC 7591 metadata to register with
+                (``client_name``, ``redirect_uris`` ...); defaults added: a
+                public PKCE client (``token_endpoint_auth_method`` ``none``), the
+                code and refresh grants, the union of the resource's and the
+                server's ``scopes_supported``.
+            client_id_metadata_url: An https URL serving this client's Client ID
+                Metadata Document, used as ``client_id`` when the server
+                advertises ``client_id_metadata_document_supported``.
+            redirect_uri: The redirect URI; default the first of
+                ``client_metadata["redirect_uris"]``.
+            issuer: Use this authorization server (it must be listed by the resource).
+            store: A ``TokenStore``: the token, the registration, the issuer
+                and the resource are saved in it (the session under the token's
+                ``extra``), so a restarted process neither registers nor
+                authorizes again.
+            allow_insecure_http: Allow plain http to non-loopback hosts.
+
+        Raises:
+            UsageError: neither ``client``, ``client_metadata`` nor
+                ``client_id_metadata_url``, or ``authorize`` is not callable.
+        """
+
+
+def authorizer(
+    options: Mapping[str, Any],
+    transport: Callable[[], Transport],
+    async_transport: Callable[[], AsyncTransport] | None = None,
+) -> ResourceAuthorizer:
+    """A :class:`ResourceAuthorizer` for the ``for_resource`` keywords ``options``.
+
+    Raises:
+        UsageError: an unknown keyword, or a bad combination.
+    """
+    known = {
+        "authorize",
+        "client",
+        "client_metadata",
+        "client_id_metadata_url",
+        "redirect_uri",
+        "issuer",
+        "store",
+        "allow_insecure_http",
+    }
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise UsageError(f"for_resource() got unknown keywords {unknown}")
+    if "authorize" not in options:
+        raise UsageError("for_resource() needs authorize=: (authorization_url) -> callback URL")
+    client = options.get("client")
+    if client is not None and not isinstance(client, Client):
+        raise UsageError("client must be an oauth2_core.Client")
+    settings = ChainSettings(
+        client=client,
+        client_metadata=options.get("client_metadata"),
+        client_id_metadata_url=options.get("client_id_metadata_url"),
+        redirect_uri=options.get("redirect_uri"),
+        issuer=options.get("issuer"),
+        allow_insecure_http=bool(options.get("allow_insecure_http", False)),
+    )
+    return ResourceAuthorizer(
+        settings,
+        options["authorize"],
+        store=options.get("store"),
+        transport=transport,
+        async_transport=async_transport,
+    )
+
+
+def bearer(url: str, token: Token, *, allow_insecure_http: bool) -> str:
+    """The ``Authorization`` value for a request to ``url`` (RFC 6750 §2.1, §5.3).
+
+    Raises:
+        UsageError: plain http to a non-loopback host, or an unusable token.
+    """
+    if not url.startswith("https://"):
+        check_resource_url(url, allow_insecure_http=allow_insecure_http)
+    return authorization_header(token)
+
+
+def sync_flow(
+    authz: ResourceAuthorizer, request: Any, resendable: bool
+) -> Generator[Any, Any, None]:
+    """The httpx / httpx2 ``sync_auth_flow``."""
+    url = str(request.url)
+    insecure = authz.settings.allow_insecure_http
+    generation, token = authz.token_for(url)
+    if token is not None:
+        request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
+    response = yield request
+    decision = authz.decide(
+        response.status_code, response.headers.get_list("www-authenticate"), url, token
+    )
+    if decision is None or not resendable:
+        return
+    fresh = authz.resolve(decision, url, generation, token)
+    if fresh is None:
+        return
+    request.headers["Authorization"] = bearer(url, fresh, allow_insecure_http=insecure)
+    yield request
+
+
+async def async_flow(
+    authz: ResourceAuthorizer, request: Any, resendable: bool
+) -> AsyncGenerator[Any, Any]:
+    """The httpx / httpx2 ``async_auth_flow``."""
+    url = str(request.url)
+    insecure = authz.settings.allow_insecure_http
+    generation, token = await authz.atoken_for(url)
+    if token is not None:
+        request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
+    response = yield request
+    decision = authz.decide(
+        response.status_code, response.headers.get_list("www-authenticate"), url, token
+    )
+    if decision is None or not resendable:
+        return
+    fresh = await authz.aresolve(decision, url, generation, token)
+    if fresh is None:
+        return
+    request.headers["Authorization"] = bearer(url, fresh, allow_insecure_http=insecure)
+    yield request
