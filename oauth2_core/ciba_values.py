@@ -9,13 +9,12 @@ that make and use it are in :mod:`oauth2_core.ciba`.
 from __future__ import annotations
 
 import datetime as _dt
-import math
-import types
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from oauth2_core._saved import check_aware, frozen_extra, saved_time, to_interval
 from oauth2_core.errors import UsageError
 
 # DEFAULT_CIBA_INTERVAL and CIBA_MIN_INTERVAL serve oauth2_core.ciba; not package API.
@@ -27,30 +26,12 @@ DEFAULT_CIBA_INTERVAL = 5.0
 CIBA_MIN_INTERVAL = 1.0
 
 
-def _to_extra(value: object) -> Mapping[str, Any]:
-    return types.MappingProxyType(dict(value))  # type: ignore[call-overload]
-
-
-def _check_aware(_inst: object, attr: attrs.Attribute[Any], value: _dt.datetime | None) -> None:
-    if value is not None and (not isinstance(value, _dt.datetime) or value.utcoffset() is None):
-        raise UsageError(f"{attr.name} must be a timezone-aware datetime")
-
-
 def _check_id(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str) or not value:
         raise UsageError("auth_req_id must be a non-empty string")
 
 
-def _to_interval(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise UsageError("interval must be a non-negative number of seconds")
-    try:
-        interval = float(value)
-    except OverflowError:
-        interval = math.inf
-    if not math.isfinite(interval):
-        raise UsageError("interval must be a finite number of seconds")
-    return interval
+_SAVED = "backchannel authentication"
 
 
 @attrs.frozen(repr=False)
@@ -68,13 +49,13 @@ class BackchannelAuthentication:
     """
 
     auth_req_id: str = attrs.field(validator=_check_id)
-    expires_at: _dt.datetime = attrs.field(kw_only=True, validator=_check_aware)
+    expires_at: _dt.datetime = attrs.field(kw_only=True, validator=check_aware)
     interval: float = attrs.field(
-        default=DEFAULT_CIBA_INTERVAL, converter=_to_interval, kw_only=True
+        default=DEFAULT_CIBA_INTERVAL, converter=to_interval, kw_only=True
     )
-    issued_at: _dt.datetime | None = attrs.field(default=None, validator=_check_aware, kw_only=True)
+    issued_at: _dt.datetime | None = attrs.field(default=None, validator=check_aware, kw_only=True)
     extra: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_to_extra, hash=False, kw_only=True
+        factory=dict, converter=frozen_extra, hash=False, kw_only=True
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,9 +88,13 @@ class BackchannelAuthentication:
             raise UsageError("saved backchannel authentication has an invalid 'extra'")
         return cls(
             data.get("auth_req_id"),  # type: ignore[arg-type]  # checked by the validator
-            expires_at=_saved_time(data, "expires_at", required=True),
+            expires_at=saved_time(
+                data, "expires_at", what="backchannel authentication", required=True
+            ),
             interval=interval,
-            issued_at=_saved_time(data, "issued_at", required=False),
+            issued_at=saved_time(
+                data, "issued_at", what="backchannel authentication", required=False
+            ),
             extra=extra,
         )
 
@@ -120,18 +105,3 @@ class BackchannelAuthentication:
         )
 
     __str__ = __repr__
-
-
-def _saved_time(data: Mapping[str, Any], name: str, *, required: bool) -> Any:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise UsageError(f"saved backchannel authentication has an invalid {name!r}")
-    try:
-        when = _dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise UsageError(f"saved backchannel authentication has an invalid {name!r}") from exc
-    if when.utcoffset() is None:
-        raise UsageError(f"saved backchannel authentication {name!r} has no UTC offset")
-    return when

@@ -9,8 +9,6 @@ poll (:mod:`oauth2_core.device_poll`).
 from __future__ import annotations
 
 import datetime as _dt
-import math
-import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +24,7 @@ from oauth2_core._parse import (
     raise_for_error,
     require_object,
 )
+from oauth2_core._saved import check_aware, frozen_extra, saved_time, to_interval
 from oauth2_core.client import Client
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
@@ -57,28 +56,6 @@ _STANDARD = frozenset(
 )
 
 
-def _to_extra(value: object) -> Mapping[str, Any]:
-    return types.MappingProxyType(dict(value))  # type: ignore[call-overload]
-
-
-def _check_aware(_inst: object, attr: attrs.Attribute[Any], value: _dt.datetime | None) -> None:
-    if value is not None and (not isinstance(value, _dt.datetime) or value.utcoffset() is None):
-        raise UsageError(f"{attr.name} must be a timezone-aware datetime")
-
-
-def _to_interval(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise UsageError("interval must be a non-negative number of seconds")
-    # A saved dict may hold 10**400 (float() overflows) or Infinity (a poll never sent).
-    try:
-        interval = float(value)
-    except OverflowError:
-        interval = math.inf
-    if not math.isfinite(interval):
-        raise UsageError("interval must be a finite number of seconds")
-    return interval
-
-
 @attrs.frozen(repr=False)
 class DeviceAuthorization:
     """A device authorization response (RFC 8628 §3.2).
@@ -101,11 +78,11 @@ class DeviceAuthorization:
     user_code: str
     verification_uri: str
     verification_uri_complete: str | None = attrs.field(default=None, kw_only=True)
-    expires_at: _dt.datetime = attrs.field(kw_only=True, validator=_check_aware)
-    interval: float = attrs.field(default=DEFAULT_INTERVAL, converter=_to_interval, kw_only=True)
-    issued_at: _dt.datetime | None = attrs.field(default=None, validator=_check_aware, kw_only=True)
+    expires_at: _dt.datetime = attrs.field(kw_only=True, validator=check_aware)
+    interval: float = attrs.field(default=DEFAULT_INTERVAL, converter=to_interval, kw_only=True)
+    issued_at: _dt.datetime | None = attrs.field(default=None, validator=check_aware, kw_only=True)
     extra: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_to_extra, hash=False, kw_only=True
+        factory=dict, converter=frozen_extra, hash=False, kw_only=True
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,9 +130,9 @@ class DeviceAuthorization:
             data["user_code"],
             data["verification_uri"],
             verification_uri_complete=complete,
-            expires_at=_saved_time(data, "expires_at", required=True),
+            expires_at=saved_time(data, "expires_at", what="device authorization", required=True),
             interval=interval,
-            issued_at=_saved_time(data, "issued_at", required=False),
+            issued_at=saved_time(data, "issued_at", what="device authorization", required=False),
             extra=extra,
         )
 
@@ -167,21 +144,6 @@ class DeviceAuthorization:
         )
 
     __str__ = __repr__
-
-
-def _saved_time(data: Mapping[str, Any], name: str, *, required: bool) -> Any:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise UsageError(f"saved device authorization has an invalid {name!r}")
-    try:
-        when = _dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise UsageError(f"saved device authorization has an invalid {name!r}") from exc
-    if when.utcoffset() is None:
-        raise UsageError(f"saved device authorization {name!r} has no UTC offset")
-    return when
 
 
 def device_authorization_request(
