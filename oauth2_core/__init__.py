@@ -129,6 +129,12 @@ _EXPORTS = {
         "introspection_request",
         "process_introspection_response",
     ),
+    "oauth2_core.jar": (
+        "REQUEST_OBJECT_LIFETIME",
+        "REQUEST_OBJECT_TYPE",
+        "request_object",
+        "request_object_params",
+    ),
     "oauth2_core.jose": ("client_assertion",),
     "oauth2_core.jwks": (
         "JwksCache",
@@ -296,6 +302,10 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.introspection import (
         process_introspection_response as process_introspection_response,
     )
+    from oauth2_core.jar import REQUEST_OBJECT_LIFETIME as REQUEST_OBJECT_LIFETIME
+    from oauth2_core.jar import REQUEST_OBJECT_TYPE as REQUEST_OBJECT_TYPE
+    from oauth2_core.jar import request_object as request_object
+    from oauth2_core.jar import request_object_params as request_object_params
     from oauth2_core.jose import client_assertion as client_assertion
     from oauth2_core.jwks import JwksCache as JwksCache
     from oauth2_core.jwks import PrivateJwk as PrivateJwk

@@ -13,6 +13,7 @@ error redirect: it may be a forgery or a mix-up attack.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hmac
 import re
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from oauth2_core._params import Params, add_params, encode_query, scope_string
 from oauth2_core._random import new_nonce, new_state
 from oauth2_core.client import Client
 from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
+from oauth2_core.jar import request_object_params
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
 
@@ -48,6 +50,7 @@ _AUTH_PARAMS = frozenset(
         "code_challenge_method",
         "nonce",
         "request_uri",
+        "request",
     }
 )
 
@@ -220,6 +223,8 @@ def authorization_url(
     *,
     scope: object = None,
     request_uri: str | None = None,
+    request_object: bool = False,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> str:
     """Where to send the user's browser (RFC 6749 §4.1.1, RFC 7636 §4.3).
@@ -231,6 +236,11 @@ def authorization_url(
         scope: A string or iterable of strings; defaults to ``pending.scope``.
         request_uri: A PAR ``request_uri`` (RFC 9126 §4); then only
             ``client_id`` and ``request_uri`` are sent.
+        request_object: Sign every parameter into a request object with the
+            client's ``signing_key`` (RFC 9101, :mod:`oauth2_core.jar`); then
+            only ``client_id`` and ``request`` are sent.
+        now: The signing time of the request object (aware); required with
+            ``request_object=True``, unused otherwise.
         **params: Extra parameters (``prompt``, ``resource``, ``login_hint``, ...);
             a list repeats the parameter; ``authorization_details`` is sent as JSON.
 
@@ -238,7 +248,8 @@ def authorization_url(
         The URL. The endpoint's own query is kept. Next: :func:`parse_callback`.
 
     Raises:
-        UsageError: no authorization endpoint, or a keyword the library sets itself.
+        UsageError: no authorization endpoint, a keyword the library sets
+            itself, or ``request_object=True`` without a key or ``now``.
     """
     if server.authorization_endpoint is None:
         raise UsageError("the server metadata has no authorization_endpoint")
@@ -248,8 +259,12 @@ def authorization_url(
             raise UsageError("request_uri must be a non-empty string")
         query.append(("request_uri", request_uri))
         add_params(query, params, reserved=_AUTH_PARAMS)
+        if request_object:
+            raise UsageError("request_uri and request_object=True exclude each other")
     else:
         query = authorization_params(client, pending, scope=scope, **params)
+        if request_object:
+            query = request_object_params(server, client, query, now=now)
     return _append_query(server.authorization_endpoint, query, client=client)
 
 

@@ -26,6 +26,7 @@ from oauth2_core.authorize import PendingAuthorization, authorization_params
 from oauth2_core.client import Client
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
+from oauth2_core.jar import request_object_params
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import MAX_EXPIRES_IN
 
@@ -61,6 +62,7 @@ def pushed_authorization_request(
     *,
     scope: object = None,
     now: _dt.datetime | None = None,
+    request_object: bool = False,
     **params: object,
 ) -> HttpRequest:
     """Push the authorization request's parameters (RFC 9126 §2.1).
@@ -76,7 +78,10 @@ def pushed_authorization_request(
         client: The client.
         pending: From ``new_pending_authorization``.
         scope: A string or iterable of strings; defaults to ``pending.scope``.
-        now: When the request is sent; required for JWT client authentication.
+        now: When the request is sent; required for JWT client authentication
+            and for ``request_object=True``.
+        request_object: Push the parameters as one signed request object
+            (RFC 9126 §3, RFC 9101): the body holds ``client_id`` and ``request``.
         **params: Extra authorization parameters (``resource``,
             ``authorization_details``, ``prompt`` ...); a list repeats the parameter.
 
@@ -93,6 +98,8 @@ def pushed_authorization_request(
         if name in _AUTH_PARAMS:
             raise UsageError(f"parameter {name!r} is set by client authentication")
     body = authorization_params(client, pending, scope=scope, **params)
+    if request_object:
+        body = request_object_params(server, client, body, now=now)
     if client.auth_method != "client_secret_basic":
         # Every other method adds client_id itself (client.authenticate); keep one.
         body = [(name, value) for name, value in body if name != "client_id"]

@@ -314,7 +314,11 @@ class _Flows:
             params = {**params, "dpop_jkt": dpop_jkt(self.dpop_key)}
         push = par if par is not None else self.server.require_pushed_authorization_requests
         if not push:
-            return authorization_url(self.server, self.client, pending, scope=scope, **params)
+            # RFC 9101: a request object is signed now (the core reads no clock).
+            signing = {"now": self.clock()} if params.get("request_object") else {}
+            return authorization_url(
+                self.server, self.client, pending, scope=scope, **params, **signing
+            )
         return self._pushed_authorization_url(pending, scope, params)
 
     def _pushed_authorization_url(

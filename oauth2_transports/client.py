@@ -146,7 +146,8 @@ class OAuth2Client(_Flows):
         **params: object,
     ) -> str:
         """Where to send the user. Pushes the request first (RFC 9126) when ``par=True``
-        or the server requires it."""
+        or the server requires it; ``request_object=True`` signs the parameters into a
+        request object with the client's ``signing_key`` (RFC 9101), pushed with PAR."""
         flow = self._authorization_url(pending, scope, par, params)
         return flow if isinstance(flow, str) else self._run(flow)
 
