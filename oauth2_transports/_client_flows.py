@@ -315,9 +315,9 @@ class _Flows:
         push = par if par is not None else self.server.require_pushed_authorization_requests
         if not push:
             # RFC 9101: a request object is signed now (the core reads no clock).
-            signing = {"now": self.clock()} if params.get("request_object") else {}
+            now = self.clock() if params.get("request_object") else None
             return authorization_url(
-                self.server, self.client, pending, scope=scope, **params, **signing
+                self.server, self.client, pending, scope=scope, now=now, **params
             )
         return self._pushed_authorization_url(pending, scope, params)
 

@@ -148,7 +148,7 @@ def test_alg_the_server_does_not_list_is_refused_before_the_browser_opens() -> N
     [
         (oc.Client("app"), T0, "signing_key"),
         (CLIENT, None, "now="),
-        (CLIENT, dt.datetime(2026, 1, 1), "aware"),  # noqa: DTZ001 - the naive one under test
+        (CLIENT, dt.datetime(2026, 1, 1), "aware"),  # naive: refused
     ],
 )
 def test_request_object_needs_a_key_and_an_aware_now(
