@@ -135,6 +135,11 @@ _EXPORTS = {
         "request_object",
         "request_object_params",
     ),
+    "oauth2_core.jarm": (
+        "JARM_RESPONSE_MODES",
+        "verify_authorization_response",
+    ),
+    "oauth2_core.jarm_flow": ("authorization_response_flow",),
     "oauth2_core.jose": ("client_assertion",),
     "oauth2_core.jwks": (
         "JwksCache",
@@ -306,6 +311,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jar import REQUEST_OBJECT_TYPE as REQUEST_OBJECT_TYPE
     from oauth2_core.jar import request_object as request_object
     from oauth2_core.jar import request_object_params as request_object_params
+    from oauth2_core.jarm import JARM_RESPONSE_MODES as JARM_RESPONSE_MODES
+    from oauth2_core.jarm import verify_authorization_response as verify_authorization_response
+    from oauth2_core.jarm_flow import authorization_response_flow as authorization_response_flow
     from oauth2_core.jose import client_assertion as client_assertion
     from oauth2_core.jwks import JwksCache as JwksCache
     from oauth2_core.jwks import PrivateJwk as PrivateJwk

@@ -27,6 +27,7 @@ from oauth2_core import (
     Token,
     UsageError,
     authorization_code_grant_request,
+    authorization_response_flow,
     authorization_url,
     check_id_token_support,
     client_credentials_grant_request,
@@ -46,6 +47,7 @@ from oauth2_core import (
     token_request,
     userinfo_flow,
 )
+from oauth2_core.authorize import is_signed_callback
 from oauth2_core.device import (
     DeviceAuthorization,
     device_authorization_request,
@@ -199,6 +201,8 @@ class _Flows:
     def _exchange_code(
         self, pending: PendingAuthorization, callback: object, params: dict[str, Any]
     ) -> Flow[Token]:
+        if is_signed_callback(callback):
+            return self._exchange_signed_code(pending, callback, params)
         # Checked before anything is sent; never retried: a code is single-use.
         code = parse_callback(callback, server=self.server, pending=pending)
         if self.validate_id_token:
@@ -210,6 +214,29 @@ class _Flows:
             )
 
         return self._validated(self._token(build), pending)
+
+    def _exchange_signed_code(
+        self, pending: PendingAuthorization, callback: object, params: dict[str, Any]
+    ) -> Flow[Token]:
+        # JARM: the core verifies the response JWT (keys fetched when needed) first.
+        if self.validate_id_token:
+            check_id_token_support(self.server, self.client, scope=pending.scope)
+        code = yield from authorization_response_flow(
+            callback,
+            server=self.server,
+            client=self.client,
+            pending=pending,
+            now=self.clock(),
+            jwks_cache=self._jwks,
+            require_signed=True,
+        )
+
+        def build(now: _dt.datetime) -> HttpRequest:
+            return authorization_code_grant_request(
+                self.server, self.client, code, pending, now=now, **params
+            )
+
+        return (yield from self._validated(self._token(build), pending))
 
     def _validated(self, exchange: Flow[Token], pending: PendingAuthorization) -> Flow[Token]:
         token = yield from exchange

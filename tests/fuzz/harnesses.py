@@ -496,6 +496,32 @@ def id_token(data: bytes) -> None:
     )
 
 
+JARM_SERVER = oc.ServerMetadata(
+    issuer="https://as.example", authorization_signing_alg_values_supported=["HS256", "ES256"]
+)
+JARM_PENDING = oc.new_pending_authorization(ID_CLIENT, state="st-123", nonce="n-1")
+
+
+def jarm_callback(data: bytes) -> None:
+    """A signed authorization response (JARM) with fuzzed claims, or any callback."""
+    inp = Input(data)
+    token = _id_token(inp)
+    shape = inp.below(3)
+    callback: object = (
+        {"response": token}
+        if shape == 0
+        else "https://app.example/cb?response=" + token
+        if shape == 1
+        else _callback(inp)
+    )
+    jwks = inp.pick(({"keys": []}, {"keys": [json_value(inp)]}))
+    _call(
+        lambda: oc.parse_callback(
+            callback, server=JARM_SERVER, pending=JARM_PENDING, jwks=jwks, now=ID_NOW
+        )
+    )
+
+
 #: name -> harness taking the fuzzer's bytes.
 HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_token_response": token_response,
@@ -509,6 +535,7 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_userinfo_response": userinfo_response,
     "process_jwks_response": jwks_response,
     "parse_callback": callback,
+    "parse_callback.jarm": jarm_callback,
     "parse_www_authenticate": www_authenticate,
     "Token.from_dict": token_from_dict,
     "ServerMetadata.from_dict": metadata_from_dict,
