@@ -141,6 +141,12 @@ _EXPORTS = {
     ),
     "oauth2_core.jarm_flow": ("authorization_response_flow",),
     "oauth2_core.jose": ("client_assertion",),
+    "oauth2_core.jwt_introspection": (
+        "INTROSPECTION_JWT_MEDIA_TYPE",
+        "jwt_introspection_flow",
+        "jwt_introspection_request",
+        "process_jwt_introspection_response",
+    ),
     "oauth2_core.jwks": (
         "JwksCache",
         "PrivateJwk",
@@ -319,6 +325,16 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jwks import PrivateJwk as PrivateJwk
     from oauth2_core.jwks import jwks_request as jwks_request
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
+    from oauth2_core.jwt_introspection import (
+        INTROSPECTION_JWT_MEDIA_TYPE as INTROSPECTION_JWT_MEDIA_TYPE,
+    )
+    from oauth2_core.jwt_introspection import jwt_introspection_flow as jwt_introspection_flow
+    from oauth2_core.jwt_introspection import (
+        jwt_introspection_request as jwt_introspection_request,
+    )
+    from oauth2_core.jwt_introspection import (
+        process_jwt_introspection_response as process_jwt_introspection_response,
+    )
     from oauth2_core.metadata import ServerMetadata as ServerMetadata
     from oauth2_core.par import PushedAuthorization as PushedAuthorization
     from oauth2_core.par import (

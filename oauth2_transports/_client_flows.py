@@ -36,6 +36,8 @@ from oauth2_core import (
     id_token_flow,
     introspection_request,
     jwt_bearer_grant_request,
+    jwt_introspection_flow,
+    jwt_introspection_request,
     parse_callback,
     password_grant_request,
     process_refresh_response,
@@ -290,6 +292,19 @@ class _Flows:
     def _introspect(
         self, token: str, hint: str | None, params: dict[str, Any]
     ) -> Flow[Introspection]:
+        if params.get("jwt"):
+            # RFC 9701: a signed answer, verified by the core; plain JSON is refused.
+            request = jwt_introspection_request(
+                self.server,
+                self.client,
+                token,
+                token_type_hint=hint,
+                now=self.clock(),
+                **{k: v for k, v in params.items() if k != "jwt"},
+            )
+            return jwt_introspection_flow(
+                request, server=self.server, client=self.client, jwks_cache=self._jwks
+            )
         return introspection_flow(
             introspection_request(
                 self.server, self.client, token, token_type_hint=hint, now=self.clock(), **params

@@ -197,7 +197,8 @@ class OAuth2Client(_Flows):
     def introspect(
         self, token: str, *, token_type_hint: str | None = None, **params: object
     ) -> Introspection:
-        """Ask about a token (RFC 7662)."""
+        """Ask about a token (RFC 7662); ``jwt=True`` asks for a signed answer (RFC 9701),
+        verified against the server's keys, and refuses a plain one."""
         return self._run(self._introspect(token, token_type_hint, params))
 
     def device_authorization(
@@ -369,7 +370,8 @@ class AsyncOAuth2Client(_Flows):
     async def introspect(
         self, token: str, *, token_type_hint: str | None = None, **params: object
     ) -> Introspection:
-        """Ask about a token (RFC 7662)."""
+        """Ask about a token (RFC 7662); ``jwt=True`` asks for a signed answer (RFC 9701),
+        verified against the server's keys, and refuses a plain one."""
         return await self._run(self._introspect(token, token_type_hint, params))
 
     async def device_authorization(
