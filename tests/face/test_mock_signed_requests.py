@@ -144,3 +144,28 @@ def test_async_client_jar_jarm_and_signed_introspection(server: MockAuthorizatio
             assert (await c.introspect(token.access_token, jwt=True)).active
 
     asyncio.run(main())
+
+
+def test_usage_lines_as_written(server: MockAuthorizationServer, client: OAuth2Client) -> None:
+    """shared/USAGE.md, "Signed requests and responses": items 1 to 3, exactly as written."""
+    c = client
+    registration = c.client
+    server_metadata = c.server
+    pending = oc.new_pending_authorization(registration)
+    now = dt.datetime.now(dt.timezone.utc)
+    jwks = oc.process_jwks_response(c.transport.send(oc.jwks_request(server_metadata)))
+    url = oc.authorization_url(
+        server_metadata, registration, pending, scope="openid", request_object=True, now=now
+    )
+    assert set(query(url)) == {"client_id", "request"}
+    url = c.authorization_url(pending, scope="openid", request_object=True, par=True)
+    assert set(query(url)) == {"client_id", "request_uri"}
+    url = c.authorization_url(pending, scope="openid", response_mode="jwt")
+    callback_url = follow_authorization(url)
+    token = c.exchange_code(pending, callback_url)
+    code = oc.parse_callback(
+        callback_url, server=server_metadata, pending=pending, jwks=jwks, now=now
+    )
+    assert code.state == pending.state
+    info = c.introspect(token.access_token, jwt=True)
+    assert info.active
