@@ -160,7 +160,24 @@ _EXPORTS = {
         "introspection_request",
         "process_introspection_response",
     ),
+    "oauth2_core.jar": (
+        "REQUEST_OBJECT_LIFETIME",
+        "REQUEST_OBJECT_TYPE",
+        "request_object",
+        "request_object_params",
+    ),
+    "oauth2_core.jarm": (
+        "JARM_RESPONSE_MODES",
+        "verify_authorization_response",
+    ),
+    "oauth2_core.jarm_flow": ("authorization_response_flow",),
     "oauth2_core.jose": ("client_assertion",),
+    "oauth2_core.jwt_introspection": (
+        "INTROSPECTION_JWT_MEDIA_TYPE",
+        "jwt_introspection_flow",
+        "jwt_introspection_request",
+        "process_jwt_introspection_response",
+    ),
     "oauth2_core.jwks": (
         "JwksCache",
         "PrivateJwk",
@@ -370,11 +387,28 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.introspection import (
         process_introspection_response as process_introspection_response,
     )
+    from oauth2_core.jar import REQUEST_OBJECT_LIFETIME as REQUEST_OBJECT_LIFETIME
+    from oauth2_core.jar import REQUEST_OBJECT_TYPE as REQUEST_OBJECT_TYPE
+    from oauth2_core.jar import request_object as request_object
+    from oauth2_core.jar import request_object_params as request_object_params
+    from oauth2_core.jarm import JARM_RESPONSE_MODES as JARM_RESPONSE_MODES
+    from oauth2_core.jarm import verify_authorization_response as verify_authorization_response
+    from oauth2_core.jarm_flow import authorization_response_flow as authorization_response_flow
     from oauth2_core.jose import client_assertion as client_assertion
     from oauth2_core.jwks import JwksCache as JwksCache
     from oauth2_core.jwks import PrivateJwk as PrivateJwk
     from oauth2_core.jwks import jwks_request as jwks_request
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
+    from oauth2_core.jwt_introspection import (
+        INTROSPECTION_JWT_MEDIA_TYPE as INTROSPECTION_JWT_MEDIA_TYPE,
+    )
+    from oauth2_core.jwt_introspection import jwt_introspection_flow as jwt_introspection_flow
+    from oauth2_core.jwt_introspection import (
+        jwt_introspection_request as jwt_introspection_request,
+    )
+    from oauth2_core.jwt_introspection import (
+        process_jwt_introspection_response as process_jwt_introspection_response,
+    )
     from oauth2_core.logout import end_session_url as end_session_url
     from oauth2_core.metadata import ServerMetadata as ServerMetadata
     from oauth2_core.par import PushedAuthorization as PushedAuthorization

@@ -13,6 +13,7 @@ error redirect: it may be a forgery or a mix-up attack.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hmac
 import re
 from collections.abc import Mapping
@@ -25,6 +26,8 @@ from oauth2_core._params import Params, add_params, encode_query, scope_string
 from oauth2_core._random import new_nonce, new_state
 from oauth2_core.client import Client
 from oauth2_core.errors import AuthorizationError, CallbackValidationError, UsageError
+from oauth2_core.jar import request_object_params
+from oauth2_core.jarm import JARM_RESPONSE_MODES, signed_response_params
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
 
@@ -48,6 +51,7 @@ _AUTH_PARAMS = frozenset(
         "code_challenge_method",
         "nonce",
         "request_uri",
+        "request",
     }
 )
 
@@ -67,6 +71,9 @@ class PendingAuthorization:
         redirect_uri: The redirect URI used, or ``None`` for the client's default.
         code_challenge_method: ``"S256"`` or ``"plain"``.
         scope: The scope to request, when fixed at creation.
+        client_id: The client that started it (a signed response's ``aud``
+            is checked against it, JARM §2.4), or ``None`` for one saved
+            before it was recorded.
     """
 
     state: str
@@ -75,6 +82,7 @@ class PendingAuthorization:
     redirect_uri: str | None = None
     code_challenge_method: str = "S256"
     scope: str | None = None
+    client_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict for :meth:`from_dict` (contains the secrets)."""
@@ -85,6 +93,7 @@ class PendingAuthorization:
             "redirect_uri": self.redirect_uri,
             "code_challenge_method": self.code_challenge_method,
             "scope": self.scope,
+            "client_id": self.client_id,
         }
 
     @classmethod
@@ -99,7 +108,7 @@ class PendingAuthorization:
         for name in ("state", "nonce"):
             if not isinstance(data.get(name), str) or not data[name]:
                 raise UsageError(f"saved authorization has no string {name!r}")
-        for name in ("code_verifier", "redirect_uri", "scope"):
+        for name in ("code_verifier", "redirect_uri", "scope", "client_id"):
             if data.get(name) is not None and not isinstance(data.get(name), str):
                 raise UsageError(f"saved authorization has an invalid {name!r}")
         method = data.get("code_challenge_method", "S256")
@@ -112,6 +121,7 @@ class PendingAuthorization:
             redirect_uri=data.get("redirect_uri"),
             code_challenge_method=method,
             scope=data.get("scope"),
+            client_id=data.get("client_id"),
         )
 
     def __repr__(self) -> str:
@@ -199,6 +209,7 @@ def new_pending_authorization(
         redirect_uri=redirect,
         code_challenge_method=code_challenge_method,
         scope=scope_string(scope),
+        client_id=client.client_id,
     )
 
 
@@ -220,6 +231,8 @@ def authorization_url(
     *,
     scope: object = None,
     request_uri: str | None = None,
+    request_object: bool = False,
+    now: _dt.datetime | None = None,
     **params: object,
 ) -> str:
     """Where to send the user's browser (RFC 6749 §4.1.1, RFC 7636 §4.3).
@@ -231,6 +244,11 @@ def authorization_url(
         scope: A string or iterable of strings; defaults to ``pending.scope``.
         request_uri: A PAR ``request_uri`` (RFC 9126 §4); then only
             ``client_id`` and ``request_uri`` are sent.
+        request_object: Sign every parameter into a request object with the
+            client's ``signing_key`` (RFC 9101, :mod:`oauth2_core.jar`); then
+            only ``client_id`` and ``request`` are sent.
+        now: The signing time of the request object (aware); required with
+            ``request_object=True``, unused otherwise.
         **params: Extra parameters (``prompt``, ``resource``, ``login_hint``, ...);
             a list repeats the parameter; ``authorization_details`` is sent as JSON.
 
@@ -238,7 +256,8 @@ def authorization_url(
         The URL. The endpoint's own query is kept. Next: :func:`parse_callback`.
 
     Raises:
-        UsageError: no authorization endpoint, or a keyword the library sets itself.
+        UsageError: no authorization endpoint, a keyword the library sets
+            itself, or ``request_object=True`` without a key or ``now``.
     """
     if server.authorization_endpoint is None:
         raise UsageError("the server metadata has no authorization_endpoint")
@@ -248,8 +267,12 @@ def authorization_url(
             raise UsageError("request_uri must be a non-empty string")
         query.append(("request_uri", request_uri))
         add_params(query, params, reserved=_AUTH_PARAMS)
+        if request_object:
+            raise UsageError("request_uri and request_object=True exclude each other")
     else:
         query = authorization_params(client, pending, scope=scope, **params)
+        if request_object:
+            query = request_object_params(server, client, query, now=now)
     return _append_query(server.authorization_endpoint, query, client=client)
 
 
@@ -272,6 +295,15 @@ def authorization_params(
         query.append(("code_challenge_method", pending.code_challenge_method))
     if scope_value and "openid" in scope_value.split():
         query.append(("nonce", pending.nonce))
+    if client.authorization_signed_response_alg is not None:
+        # JARM §3: this client's responses are signed; ask for it (§2.3.4 "jwt").
+        mode = params.get("response_mode", "jwt")
+        if mode not in JARM_RESPONSE_MODES:
+            raise UsageError(
+                "response_mode must be a JARM mode (jwt, query.jwt, fragment.jwt, "
+                "form_post.jwt) for a client with authorization_signed_response_alg"
+            )
+        params = {**params, "response_mode": mode}
     add_params(query, params, reserved=_AUTH_PARAMS)
     return query
 
@@ -314,11 +346,25 @@ def _callback_pairs(callback: object) -> list[tuple[str, str]]:
     raise UsageError("callback must be a URL, a query string or a mapping of parameters")
 
 
+def is_signed_callback(callback_url_or_params: object) -> bool:
+    """Whether a callback carries a JARM ``response`` parameter (a signed response).
+
+    Raises:
+        CallbackValidationError, UsageError: as :func:`parse_callback` for
+            what cannot be read as a callback.
+    """
+    return any(name == "response" for name, _ in _callback_pairs(callback_url_or_params))
+
+
 def parse_callback(
     callback_url_or_params: object,
     *,
     server: ServerMetadata,
     pending: PendingAuthorization,
+    jwks: Mapping[str, Any] | None = None,
+    now: _dt.datetime | None = None,
+    client: Client | None = None,
+    leeway: float = 60,
 ) -> AuthorizationCode:
     """Check the authorization redirect and extract the code (RFC 6749 §4.1.2).
 
@@ -328,13 +374,24 @@ def parse_callback(
         server: The server metadata (``issuer``,
             ``authorization_response_iss_parameter_supported``).
         pending: The pending authorization this redirect answers.
+        jwks: The server's JWK set. Given, the callback must be a signed
+            response (JARM, ``response_mode=jwt`` and its variants): its
+            signature, ``iss``, ``aud`` and ``exp`` are verified
+            (:mod:`oauth2_core.jarm`) before the checks below run on its claims,
+            and nothing outside the JWT is read.
+        now: The current time (aware), for a signed response's ``exp``.
+        client: The client, for a signed response's ``aud`` (default
+            ``pending.client_id``) and HMAC key.
+        leeway: Allowed clock skew in seconds for a signed response (0 to 300).
 
     Returns:
         The checked code. Next: ``authorization_code_grant_request``.
 
     Raises:
         CallbackValidationError: duplicated parameters, state mismatch or
-            missing, issuer mismatch or missing where required (RFC 9207), no code.
+            missing, issuer mismatch or missing where required (RFC 9207), no
+            code; a signed response that fails a check or is missing where
+            ``jwks`` is given.
         AuthorizationError: the server redirected with ``error``.
         UsageError: the argument is not a URL, string or mapping.
     """
@@ -345,6 +402,18 @@ def parse_callback(
             # RFC 6749 §3.1: parameters MUST NOT be included more than once.
             raise CallbackValidationError(f"callback parameter {key!r} appears more than once")
         params[key] = value
+    signed = client is not None and client.authorization_signed_response_alg is not None
+    if jwks is not None or signed or "response" in params:
+        # JARM §2.4: verify the JWT before anything is read from the response.
+        params = signed_response_params(
+            params,
+            server=server,
+            client=client,
+            client_id=pending.client_id,
+            jwks=jwks,
+            now=now,
+            leeway=leeway,
+        )
     state = params.get("state")
     if state is None:
         raise CallbackValidationError("callback has no 'state'; it does not answer this request")

@@ -110,6 +110,16 @@ class Client:
             true for ``tls_client_auth`` / ``self_signed_tls_client_auth``; set
             it for a public client that wants certificate-bound tokens. The
             certificate itself is the transport's business.
+        request_object_signing_alg: The ``alg`` the client registered for its
+            request objects (RFC 9101 §10.1, RFC 7591 client metadata); default:
+            the ``alg`` of ``signing_key``. It must fit the key.
+        authorization_signed_response_alg: The ``alg`` the client registered
+            for signed authorization responses (JARM §3 client metadata). Set,
+            every authorization request asks for ``response_mode=jwt`` unless a
+            JARM mode is given, and a callback that is not a response JWT signed
+            with this ``alg`` is refused: an attacker cannot downgrade the
+            client to a plain redirect. Unset, a signed response is verified
+            when one arrives and a plain one is accepted.
 
     Requests of the JWT methods carry a signed assertion, so their builders
     need ``now=`` (the core never reads the clock).
@@ -137,6 +147,8 @@ class Client:
         default=attrs.Factory(lambda self: self.auth_method in MTLS_AUTH_METHODS, takes_self=True),
         kw_only=True,
     )
+    request_object_signing_alg: str | None = attrs.field(default=None, kw_only=True)
+    authorization_signed_response_alg: str | None = attrs.field(default=None, kw_only=True)
     # Derived once (the client is immutable): the client_secret_basic header value.
     _basic: str | None = attrs.field(default=None, init=False, eq=False, repr=False)
     # URLs this client already found acceptable (the client is immutable, so the
@@ -162,6 +174,10 @@ class Client:
             and self.signing_key is None
         ):
             raise UsageError("auth_method 'private_key_jwt' needs signing_key= or signer=")
+        for name in ("request_object_signing_alg", "authorization_signed_response_alg"):
+            alg = getattr(self, name)
+            if alg is not None and (not isinstance(alg, str) or alg.lower() in ("", "none")):
+                raise UsageError(f"{name} must name a JWS algorithm (not 'none')")
         if self.auth_method == "client_secret_basic":
             object.__setattr__(self, "_basic", _basic_header(self))
 

@@ -36,6 +36,7 @@ from oauth2_core.grants import authorization_code_grant_request, refresh_token_g
 from oauth2_core.id_token import check_id_token_support, id_token_flow, validate_id_token_flow
 from oauth2_core.id_token_refresh import refreshed_id_token_flow
 from oauth2_core.introspection import Introspection, process_introspection_response
+from oauth2_core.jarm_flow import authorization_response_flow
 from oauth2_core.jwks import JwksCache
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.retry import RetryPolicy, retry_dated_flow
@@ -184,7 +185,10 @@ def exchange_code_flow(
     """Check the redirect, exchange the code, validate the ID token (RFC 6749 §4.1, OIDC §3.1.3).
 
     1. ``parse_callback``: duplicates, ``state``, ``iss`` (RFC 9207), then
-       ``error``, before anything is sent;
+       ``error``, before anything is sent; a signed response (JARM, the
+       callback's ``response``) is verified against the server's JWK set
+       (fetched when the cache has none) before anything is read from it, and
+       required when ``client.authorization_signed_response_alg`` is set;
     2. the code exchange (RFC 6749 §4.1.3), with a DPoP proof when
        ``dpop_key`` is given (RFC 9449 §5, the nonce retry included); never
        retried: the code is single-use (§4.1.2);
@@ -214,11 +218,21 @@ def exchange_code_flow(
             no ``id_token`` although ``openid`` was asked for.
         IdTokenError: the ID token failed a check.
     """
-    code = parse_callback(callback, server=server, pending=pending)
+    _check_now(now)
+    # A signed response (JARM) is verified first, the server's keys fetched
+    # when needed; required when the client registered a signing alg (JARM §3).
+    code = yield from authorization_response_flow(
+        callback,
+        server=server,
+        client=client,
+        pending=pending,
+        now=now,
+        jwks_cache=jwks_cache,
+        require_signed=client.authorization_signed_response_alg is not None,
+    )
     if validate_id_token:
         # Before the code is spent: a missing jwt extra names its pip line now.
         check_id_token_support(server, client, scope=pending.scope)
-    _check_now(now)
 
     def build(when: _dt.datetime) -> HttpRequest:
         return authorization_code_grant_request(server, client, code, pending, now=when, **params)
@@ -331,7 +345,7 @@ def code_exchange_flow(
 
     ``now`` (when the request is sent) is required for JWT client authentication.
     """
-    code = parse_callback(callback, server=server, pending=pending)
+    code = parse_callback(callback, server=server, pending=pending, client=client)
     request = authorization_code_grant_request(server, client, code, pending, now=now, **params)
     return (yield from token_flow(request))
 

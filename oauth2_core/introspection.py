@@ -122,7 +122,15 @@ def process_introspection_response(response: HttpResponse) -> Introspection:
     data = parse_body(response)
     raise_for_error(response, data, endpoint="introspection")
     data = require_object(response, data, endpoint="introspection")
-    status = response.status
+    return introspection_from_object(data, status=response.status)
+
+
+def introspection_from_object(data: Mapping[str, object], *, status: int) -> Introspection:
+    """The :class:`Introspection` of an RFC 7662 §2.2 JSON object (plain or from a JWT).
+
+    Raises:
+        MalformedResponseError: no boolean ``active``, or a member of the wrong type.
+    """
     active = data.get("active")
     if not isinstance(active, bool):
         raise MalformedResponseError(

@@ -50,12 +50,17 @@ _LIST_FIELDS = (
     "claims_supported",
     "backchannel_token_delivery_modes_supported",
     "backchannel_authentication_request_signing_alg_values_supported",
+    # RFC 9101 §10.5, JARM §3, RFC 9701 §7
+    "request_object_signing_alg_values_supported",
+    "authorization_signing_alg_values_supported",
+    "introspection_signing_alg_values_supported",
 )
 _BOOL_FIELDS = (
     "require_pushed_authorization_requests",
     "authorization_response_iss_parameter_supported",
     "tls_client_certificate_bound_access_tokens",
     "backchannel_user_code_parameter_supported",
+    "require_signed_request_object",  # RFC 9101 §10.5
 )
 _MAP_FIELDS = ("mtls_endpoint_aliases",)
 
@@ -152,10 +157,20 @@ class ServerMetadata:
     backchannel_authentication_request_signing_alg_values_supported: tuple[str, ...] | None = (
         attrs.field(default=None, converter=_to_tuple, kw_only=True)
     )
+    request_object_signing_alg_values_supported: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_to_tuple, kw_only=True
+    )
+    authorization_signing_alg_values_supported: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_to_tuple, kw_only=True
+    )
+    introspection_signing_alg_values_supported: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_to_tuple, kw_only=True
+    )
     require_pushed_authorization_requests: bool = attrs.field(default=False, kw_only=True)
     authorization_response_iss_parameter_supported: bool = attrs.field(default=False, kw_only=True)
     tls_client_certificate_bound_access_tokens: bool = attrs.field(default=False, kw_only=True)
     backchannel_user_code_parameter_supported: bool = attrs.field(default=False, kw_only=True)
+    require_signed_request_object: bool = attrs.field(default=False, kw_only=True)
     mtls_endpoint_aliases: Mapping[str, str] | None = attrs.field(
         default=None, converter=_to_optional_map, kw_only=True, eq=False, hash=False
     )

@@ -28,6 +28,7 @@ from oauth2_core.client import Client
 from oauth2_core.dpop import DPoPKey, dpop_jkt
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
+from oauth2_core.jar import request_object_params
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import MAX_EXPIRES_IN
 
@@ -64,6 +65,7 @@ def pushed_authorization_request(
     *,
     scope: object = None,
     now: _dt.datetime | None = None,
+    request_object: bool = False,
     **params: object,
 ) -> HttpRequest:
     """Push the authorization request's parameters (RFC 9126 §2.1).
@@ -79,7 +81,10 @@ def pushed_authorization_request(
         client: The client.
         pending: From ``new_pending_authorization``.
         scope: A string or iterable of strings; defaults to ``pending.scope``.
-        now: When the request is sent; required for JWT client authentication.
+        now: When the request is sent; required for JWT client authentication
+            and for ``request_object=True``.
+        request_object: Push the parameters as one signed request object
+            (RFC 9126 §3, RFC 9101): the body holds ``client_id`` and ``request``.
         **params: Extra authorization parameters (``resource``,
             ``authorization_details``, ``prompt`` ...); a list repeats the parameter.
 
@@ -96,6 +101,8 @@ def pushed_authorization_request(
         if name in _AUTH_PARAMS:
             raise UsageError(f"parameter {name!r} is set by client authentication")
     body = authorization_params(client, pending, scope=scope, **params)
+    if request_object:
+        body = request_object_params(server, client, body, now=now)
     if client.auth_method != "client_secret_basic":
         # Every other method adds client_id itself (client.authenticate); keep one.
         body = [(name, value) for name, value in body if name != "client_id"]
@@ -150,6 +157,7 @@ def authorization_url_flow(
     par: bool | None = None,
     now: _dt.datetime | None = None,
     dpop_key: DPoPKey | None = None,
+    request_object: bool = False,
     **params: object,
 ) -> Flow[str]:
     """Where to send the user's browser, pushing the request first when needed (RFC 9126).
@@ -169,8 +177,11 @@ def authorization_url_flow(
         scope: A string or iterable of strings; defaults to ``pending.scope``.
         par: Push (``True``), never push (``False``), or as the server
             requires (``None``).
-        now: When the PAR request is sent; required for JWT client authentication.
+        now: When the PAR request is sent, or the request object signed;
+            required for JWT client authentication and ``request_object=True``.
         dpop_key: The DPoP key to bind the code to, or ``None``.
+        request_object: Sign the parameters into a request object (RFC 9101),
+            pushed as such with PAR (RFC 9126 §3); needs ``now``.
         **params: Extra authorization request parameters.
 
     Returns:
@@ -190,9 +201,18 @@ def authorization_url_flow(
         if request_uri is not None and not isinstance(request_uri, str):
             raise UsageError("request_uri must be a string")
         return authorization_url(
-            server, client, pending, scope=scope, request_uri=request_uri, **extra
+            server,
+            client,
+            pending,
+            scope=scope,
+            request_uri=request_uri,
+            request_object=request_object,
+            now=now,
+            **extra,
         )
-    request = pushed_authorization_request(server, client, pending, scope=scope, now=now, **params)
+    request = pushed_authorization_request(
+        server, client, pending, scope=scope, now=now, request_object=request_object, **params
+    )
     response = yield Send(request)
     pushed = process_pushed_authorization_response(response)
     return authorization_url(server, client, pending, request_uri=pushed.request_uri)

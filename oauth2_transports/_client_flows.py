@@ -34,6 +34,8 @@ from oauth2_core import (
     exchange_code_flow,
     introspection_request,
     jwt_bearer_grant_request,
+    jwt_introspection_flow,
+    jwt_introspection_request,
     password_grant_request,
     refresh_flow,
     revocation_request,
@@ -215,8 +217,15 @@ class ClientFlows:
         )
 
     def _introspect(
-        self, token: str, hint: str | None, params: dict[str, Any]
+        self, token: str, hint: str | None, jwt: bool, params: dict[str, Any]
     ) -> Flow[Introspection]:
+        if jwt:
+            request = jwt_introspection_request(
+                self.server, self.client, token, token_type_hint=hint, now=self.clock(), **params
+            )
+            return jwt_introspection_flow(
+                request, server=self.server, client=self.client, jwks_cache=self._jwks
+            )
         return introspection_flow(
             introspection_request(
                 self.server, self.client, token, token_type_hint=hint, now=self.clock(), **params

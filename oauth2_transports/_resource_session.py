@@ -199,7 +199,8 @@ def authorization_program(
     registered_again = False
     while True:
         pending = new_pending_authorization(client)
-        where = authorization_url(server, client, pending, resource=rm.resource, **ask.params())
+        extra: dict[str, Any] = ask.params()
+        where = authorization_url(server, client, pending, resource=rm.resource, **extra)
         callback = yield AskUser(where)
         try:
             code = parse_callback(callback, server=server, pending=pending)

@@ -222,7 +222,8 @@ class OAuth2Client(ClientFlows):
         **params: object,
     ) -> str:
         """Where to send the user. Pushes the request first (RFC 9126) when ``par=True``
-        or the server requires it."""
+        or the server requires it; ``request_object=True`` signs the parameters into a
+        request object with the client's ``signing_key`` (RFC 9101), pushed with PAR."""
         return self._run(self._authorization_url(pending, scope, par, params))
 
     def exchange_code(
@@ -269,10 +270,16 @@ class OAuth2Client(ClientFlows):
         self._run(self._revoke(token, token_type_hint, params))
 
     def introspect(
-        self, token: str, *, token_type_hint: str | None = None, **params: object
+        self,
+        token: str,
+        *,
+        token_type_hint: str | None = None,
+        jwt: bool = False,
+        **params: object,
     ) -> Introspection:
-        """Ask about a token (RFC 7662)."""
-        return self._run(self._introspect(token, token_type_hint, params))
+        """Ask about a token (RFC 7662); ``jwt=True`` asks for a signed answer (RFC 9701),
+        verified against the server's keys, and refuses a plain one."""
+        return self._run(self._introspect(token, token_type_hint, jwt, params))
 
     def device_authorization(
         self, *, scope: object = None, **params: object
@@ -492,10 +499,16 @@ class AsyncOAuth2Client(ClientFlows):
         await self._run(self._revoke(token, token_type_hint, params))
 
     async def introspect(
-        self, token: str, *, token_type_hint: str | None = None, **params: object
+        self,
+        token: str,
+        *,
+        token_type_hint: str | None = None,
+        jwt: bool = False,
+        **params: object,
     ) -> Introspection:
-        """Ask about a token (RFC 7662)."""
-        return await self._run(self._introspect(token, token_type_hint, params))
+        """Ask about a token (RFC 7662); ``jwt=True`` asks for a signed answer (RFC 9701),
+        verified against the server's keys, and refuses a plain one."""
+        return await self._run(self._introspect(token, token_type_hint, jwt, params))
 
     async def device_authorization(
         self, *, scope: object = None, **params: object

@@ -19,6 +19,7 @@ from urllib.parse import unquote_plus
 
 import attrs
 
+from oauth2_transports.testing._mock_jar import JARM_MODES, jarm_answer, unpack_request_object
 from oauth2_transports.testing._mock_model import (
     Answer,
     MockClient,
@@ -155,6 +156,19 @@ def _authorization_params(
     return dict(pushed.params), True
 
 
+def _unpacked(state: MockState, params: dict[str, str]) -> dict[str, str] | Answer:
+    """RFC 9101 §6: a request object's claims replace the query's parameters."""
+    if "request" not in params:
+        return params
+    client = state.clients.get(params.get("client_id", ""))
+    if client is None:
+        return html_answer(400, "Invalid request", "<p>Unknown client_id.</p>")
+    unpacked = unpack_request_object(state, client, params)
+    if isinstance(unpacked, str):
+        return html_answer(400, "Invalid request object", f"<p>{html.escape(unpacked)}</p>")
+    return unpacked
+
+
 @attrs.frozen
 class AuthorizationRequest:
     """A checked authorization request: its errors can now go back to the client."""
@@ -170,6 +184,13 @@ class AuthorizationRequest:
     login_hint: str | None
     prompt: str | None
     resource: str | None = None  # RFC 8707: the audience the code's tokens are for
+    response_mode: str | None = None  # JARM: a *.jwt mode signs the response
+
+
+def _redirect(state: MockState, req: AuthorizationRequest, pairs: list[tuple[str, str]]) -> Answer:
+    if req.response_mode in JARM_MODES:
+        return jarm_answer(state, req.target, req.response_mode, req.client_id, pairs)
+    return redirect_answer(req.target, pairs)
 
 
 def refuse(state: MockState, req: AuthorizationRequest, error: str, description: str) -> Answer:
@@ -178,7 +199,7 @@ def refuse(state: MockState, req: AuthorizationRequest, error: str, description:
     if req.state is not None:
         answer.append(("state", req.state))
     answer.append(("iss", state.issuer))
-    return redirect_answer(req.target, answer)
+    return _redirect(state, req, answer)
 
 
 def authorization_request(
@@ -193,6 +214,10 @@ def authorization_request(
     if isinstance(found, Answer):
         return found
     params, pushed = found
+    params_or_answer = _unpacked(state, params)
+    if isinstance(params_or_answer, Answer):
+        return params_or_answer
+    params = params_or_answer
     client = state.clients.get(params.get("client_id", ""))
     if client is None:
         # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI.
@@ -220,6 +245,7 @@ def authorization_request(
         login_hint=params.get("login_hint"),
         prompt=params.get("prompt"),
         resource=params.get("resource"),
+        response_mode=params.get("response_mode"),
     )
     if params.get("response_type") != "code":
         return refuse(
@@ -275,7 +301,7 @@ def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
     if req.state is not None:
         answer.append(("state", req.state))
     answer.append(("iss", state.issuer))
-    return redirect_answer(req.target, answer)
+    return _redirect(state, req, answer)
 
 
 def authorize(state: MockState, request: RecordedRequest) -> Answer:

@@ -50,6 +50,17 @@ class IdTokenSigner:
         """The JSON Web Key Set (RFC 7517 §5): one public key, or none."""
         return {"keys": [self._jwk] if self._jwk is not None else []}
 
+    def sign(self, claims: dict[str, object], *, typ: str | None = None) -> str | None:
+        """Any claims as a JWS with this key (JARM, RFC 9701), or ``None`` without a key."""
+        if self._key is None:
+            return None
+        import jwt
+
+        headers: dict[str, object] = {"kid": self.kid}
+        if typ is not None:
+            headers["typ"] = typ
+        return jwt.encode(claims, self._key, algorithm=self.algorithm, headers=headers)
+
     def id_token(
         self,
         *,

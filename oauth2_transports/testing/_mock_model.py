@@ -51,6 +51,8 @@ class MockClient:
             ``client_secret_post`` or ``none``.
         redirect_uris: Registered redirect URIs. A loopback ``http`` URI matches
             any port (RFC 8252 §7.3), so a CLI may use an ephemeral port.
+        jwks: The client's public keys (RFC 7591 ``jwks``): request objects
+            (RFC 9101) signed with one of them are accepted.
     """
 
     client_id: str
@@ -67,6 +69,7 @@ class MockClient:
         converter=_to_tuple,
         kw_only=True,
     )
+    jwks: Mapping[str, object] | None = attrs.field(default=None, kw_only=True, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.auth_method not in ("client_secret_basic", "client_secret_post", "none"):

@@ -22,6 +22,7 @@ from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
+from oauth2_transports.testing._mock_jar import JARM_MODES, REQUEST_OBJECT_ALGS
 from oauth2_transports.testing._mock_jwt_bearer import JWT_BEARER_GRANT
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
 from oauth2_transports.testing._mock_server_http import parse_request
@@ -79,7 +80,14 @@ def discovery_document(state: MockState) -> dict[str, object]:
     if state.scopes_supported is not None:
         doc["scopes_supported"] = list(state.scopes_supported)
     if state.signer.available:
-        doc["id_token_signing_alg_values_supported"] = [state.signer.algorithm]
+        alg = [state.signer.algorithm]
+        doc["id_token_signing_alg_values_supported"] = alg
+        # JARM §3, RFC 9701 §7, RFC 9101 §10.5 (request objects: the client's own key).
+        doc["response_modes_supported"] = ["query", *sorted(JARM_MODES)]
+        doc["authorization_signing_alg_values_supported"] = alg
+        doc["introspection_signing_alg_values_supported"] = alg
+        doc["request_object_signing_alg_values_supported"] = list(REQUEST_OBJECT_ALGS)
+        doc["request_parameter_supported"] = True
     return doc
 
 

@@ -21,6 +21,7 @@ from oauth2_transports.testing._mock_authorize import (
     scope_of,
 )
 from oauth2_transports.testing._mock_ciba import CIBA_GRANT, ciba_grant
+from oauth2_transports.testing._mock_jar import signed_introspection, wants_signed_introspection
 from oauth2_transports.testing._mock_model import (
     Answer,
     MockClient,
@@ -252,7 +253,7 @@ def introspect(state: MockState, request: RecordedRequest) -> Answer:
     else:
         refresh = state.refresh_tokens.get(value)
         if refresh is None or not refresh.active(now):
-            return json_answer(200, {"active": False})
+            return _introspection_answer(state, request, client.client_id, {"active": False})
         grant, scope = refresh.grant, refresh.scope
         data = {"active": True, "token_type": "refresh_token", "iat": int(refresh.issued_at)}
         if refresh.expires_at is not None:
@@ -263,6 +264,14 @@ def introspect(state: MockState, request: RecordedRequest) -> Answer:
     if grant.user is not None:
         data["sub"] = grant.user
         data["username"] = grant.user
+    return _introspection_answer(state, request, client.client_id, data)
+
+
+def _introspection_answer(
+    state: MockState, request: RecordedRequest, client_id: str, data: dict[str, object]
+) -> Answer:
+    if wants_signed_introspection(request.headers.get("accept", "")):
+        return signed_introspection(state, client_id, data)  # RFC 9701
     return json_answer(200, data)
 
 

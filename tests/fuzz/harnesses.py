@@ -562,11 +562,85 @@ def jwt_access_token(data: bytes) -> None:
     )
 
 
+JARM_SERVER = oc.ServerMetadata(
+    issuer="https://as.example", authorization_signing_alg_values_supported=["HS256", "ES256"]
+)
+JARM_PENDING = oc.new_pending_authorization(ID_CLIENT, state="st-123", nonce="n-1")
+
+
+def jarm_callback(data: bytes) -> None:
+    """A signed authorization response (JARM) with fuzzed claims, or any callback."""
+    inp = Input(data)
+    token = _id_token(inp)
+    shape = inp.below(3)
+    callback: object = (
+        {"response": token}
+        if shape == 0
+        else "https://app.example/cb?response=" + token
+        if shape == 1
+        else _callback(inp)
+    )
+    jwks = inp.pick(({"keys": []}, {"keys": [json_value(inp)]}))
+    _call(
+        lambda: oc.parse_callback(
+            callback, server=JARM_SERVER, pending=JARM_PENDING, jwks=jwks, now=ID_NOW
+        )
+    )
+
+
+INTROSPECTION_SERVER = oc.ServerMetadata(
+    issuer="https://as.example", introspection_signing_alg_values_supported=["HS256", "ES256"]
+)
+
+
+def _introspection_jwt(inp: Input) -> bytes:
+    """An HS256 JWT (client secret) with RFC 9701 claims, fuzzed; or garbage."""
+    if inp.below(8) == 0:
+        return inp.blob(300)
+    header = {
+        "alg": inp.pick(("HS256", "none", "ES256")),
+        "typ": inp.pick(
+            ("token-introspection+jwt", "application/token-introspection+jwt", "JWT", "")
+        ),
+    }
+    claims: dict[str, Any] = {
+        "iss": inp.pick(("https://as.example", "https://evil.example")),
+        "aud": inp.pick(("app", ["app"], "rs")),
+        "iat": inp.pick((1714564800, 1714564800 + 3600, "x")),
+        "token_introspection": inp.pick(({"active": True}, {"active": False}))
+        if inp.flag()
+        else members(inp),
+    }
+    signing_input = f"{_b64(_json_bytes(header))}.{_b64(_json_bytes(claims))}"
+    key = (ID_CLIENT.client_secret or "").encode()
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature if inp.below(4) else inp.blob(32))}".encode()
+
+
+def jwt_introspection_response(data: bytes) -> None:
+    inp = Input(data)
+    if inp.below(4) == 0:
+        answer = response(inp, ("active",))
+    else:
+        answer = oc.HttpResponse(
+            inp.pick((200, 200, 401, 500)),
+            {"content-type": oc.INTROSPECTION_JWT_MEDIA_TYPE},
+            _introspection_jwt(inp),
+            ID_NOW,
+        )
+    _call(
+        lambda: oc.process_jwt_introspection_response(
+            answer, server=INTROSPECTION_SERVER, client=ID_CLIENT, jwks={"keys": []}
+        )
+    )
+
+
 #: name -> harness taking the fuzzer's bytes.
 HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_token_response": token_response,
     "process_refresh_response": refresh_response,
     "process_introspection_response": introspection_response,
+    "process_jwt_introspection_response": jwt_introspection_response,
     "process_revocation_response": revocation_response,
     "process_device_authorization_response": device_authorization_response,
     "process_device_poll_response": device_poll_response,
@@ -575,6 +649,7 @@ HARNESSES: dict[str, Callable[[bytes], None]] = {
     "process_userinfo_response": userinfo_response,
     "process_jwks_response": jwks_response,
     "parse_callback": callback,
+    "parse_callback.jarm": jarm_callback,
     "parse_www_authenticate": www_authenticate,
     "Token.from_dict": token_from_dict,
     "ServerMetadata.from_dict": metadata_from_dict,

@@ -103,6 +103,12 @@ function toClientMetadata(entry) {
   if (entry.userinfo_signed_response_alg) {
     md.userinfo_signed_response_alg = entry.userinfo_signed_response_alg;
   }
+  // JAR (RFC 9101), JARM and JWT introspection (RFC 9701) registrations
+  for (const name of [
+    'request_object_signing_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg',
+  ]) {
+    if (entry[name]) md[name] = entry[name];
+  }
   if (entry.require_dpop_nonce) NONCE_CLIENTS.add(entry.client_id);
   if (entry.post_logout_redirect_uris) md.post_logout_redirect_uris = entry.post_logout_redirect_uris;
   if (entry.backchannel_token_delivery_mode) {
@@ -296,6 +302,9 @@ const configuration = {
     },
     deviceFlow: { enabled: true },
     jwtUserinfo: { enabled: true }, // signed UserInfo answers (OIDC Core 5.3.2)
+    requestObjects: { enabled: true, requireSignedRequestObject: false }, // JAR, RFC 9101
+    jwtResponseModes: { enabled: true }, // JARM: response_mode=jwt, query.jwt, ...
+    jwtIntrospection: { enabled: true }, // RFC 9701 signed introspection answers
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
     dPoP: {
       enabled: true,

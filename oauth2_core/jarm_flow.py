@@ -1,0 +1,84 @@
+"""The JARM authorization redirect as a flow: fetch the server's keys, then check.
+
+:func:`authorization_response_flow` is ``parse_callback`` for a client that does
+IO: a signed response (JARM, :mod:`oauth2_core.jarm`) is verified against the
+server's JWK set, fetched when the cache has none and once more (rate-limited
+by the cache) for an unknown ``kid``; a plain redirect is checked as always.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from oauth2_core._http import Flow, Send
+from oauth2_core.authorize import (
+    AuthorizationCode,
+    PendingAuthorization,
+    is_signed_callback,
+    parse_callback,
+)
+from oauth2_core.client import Client
+from oauth2_core.errors import CallbackValidationError, IdTokenError
+from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.metadata import ServerMetadata
+
+__all__ = ["authorization_response_flow"]
+
+
+def authorization_response_flow(
+    callback: object,
+    *,
+    server: ServerMetadata,
+    client: Client,
+    pending: PendingAuthorization,
+    now: _dt.datetime,
+    jwks_cache: JwksCache | None = None,
+    require_signed: bool = False,
+    leeway: float = 60,
+) -> Flow[AuthorizationCode]:
+    """Check an authorization redirect, signed (JARM) or plain, fetching keys as needed.
+
+    A callback carrying ``response`` is verified against the server's JWK
+    set (fetched when the cache has none, and once more, rate-limited by the
+    cache, for an unknown ``kid`` after key rotation); a plain one is checked
+    by ``parse_callback`` as always, unless ``require_signed``.
+
+    Args:
+        callback: The redirect URL, its query or fragment, or the ``form_post`` body.
+        server, client, pending: As for ``parse_callback``.
+        now: The current time (aware): the response's ``exp`` is checked against it.
+        jwks_cache: The server's JWK set cache (keep one per server).
+        require_signed: Refuse a callback that is not a signed response (the
+            client asked for a ``*.jwt`` response mode).
+        leeway: Allowed clock skew in seconds (0 to 300).
+
+    Returns:
+        The checked code. Next: ``authorization_code_grant_request``.
+
+    Raises:
+        CallbackValidationError: a failed check (the JWT's, or state / iss).
+        AuthorizationError: the (signed) response carries ``error``.
+    """
+    if not require_signed and not is_signed_callback(callback):
+        return parse_callback(callback, server=server, pending=pending)
+    cache = jwks_cache if jwks_cache is not None else JwksCache()
+    fetched = False
+    while True:
+        try:
+            return parse_callback(
+                callback,
+                server=server,
+                pending=pending,
+                client=client,
+                jwks=cache.jwks if cache.jwks is not None else {"keys": []},
+                now=now,
+                leeway=leeway,
+            )
+        except CallbackValidationError as exc:
+            cause = exc.__cause__
+            unknown_key = isinstance(cause, IdTokenError) and cause.check == "kid"
+            if not unknown_key or fetched or not cache.may_refetch(now):
+                raise
+        response = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
+        cache.update(process_jwks_response(response), fetched_at=response.received_at)
+        fetched = True
