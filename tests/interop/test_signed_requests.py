@@ -108,3 +108,27 @@ def test_plain_introspection_answer_is_refused_when_jwt_asked(api: Api) -> None:
     assert plain.content_type == "application/json"
     with pytest.raises(oc.MalformedResponseError, match="RFC 9701"):
         oc.process_jwt_introspection_response(plain, server=server, client=client, jwks=None)
+
+
+def test_a_client_registered_for_signed_responses_asks_for_them(
+    connect: Callable[..., Api], oidc_server: Any
+) -> None:
+    """JARM §3: with ``authorization_signed_response_alg`` the mode is ``jwt`` by default,
+    and a plain redirect for the same pending authorization is refused unspent."""
+    jarm = connect(
+        "signed-client",
+        signing_key=oidc_server.pkjwt_private_jwk,
+        authorization_signed_response_alg="ES256",
+    )
+    pending = oc.new_pending_authorization(jarm.client.client)
+    url = jarm.authorization_url(pending, scope="openid")
+    assert dict(parse_qsl(urlsplit(url).query))["response_mode"] == "jwt"
+    callback = oidc_server.authorize(url)
+    assert set(dict(parse_qsl(urlsplit(callback).query))) == {"response"}
+    plain = connect("signed-client", signing_key=oidc_server.pkjwt_private_jwk)
+    plain_callback = oidc_server.authorize(plain.authorization_url(pending, scope="openid"))
+    with pytest.raises(oc.CallbackValidationError):
+        jarm.exchange_code(pending, plain_callback)
+    # the plain code was never spent: the plain client can still redeem it
+    assert plain.exchange_code(pending, plain_callback).access_token
+    assert jarm.exchange_code(pending, callback).id_token_claims is not None
