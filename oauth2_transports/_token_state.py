@@ -14,7 +14,10 @@ A token is in one of three phases (docs/token-lifecycle.md draws them):
   adopts a newer stored token or keeps its own and looks again
   :data:`LOCK_BUSY_RETRY` seconds later, never queueing on the lock.
 * **expired** (or invalidated) -- callers wait for one refresh and get its result,
-  the new token or the same error.
+  the new token or the same error. After a failed one, the next attempt waits
+  :func:`retry_delay` as well: until then a caller gets the failure again
+  (:meth:`TokenState._gated_failure`) without a request, unless the store holds
+  a newer token; a down or refusing server is not asked once per call.
 
 :class:`TokenState` also applies the refetch-rate bound (``min_refresh_interval``):
 a token the token endpoint issued moments ago is handed out again, even expired
@@ -38,6 +41,7 @@ from oauth2_transports._lease import DEFAULT_REQUEST_DEADLINE
 from oauth2_transports._lifecycle import (
     Flight,
     ReauthorizationRequiredError,
+    TokenRefreshError,
     refresh_failure,
 )
 from oauth2_transports.store import TokenStore
@@ -147,8 +151,10 @@ class TokenState:
         self._rejected: str | None = None  # the access token last invalidated
         self._issued: str | None = None  # the access token the token endpoint last gave us
         self._held_back: str | None = None  # the access token last served by the bound
-        self._failures = 0  # refresh-window refreshes failed in a row
+        self._failures = 0  # refreshes failed in a row
         self._retry_at = _NEVER  # no refresh-window refresh before this
+        # The last failed refresh of an expired token and when the next may start.
+        self._failed: tuple[TokenRefreshError, _dt.datetime, _dt.datetime] | None = None
         if token is None and store is not None:
             token = store.load()
         self._token = token
@@ -283,6 +289,13 @@ class TokenState:
             self._retry_at = _plus(now, seconds)
         self._settle(flight, None)
 
+    def _adoptable_quietly(self, stored: Token | None, stale: Token | None) -> bool:
+        """:meth:`_adoptable`, false instead of raising (a flight must always settle)."""
+        try:
+            return self._adoptable(stored, stale)
+        except Exception:
+            return False
+
     def _adoptable(self, stored: Token | None, stale: Token | None) -> bool:
         """Whether a token found in the store can be used instead of refreshing."""
         if stored is None or (stale is not None and stored.access_token == stale.access_token):
@@ -331,7 +344,7 @@ class TokenState:
                 self._token, self._obtained_at, self._rejected = token, now, None
                 if issued:
                     self._issued = token.access_token
-                self._failures, self._retry_at = 0, _NEVER
+                self._failures, self._retry_at, self._failed = 0, _NEVER, None
                 self._publish()
             self._flight = None
             flight.token = token
@@ -359,10 +372,48 @@ class TokenState:
                 getattr(failure, "status", None),
                 delay,
             )
+        elif isinstance(failure, TokenRefreshError):
+            # The token is expired: callers fail now; the next attempt waits too.
+            try:
+                now = self._now()
+            except Exception:
+                now = utc_now()
+            with self._state:
+                self._failures += 1
+                self._failed = (failure, now, _plus(now, retry_delay(self._failures)))
         # An interrupted leader (KeyboardInterrupt, cancelled task) is not a failed
         # refresh: its waiters start over instead of seeing the interruption.
         self._settle(flight, None, failure)
         return failure if failure is not None else exc
+
+    def _gated_failure(self) -> TokenRefreshError | None:
+        """The last failure again, while the wait after a failed refresh of an expired token runs.
+
+        A copy (same type and attributes, the original as ``__cause__``) whose
+        message says when the last attempt failed and when the next may start;
+        ``None`` when a refresh may be tried now (or the clock broke: the refresh
+        path reports that).
+        """
+        try:
+            now = self._now()
+        except Exception:
+            return None
+        with self._state:
+            failed = self._failed
+        if failed is None:
+            return None
+        failure, failed_at, retry_at = failed
+        if not now < retry_at:
+            return None
+        again = BaseException.__new__(type(failure))
+        again.__dict__.update(failure.__dict__)
+        again.args = (
+            f"{failure} [not asked again: that attempt failed "
+            f"{max((now - failed_at).total_seconds(), 0.0):.1f} s ago, the next may start in "
+            f"{(retry_at - now).total_seconds():.1f} s]",
+        )
+        again.__cause__ = failure
+        return again
 
     def _invalidate(self, token: Token | None) -> None:
         with self._state:

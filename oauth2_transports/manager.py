@@ -171,6 +171,16 @@ class TokenManager(TokenState):
         self._invalidate(token)
 
     def _lead(self, flight: Flight, stale: Token | None) -> Token:
+        gated = None if flight.proactive else self._gated_failure()
+        if gated is not None:
+            # Waiting after a failed refresh: only a token another process stored helps.
+            stored = self._load_quietly()
+            if self._adoptable_quietly(stored, stale):
+                assert stored is not None
+                self._settle(flight, stored)
+                return stored
+            self._settle(flight, None, gated)
+            raise gated
         try:
             got = self._obtain(stale, proactive=flight.proactive)
         except BaseException as exc:
@@ -196,6 +206,13 @@ class TokenManager(TokenState):
         if save_error is not None:
             raise save_error
         return new
+
+    def _load_quietly(self) -> Token | None:
+        """The stored token, or ``None`` (no store, or it failed: the refresh reports that)."""
+        try:
+            return self._store.load() if self._store is not None else None
+        except Exception:
+            return None
 
     def _obtain(
         self, stale: Token | None, *, proactive: bool
@@ -354,6 +371,22 @@ class AsyncTokenManager(TokenState):
         self._invalidate(token)
 
     async def _lead(self, flight: Flight, stale: Token | None) -> None:
+        import asyncio  # see token()
+
+        gated = None if flight.proactive else self._gated_failure()
+        if gated is not None:
+            # Waiting after a failed refresh: only a token another process stored helps.
+            stored: Token | None = None
+            if self._store is not None:
+                try:
+                    stored = await asyncio.to_thread(self._store.load)
+                except Exception:
+                    stored = None
+            if self._adoptable_quietly(stored, stale):
+                self._settle(flight, stored)
+            else:
+                self._settle(flight, None, gated)
+            return
         try:
             got = await self._obtain(stale, proactive=flight.proactive)
         except BaseException as exc:

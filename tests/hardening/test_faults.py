@@ -364,6 +364,16 @@ EXPIRED = oc.Token(
 )
 
 
+class LaterClock:
+    """The real clock, moved ahead on demand (past the wait after a failed refresh)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.ahead)
+
+
 @pytest.mark.parametrize(
     "fault", [Fault.html(500), Fault("reset"), Fault("hang")], ids=["500", "reset", "timeout"]
 )
@@ -375,14 +385,17 @@ def test_failed_refresh_leaves_the_managed_token_untouched(
     seen: list[oc.Token] = []
     with Urllib3Transport(timeout=TIMEOUT) as transport:
         c = OAuth2Client(metadata(server.url()), client(), transport)
-        manager = TokenManager(c, EXPIRED, on_token=seen.append, store=store)
+        clock = LaterClock()
+        manager = TokenManager(c, EXPIRED, on_token=seen.append, store=store, clock=clock)
         server.script(fault)
         with pytest.raises(TokenRefreshError) as info:
             manager.token()
         assert info.value.retryable
         assert seen == []
         assert store.load() == EXPIRED
-        # The next refresh starts from the same (old) refresh token: nothing was replaced.
+        # The next refresh (after the 1 s wait) starts from the same (old) refresh
+        # token: nothing was replaced.
+        clock.ahead = 1.5
         server.script(Fault.ok("at-new", refresh_token="rt-new", expires_in=3600))
         token = manager.token()
     assert token.access_token == "at-new"
@@ -405,11 +418,13 @@ def test_failed_async_refresh_leaves_the_managed_token_untouched(
     async def go() -> oc.Token:
         async with AsyncHttpxTransport(timeout=TIMEOUT) as transport:
             c = AsyncOAuth2Client(metadata(server.url()), client(), transport)
-            manager = AsyncTokenManager(c, EXPIRED, on_token=seen.append)
+            clock = LaterClock()
+            manager = AsyncTokenManager(c, EXPIRED, on_token=seen.append, clock=clock)
             server.script(fault)
             with pytest.raises(TokenRefreshError):
                 await manager.token()
             assert seen == []
+            clock.ahead = 1.5  # past the wait after a failed refresh
             server.script(Fault.ok("at-new", expires_in=3600))
             return await manager.token()
 

@@ -28,7 +28,7 @@ from oauth2_transports import (
 )
 from oauth2_transports._lifecycle import holding
 
-from ._token_server import ThreadedAsyncTransport, TokenServer
+from ._token_server import FakeClock, ThreadedAsyncTransport, TokenServer
 from .conftest import make_client
 
 T = TypeVar("T")
@@ -97,16 +97,21 @@ def test_threads_waiting_behind_a_failed_refresh_get_the_same_error(
     slow_server: TokenServer,
 ) -> None:
     start = expired(slow_server)
-    manager = TokenManager(make_client(slow_server), start)
+    clock = FakeClock(dt.datetime.now(dt.timezone.utc))
+    manager = TokenManager(make_client(slow_server), start, clock=clock)
     slow_server.script.append((503, {"error": "temporarily_unavailable"}))
     results, errors = in_threads(THREADS, manager.token)
-    # Almost always all of them; a thread that arrives after the failure starts the
-    # next refresh, which succeeds: never a storm of failing requests.
-    failures = [e for e in errors if isinstance(e, TokenRefreshError)]
-    assert len(failures) == len(errors) >= 1
-    assert all(e is failures[0] for e in failures)
-    assert failures[0].retryable
-    assert slow_server.refresh_requests == 1 + (1 if results else 0)
+    # The waiters get the leader's error; a thread that arrives after the failure
+    # gets it again, marked as not asked again (the wait after a failed refresh):
+    # one request in all, never a storm of failing requests.
+    assert results == [] and len(errors) == THREADS
+    originals = [e for e in errors if "not asked again" not in str(e)]
+    failure = originals[0]
+    assert isinstance(failure, TokenRefreshError) and failure.retryable
+    assert all(e is failure for e in originals)
+    assert all(e.__cause__ is failure for e in errors if e not in originals)
+    assert slow_server.refresh_requests == 1
+    clock.advance(1)
     assert manager.token().access_token != start.access_token
 
 

@@ -137,7 +137,9 @@ def test_failed_refresh_is_retryable_and_leaves_the_token_untouched(
     assert isinstance(info.value.__cause__, oc.EndpointError)
     assert "retry later" in str(info.value)
     assert seen == []
-    # Untouched: the next refresh goes out with the same, still valid refresh token.
+    # Untouched: the next refresh (after the 1 s wait) goes out with the same,
+    # still valid refresh token.
+    clock.advance(1)
     new = manager.token()
     assert server.grant_params[1]["refresh_token"] == [start.refresh_token]
     assert seen == [new]
@@ -152,6 +154,7 @@ def test_transport_error_during_refresh_is_retryable(server: TokenServer, clock:
         manager.token()
     assert info.value.retryable
     assert isinstance(info.value.__cause__, TransportError)
+    clock.advance(1)
     assert manager.token().access_token != start.access_token
 
 

@@ -7,6 +7,7 @@ async client (httpx) — the same test body, parametrized, never copied.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import json
 import urllib.error
@@ -327,10 +328,15 @@ def test_the_token_manager_refreshes_through_the_same_validation(connect: Any) -
     assert token.id_token_claims is not None
     expired = attrs.evolve(token, expires_at=token.id_token_claims.iat)  # long past
     seen: list[oc.Token] = []
+    later = [0.0]  # seconds added to the real clock
+
+    def clock() -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=later[0])
+
     if isinstance(api.client, AsyncOAuth2Client):
-        manager: Any = AsyncTokenManager(api.client, expired, on_token=seen.append)
+        manager: Any = AsyncTokenManager(api.client, expired, on_token=seen.append, clock=clock)
     else:
-        manager = TokenManager(api.client, expired, on_token=seen.append)
+        manager = TokenManager(api.client, expired, on_token=seen.append, clock=clock)
     recording.rewrite = forge_refreshed_id_token
     with pytest.raises(oc.OAuth2Error) as caught:
         api.resolve(manager.token())
@@ -339,6 +345,7 @@ def test_the_token_manager_refreshes_through_the_same_validation(connect: Any) -
     assert isinstance(caught.value, TokenRefreshError) and not caught.value.retryable
     assert seen == []  # the forged answer never reached anyone
     recording.rewrite = None
+    later[0] = 1.5  # past the wait after a failed refresh (1 s after the first)
     fresh = api.resolve(manager.token())  # the old token (and its refresh token) survived
     assert fresh.id_token_claims is not None and fresh.id_token_claims["sub"] == "alice"
     assert seen == [fresh]
