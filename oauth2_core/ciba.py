@@ -12,19 +12,18 @@ Polling outcomes the client can continue from are values (``Pending``,
 (:class:`AccessDeniedError`, :class:`BackchannelExpiredError`, any other
 :class:`EndpointError`, ``transaction_failed`` included).
 
-The poll loop mirrors ``oauth2_core.device.device_poll_flow`` (interval,
-``slow_down`` adding 5 s for good, no poll at or after expiry, ``Retry-After`` on
-429/503, DPoP with the one ``use_dpop_nonce`` retry) and is kept separate until
-the two polling grants share one loop.
+The poll loop is the device grant's (:func:`oauth2_core.polling.poll_flow`):
+interval, ``slow_down`` adding 5 s for good, no poll at or after expiry,
+``Retry-After`` on 429/503, ``Wait`` steps that date each poll, DPoP with the
+one nonce retry of ``dpop_send_flow`` and the caller's ``DPoPNonces``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from typing import Any
 
-from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
+from oauth2_core._http import HttpRequest, HttpResponse, TimedFlow
 from oauth2_core._params import Params, scope_string
 from oauth2_core._parse import (
     add_seconds,
@@ -40,19 +39,13 @@ from oauth2_core.ciba_values import (
     BackchannelAuthentication,
 )
 from oauth2_core.client import Client
-from oauth2_core.device import Pending, SlowDown
-from oauth2_core.dpop import DPoPKey, dpop_nonce_challenge, dpop_request
-from oauth2_core.errors import (
-    AccessDeniedError,
-    BackchannelExpiredError,
-    EndpointError,
-    MalformedResponseError,
-    UsageError,
-)
+from oauth2_core.dpop import DPoPKey
+from oauth2_core.dpop_nonce import DPoPNonces
+from oauth2_core.errors import BackchannelExpiredError, MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
-from oauth2_core.jose import load_signing_key
 from oauth2_core.metadata import ServerMetadata
-from oauth2_core.token import MAX_EXPIRES_IN, Token, process_token_response
+from oauth2_core.polling import Pending, SlowDown, poll_flow, process_poll_response
+from oauth2_core.token import MAX_EXPIRES_IN, Token
 
 __all__ = [
     "CIBA_GRANT_TYPE",
@@ -234,14 +227,6 @@ def ciba_grant_request(
     )
 
 
-def _details(exc: EndpointError) -> dict[str, Any]:
-    return {
-        "error_description": exc.error_description,
-        "error_uri": exc.error_uri,
-        "retry_after": exc.retry_after,
-    }
-
-
 def process_backchannel_poll_response(response: HttpResponse) -> Token | Pending | SlowDown:
     """Read the answer to one poll (CIBA Core 1.0 §11).
 
@@ -256,32 +241,11 @@ def process_backchannel_poll_response(response: HttpResponse) -> Token | Pending
         EndpointError: any other error (``transaction_failed``, ``invalid_grant``);
             MalformedResponseError: as ``process_token_response``.
     """
-    data = parse_body(response)
-    try:
-        raise_for_error(response, data, endpoint="token")
-    except EndpointError as exc:
-        if exc.error == "authorization_pending":
-            return Pending()
-        if exc.error == "slow_down":
-            return SlowDown()
-        if exc.error == "access_denied":
-            raise AccessDeniedError(
-                str(exc), error=exc.error, status=response.status, **_details(exc)
-            ) from None
-        if exc.error == "expired_token":
-            raise BackchannelExpiredError(
-                str(exc), error=exc.error, status=response.status, **_details(exc)
-            ) from None
-        raise
-    return process_token_response(response)
+    return process_poll_response(response, expired=BackchannelExpiredError)
 
 
-def _latest_nonce(response: HttpResponse, sent: str | None) -> str | None:
-    # RFC 9449 §8.2: any answer may carry the nonce for the next proof. A copy of
-    # the device flow's reading; dpop_nonce_challenge checks the value's syntax.
-    values = response.headers.get_all("dpop-nonce")
-    fresh = values[-1].strip() if values else None
-    return fresh if fresh and fresh.isascii() and fresh.isprintable() else sent
+def _expired(status: int | None) -> BackchannelExpiredError:
+    return BackchannelExpiredError("auth_req_id expired before the user approved", status=status)
 
 
 def backchannel_poll_flow(
@@ -292,27 +256,32 @@ def backchannel_poll_flow(
     now: _dt.datetime | None = None,
     dpop_key: DPoPKey | None = None,
     dpop_nonce: str | None = None,
+    dpop_nonces: DPoPNonces | None = None,
     **params: object,
-) -> Flow[Token]:
+) -> TimedFlow[Token]:
     """Poll the token endpoint until the user decides (CIBA Core 1.0 §7.3, §10.1, §11).
 
-    Waits ``auth.interval`` before the first poll and between polls; every
-    ``slow_down`` adds 5 seconds for good. Time is read only from responses: no
-    poll is sent whose time (last ``received_at`` plus the delay;
-    ``auth.issued_at`` before the first answer) would be at or after
-    ``auth.expires_at`` — the flow raises :class:`BackchannelExpiredError`
-    instead. A 429 or 503 with ``Retry-After`` waits that long (at least the
-    interval). With ``dpop_key`` every poll carries a fresh DPoP proof (RFC 9449
-    §5) and a ``use_dpop_nonce`` answer is retried at once, once in a row.
+    The loop of :func:`oauth2_core.polling.poll_flow`, the device grant's:
+    waits ``auth.interval`` (a :class:`~oauth2_core.Wait` step, whose answer
+    dates the poll: a JWT client assertion, a DPoP proof) before each poll;
+    every ``slow_down`` adds 5 seconds for good; a 429 or 503 with
+    ``Retry-After`` waits that long (at least the interval). No poll is sent
+    at or after ``auth.expires_at`` (checked against the last ``received_at``
+    plus the wait, ``auth.issued_at`` before the first answer, and against the
+    time the wait answers): the flow raises :class:`BackchannelExpiredError`
+    instead. With ``dpop_key`` every poll carries a fresh DPoP proof (RFC 9449
+    §5) and a ``use_dpop_nonce`` answer is retried at once, once (§8), by
+    :func:`~oauth2_core.dpop.dpop_send_flow`.
 
     Args:
         server: Server metadata with ``token_endpoint``.
         client: The client that made the backchannel request.
         auth: From :func:`process_backchannel_authentication_response`.
-        now: When polling starts; needed only for an authentication built by
-            hand (without ``issued_at``) with JWT client auth or DPoP.
+        now: Not needed any more (each poll is dated by its ``Wait``); kept
+            for compatibility.
         dpop_key: The DPoP private key, or ``None``.
         dpop_nonce: The authorization server's last DPoP nonce, if known.
+        dpop_nonces: Your per-origin DPoP nonces (read and kept up to date).
         **params: Extra parameters of every poll.
 
     Returns:
@@ -321,50 +290,24 @@ def backchannel_poll_flow(
     Raises:
         AccessDeniedError, BackchannelExpiredError, EndpointError,
         MalformedResponseError: as :func:`process_backchannel_poll_response`.
-        UsageError: a bad ``auth`` or key; DPoP without a time to date proofs.
+        UsageError: a bad ``auth`` or key.
     """
     if not isinstance(auth, BackchannelAuthentication):
         raise UsageError("auth must be the BackchannelAuthentication from the CIBA endpoint")
-    signing = None if dpop_key is None else load_signing_key(dpop_key, purpose="the DPoP key")
-    if signing is not None and auth.issued_at is None and now is None:
-        raise UsageError("DPoP proofs need the send time: pass now= (auth has no issued_at)")
-    interval = auth.interval
-    delay = interval
-    last: _dt.datetime | None = auth.issued_at
-    status: int | None = None
-    nonce = dpop_nonce
-    nonce_retry = False
-    while True:
-        if last is not None and add_seconds(last, delay) >= auth.expires_at:
-            raise BackchannelExpiredError(
-                "auth_req_id expired before the user approved", status=status
-            )
-        base = last if last is not None else now
-        sent_at = add_seconds(base, delay) if base is not None else None
-        request = ciba_grant_request(server, client, auth, now=sent_at, **params)
-        sent_nonce = nonce
-        if signing is not None and sent_at is not None:
-            request = dpop_request(request, signing, now=sent_at, nonce=nonce)
-        response = yield Send(request, delay=delay)
-        last, status = response.received_at, response.status
-        if signing is not None:
-            nonce = _latest_nonce(response, nonce)
-            challenge = dpop_nonce_challenge(response)
-            if challenge is not None and challenge != sent_nonce and not nonce_retry:
-                nonce_retry, delay = True, 0.0
-                continue
-        nonce_retry = False
-        try:
-            outcome = process_backchannel_poll_response(response)
-        except (AccessDeniedError, BackchannelExpiredError):
-            raise
-        except EndpointError as exc:
-            if exc.status in (429, 503) and exc.retry_after is not None:
-                delay = max(interval, exc.retry_after)
-                continue
-            raise
-        if isinstance(outcome, Token):
-            return outcome
-        if isinstance(outcome, SlowDown):
-            interval += outcome.increment
-        delay = interval
+
+    def build(when: _dt.datetime) -> HttpRequest:
+        return ciba_grant_request(server, client, auth, now=when, **params)
+
+    return (
+        yield from poll_flow(
+            build,
+            process_backchannel_poll_response,
+            interval=auth.interval,
+            expires_at=auth.expires_at,
+            issued_at=auth.issued_at,
+            expired=_expired,
+            dpop_key=dpop_key,
+            dpop_nonce=dpop_nonce,
+            dpop_nonces=dpop_nonces,
+        )
+    )

@@ -370,6 +370,7 @@ def backchannel_token_flow(
     jwks_cache: JwksCache | None = None,
     dpop_key: DPoPKey | None = None,
     dpop_nonce: str | None = None,
+    dpop_nonces: DPoPNonces | None = None,
     **params: object,
 ) -> TimedFlow[Token]:
     """Poll for a CIBA token and validate its ID token (CIBA Core 1.0 §10.1, §10.1.1).
@@ -385,7 +386,14 @@ def backchannel_token_flow(
         As :func:`~oauth2_core.ciba.backchannel_poll_flow` otherwise.
     """
     token = yield from backchannel_poll_flow(
-        server, client, auth, now=now, dpop_key=dpop_key, dpop_nonce=dpop_nonce, **params
+        server,
+        client,
+        auth,
+        now=now,
+        dpop_key=dpop_key,
+        dpop_nonce=dpop_nonce,
+        dpop_nonces=dpop_nonces,
+        **params,
     )
     if not validate_id_token or token.id_token is None:
         return token

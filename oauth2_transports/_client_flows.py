@@ -265,15 +265,10 @@ class ClientFlows:
             self.server,
             self.client,
             auth,
-            now=self.clock(),
             validate_id_token=self.validate_id_token,
             jwks_cache=self._jwks,
             dpop_key=self.dpop_key,
-            dpop_nonce=(
-                self._dpop_nonces.get(self.server.token_endpoint or "")
-                if self.dpop_key is not None
-                else None
-            ),
+            dpop_nonces=self._dpop_nonces,
             **params,
         )
 

@@ -1,7 +1,8 @@
 """Mock endpoints for client authentication and the front channel.
 
 * client authentication (RFC 6749 §2.3): ``client_secret_basic`` with the
-  percent-decoding of §2.3.1, ``client_secret_post`` and public clients;
+  percent-decoding of §2.3.1, ``client_secret_post``, ``private_key_jwt``
+  (RFC 7523 §2.2, in :mod:`._mock_assertion`) and public clients;
 * the authorization endpoint (RFC 6749 §4.1, RFC 7636 PKCE, RFC 9207 ``iss``);
 * pushed authorization requests (RFC 9126);
 * device authorization and its verification page (RFC 8628 §3.1 to §3.3).
@@ -19,6 +20,7 @@ from urllib.parse import unquote_plus
 
 import attrs
 
+from oauth2_transports.testing._mock_assertion import client_from_assertion
 from oauth2_transports.testing._mock_jar import JARM_MODES, jarm_answer, unpack_request_object
 from oauth2_transports.testing._mock_model import (
     Answer,
@@ -119,7 +121,7 @@ def authenticate_client(state: MockState, request: RecordedRequest) -> MockClien
             return error_answer(400, "invalid_request", "client_id differs from credentials")
         return client
     if "client_assertion" in form:
-        return _invalid_client("the mock server does not support JWT client authentication")
+        return client_from_assertion(state, form)  # private_key_jwt (RFC 7523 §2.2)
     client_id = form.get("client_id")
     if not client_id:
         return _invalid_client("no client authentication")

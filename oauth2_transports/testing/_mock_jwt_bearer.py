@@ -17,10 +17,10 @@ without them the server can trust no issuer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any
 
+from oauth2_transports.testing._mock_assertion import is_number, remember_jti
 from oauth2_transports.testing._mock_authorize import scope_of
 from oauth2_transports.testing._mock_model import (
     Answer,
@@ -92,7 +92,7 @@ def jwt_bearer_grant(state: MockState, client: MockClient, req: RecordedRequest)
         return scope
     grant = Grant(client.client_id, str(claims["sub"]), scope)
     answer = state.issue_tokens(grant, scope=scope, refresh=False)
-    _remember_jti(state, claims)
+    remember_jti(state, claims)
     return json_answer(200, answer)
 
 
@@ -142,12 +142,12 @@ def _claims_problem(state: MockState, claims: dict[str, Any]) -> str | None:
         # §3 item 3: aud identifies this server (its issuer or its token endpoint URL).
         return "the assertion's aud does not name this server"
     expires = claims.get("exp")
-    if not _is_number(expires):
+    if not is_number(expires):
         return "the assertion has no exp"  # §3 item 4
     if now >= expires:
         return "the assertion expired"
     not_before = claims.get("nbf")
-    if not_before is not None and (not _is_number(not_before) or now < not_before):
+    if not_before is not None and (not is_number(not_before) or now < not_before):
         return "the assertion is not valid yet (nbf)"  # §3 item 5
     jti = claims.get("jti")
     if jti is not None:
@@ -157,17 +157,3 @@ def _claims_problem(state: MockState, claims: dict[str, Any]) -> str | None:
             # §3 item 7: the server "MAY ensure that JWTs are not replayed".
             return "the assertion was already used (jti)"
     return None
-
-
-def _remember_jti(state: MockState, claims: dict[str, Any]) -> None:
-    """Keep a used ``jti`` until its assertion expires (RFC 7523 §3 item 7)."""
-    now = state.now()
-    for seen, expires in list(state.assertion_ids.items()):
-        if expires <= now:
-            del state.assertion_ids[seen]
-    if isinstance(claims.get("jti"), str):
-        state.assertion_ids[(claims["iss"], claims["jti"])] = float(claims["exp"])
-
-
-def _is_number(value: object) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -27,7 +27,11 @@ __all__ = [
     "redirect_answer",
 ]
 
-MockAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+MockAuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+_SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+# Members that only a private or symmetric JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1;
+# RFC 8037 §2): a client registers its public keys only.
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 
@@ -39,6 +43,24 @@ def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _to_jwks(value: Mapping[str, object] | None) -> Mapping[str, object] | None:
+    if value is None:
+        return None
+    keys = value.get("keys") if isinstance(value, Mapping) else None
+    if not isinstance(keys, (list, tuple)) or not keys:
+        raise ValueError("jwks must be a JWK set: {'keys': [public JWK, ...]} (RFC 7517 §5)")
+    for key in keys:
+        if not isinstance(key, Mapping) or _PRIVATE_MEMBERS & key.keys():
+            raise ValueError("jwks must hold public keys only (EC, RSA or OKP JWKs)")
+    return types.MappingProxyType({"keys": tuple(dict(k) for k in keys)})
+
+
+def _default_auth_method(client: MockClient) -> MockAuthMethod:
+    if client.client_secret:
+        return "client_secret_basic"
+    return "private_key_jwt" if client.jwks is not None else "none"
+
+
 @attrs.frozen(repr=False)
 class MockClient:
     """A client registered at the mock server.
@@ -48,39 +70,41 @@ class MockClient:
         client_secret: The secret, or ``None`` for a public client.
         auth_method: The one authentication method the server accepts from this
             client (RFC 8414 names): ``client_secret_basic``,
-            ``client_secret_post`` or ``none``.
+            ``client_secret_post``, ``private_key_jwt`` or ``none``.
+        jwks: The client's public JWK set, ``{"keys": [public JWK, ...]}``
+            (RFC 7591 ``jwks``), needed for ``private_key_jwt`` (RFC 7523 §2.2,
+            OpenID Connect Core §9: assertions signed with the private half,
+            ES256, PS256, RS256 or EdDSA) and for request objects (RFC 9101,
+            accepted with any method). Giving it without a secret makes
+            ``private_key_jwt`` the default method.
         redirect_uris: Registered redirect URIs. A loopback ``http`` URI matches
             any port (RFC 8252 §7.3), so a CLI may use an ephemeral port.
-        jwks: The client's public keys (RFC 7591 ``jwks``): request objects
-            (RFC 9101) signed with one of them are accepted.
     """
 
     client_id: str
     client_secret: str | None = None
+    jwks: Mapping[str, object] | None = attrs.field(default=None, converter=_to_jwks, kw_only=True)
     auth_method: MockAuthMethod = attrs.field(
-        default=attrs.Factory(
-            lambda self: "client_secret_basic" if self.client_secret else "none",
-            takes_self=True,
-        ),
-        kw_only=True,
+        default=attrs.Factory(_default_auth_method, takes_self=True), kw_only=True
     )
     redirect_uris: tuple[str, ...] = attrs.field(
         default=("http://127.0.0.1/callback", "https://app.example/cb"),
         converter=_to_tuple,
         kw_only=True,
     )
-    jwks: Mapping[str, object] | None = attrs.field(default=None, kw_only=True, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.auth_method not in ("client_secret_basic", "client_secret_post", "none"):
+        if self.auth_method not in (*_SECRET_METHODS, "private_key_jwt", "none"):
             raise ValueError(f"unsupported auth_method {self.auth_method!r}")
-        if (self.auth_method == "none") != (self.client_secret is None):
-            raise ValueError("a client has a secret exactly when auth_method is not 'none'")
+        if (self.auth_method in _SECRET_METHODS) != (self.client_secret is not None):
+            raise ValueError("a client has a secret exactly when it authenticates with one")
+        if self.auth_method == "private_key_jwt" and self.jwks is None:
+            raise ValueError("auth_method 'private_key_jwt' needs the client's public jwks")
 
     @property
     def public(self) -> bool:
-        """Whether the client has no secret (RFC 6749 §2.1)."""
-        return self.client_secret is None
+        """Whether the client has no credentials at all (RFC 6749 §2.1)."""
+        return self.auth_method == "none"
 
     def accepts_redirect_uri(self, uri: str) -> bool:
         """Exact match, except that loopback ports may differ (RFC 8252 §7.3)."""

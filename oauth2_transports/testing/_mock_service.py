@@ -21,6 +21,7 @@ from oauth2_transports.testing import _mock_logout as logout
 from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
+from oauth2_transports.testing._mock_assertion import CLIENT_ASSERTION_ALGS
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
 from oauth2_transports.testing._mock_jar import JARM_MODES, REQUEST_OBJECT_ALGS
 from oauth2_transports.testing._mock_jwt_bearer import JWT_BEARER_GRANT
@@ -39,7 +40,7 @@ _BOTH = frozenset({"GET", "POST"})
 def discovery_document(state: MockState) -> dict[str, object]:
     """The metadata (RFC 8414 §2, OIDC Discovery §3) served at both well-known URLs."""
     i = state.issuer
-    auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+    auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
     doc: dict[str, object] = {
         "issuer": i,
         "authorization_endpoint": i + "/authorize",
@@ -72,7 +73,9 @@ def discovery_document(state: MockState) -> dict[str, object]:
         ],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+        "introspection_endpoint_auth_methods_supported": auth_methods[:3],
+        # RFC 7523 §2.2 client assertions (private_key_jwt): see _mock_assertion.
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGS),
         "code_challenge_methods_supported": ["S256", "plain"],
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "name", "email", "email_verified"],

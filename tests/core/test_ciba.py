@@ -229,7 +229,7 @@ def test_flow_waits_the_interval_then_returns_the_token() -> None:
         [error("authorization_pending", at=t1), token_response(t1 + seconds(5))],
     )
     assert driven.result.access_token == "at-1"
-    assert [s.delay for s in driven.sends] == [5.0, 5.0]
+    assert driven.waits == (5.0, 5.0)
     for request in driven.requests:
         assert ("auth_req_id", AUTH_REQ_ID) in parse_qsl(request.body.decode())
 
@@ -245,16 +245,18 @@ def test_flow_slow_down_adds_five_seconds_for_good() -> None:
             token_response(t[2]),
         ],
     )
-    assert [s.delay for s in driven.sends] == [2.0, 7.0, 7.0]
+    assert driven.waits == (2.0, 7.0, 7.0)
 
 
 def test_flow_stops_before_the_expiry() -> None:
     auth = authentication(expires_in=10, interval=4)
     flow = oc.backchannel_poll_flow(SERVER, CLIENT, auth)
-    assert next(flow).delay == 4.0
-    assert flow.send(error("authorization_pending", at=T0 + seconds(4))).delay == 4.0
+    assert next(flow) == oc.Wait(4.0)
+    assert isinstance(flow.send(T0 + seconds(4)), oc.Send)
+    assert flow.send(error("authorization_pending", at=T0 + seconds(4))) == oc.Wait(4.0)
+    assert isinstance(flow.send(T0 + seconds(8)), oc.Send)
     with pytest.raises(oc.BackchannelExpiredError) as info:
-        flow.send(error("authorization_pending", at=T0 + seconds(8)))
+        flow.send(error("authorization_pending", at=T0 + seconds(8)))  # 8 + 4 >= 10: no wait
     assert info.value.status == 400
 
 
@@ -277,7 +279,7 @@ def test_flow_honours_retry_after_on_503() -> None:
     driven = drive(
         oc.backchannel_poll_flow(SERVER, CLIENT, auth), [busy, token_response(T0 + seconds(11))]
     )
-    assert [s.delay for s in driven.sends] == [2.0, 9.0]
+    assert driven.waits == (2.0, 9.0)
 
 
 def test_flow_with_dpop_proves_every_poll_and_retries_the_nonce_once() -> None:
@@ -291,7 +293,7 @@ def test_flow_with_dpop_proves_every_poll_and_retries_the_nonce_once() -> None:
         oc.backchannel_poll_flow(SERVER, CLIENT, auth, dpop_key=key),
         [nonce, token_response(T0 + seconds(2))],
     )
-    assert [s.delay for s in driven.sends] == [2.0, 0.0]
+    assert driven.waits == (2.0,)  # the nonce retry is sent at once: no second wait
     assert all("dpop" in r.headers for r in driven.requests)
 
 
@@ -326,10 +328,12 @@ def test_property_ciba_polling(
     try:
         step = next(flow)
         while True:
-            assert step.delay == expected_delay >= expected_interval
-            assert last + seconds(step.delay) < auth.expires_at
+            assert step == oc.Wait(expected_delay)
+            assert expected_delay >= expected_interval
+            assert last + seconds(expected_delay) < auth.expires_at
+            assert isinstance(flow.send(last + seconds(expected_delay)), oc.Send)
             kind, lag, retry_after = next(answers, ("token", 0.0, 0))
-            last = last + seconds(step.delay + lag)
+            last = last + seconds(expected_delay + lag)
             if kind == "token":
                 response = token_response(last)
             elif kind == "retry":

@@ -58,6 +58,8 @@ NOT_REEXPORTED: dict[str, frozenset[str]] = {
         }
     ),
     "oauth2_core.userinfo": frozenset({"check_userinfo_subject"}),
+    # The one poll loop of the device grant and CIBA (issue 17): for those two modules.
+    "oauth2_core.polling": frozenset({"SLOW_DOWN_INCREMENT", "poll_flow", "process_poll_response"}),
 }
 #: Namespaces used as such, never re-exported: the strategies need hypothesis, and the
 #: optional JOSE module (PyJWT extra) is reached through ``Client(auth_method=...)`` or

@@ -29,6 +29,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import html
+import json
 import os
 import re
 import shutil
@@ -140,8 +141,16 @@ class Reader:
 
     def __init__(self, workdir: Path) -> None:
         self.idp = IdentityProvider()
+        # docs/howto/fapi2.md: a private_key_jwt client (RFC 7523 §2.2); the server has the
+        # public half of its key, the page loads the private JWK from /var/lib/app/.
+        fapi_key = oc.generate_dpop_key("ES256")
+        (workdir / "fapi-app.jwk").write_text(json.dumps(fapi_key))
+        fapi_public = {k: v for k, v in fapi_key.items() if k != "d"}
+        fapi_app = MockClient("fapi-app", jwks={"keys": [fapi_public]}, redirect_uris=_URIS)
         self.mock = MockAuthorizationServer(
-            clients=DOC_CLIENTS, device_interval=1, trusted_issuers=self.idp.trust()
+            clients=(*DOC_CLIENTS, fapi_app),
+            device_interval=1,
+            trusted_issuers=self.idp.trust(),
         )
         self.legacy = LegacyProvider(self.mock.issuer)
         self.api = ApiServer()
