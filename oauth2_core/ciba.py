@@ -302,7 +302,8 @@ def backchannel_poll_flow(
     ``auth.issued_at`` before the first answer) would be at or after
     ``auth.expires_at`` — the flow raises :class:`BackchannelExpiredError`
     instead. A 429 or 503 with ``Retry-After`` waits that long (at least the
-    interval). With ``dpop_key`` every poll carries a fresh DPoP proof (RFC 9449
+    interval). An authentication without ``issued_at`` is checked from ``now``,
+    when given. With ``dpop_key`` every poll carries a fresh DPoP proof (RFC 9449
     §5) and a ``use_dpop_nonce`` answer is retried at once, once in a row.
 
     Args:
@@ -335,12 +336,14 @@ def backchannel_poll_flow(
     nonce = dpop_nonce
     nonce_retry = False
     while True:
-        if last is not None and add_seconds(last, delay) >= auth.expires_at:
+        # The time a poll would go out: from the last answer, else auth.issued_at,
+        # else the caller's now (an authentication built by hand or saved without it).
+        base = last if last is not None else now
+        sent_at = add_seconds(base, delay) if base is not None else None
+        if sent_at is not None and sent_at >= auth.expires_at:
             raise BackchannelExpiredError(
                 "auth_req_id expired before the user approved", status=status
             )
-        base = last if last is not None else now
-        sent_at = add_seconds(base, delay) if base is not None else None
         request = ciba_grant_request(server, client, auth, now=sent_at, **params)
         sent_nonce = nonce
         if signing is not None and sent_at is not None:
