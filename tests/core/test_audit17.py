@@ -405,29 +405,16 @@ def test_no_credential_is_ever_an_authorization_request_parameter(name: str, how
     """*audit*: ``client_secret=`` (or a PKCE verifier, a password ...) went into the URL and
     into the signed request object; only PAR refused the client authentication names."""
     pending = oc.new_pending_authorization(JAR_CLIENT)
+    extra: dict[str, Any] = {"now": NOW, "request_object": how.endswith("object"), name: "x-cred"}
+    build: Callable[..., object] = (
+        oc.pushed_authorization_request if how.startswith("par") else oc.authorization_url
+    )
     with pytest.raises(oc.UsageError, match=name):
-        if how.startswith("par"):
-            oc.pushed_authorization_request(
-                SERVER,
-                JAR_CLIENT,
-                pending,
-                now=NOW,
-                request_object=how.endswith("object"),
-                **{name: "x-credential"},
-            )
-        else:
-            oc.authorization_url(
-                SERVER,
-                JAR_CLIENT,
-                pending,
-                now=NOW,
-                request_object=how == "request_object",
-                **{name: "x-credential"},
-            )
+        build(SERVER, JAR_CLIENT, pending, **extra)
 
 
 def test_the_client_secret_under_another_name_is_refused_too() -> None:
-    """*audit*: the secret's value under any parameter name never leaves in a front-channel request."""
+    """*audit*: the secret's value, under any parameter name, never goes to the front channel."""
     pending = oc.new_pending_authorization(JAR_CLIENT)
     with pytest.raises(oc.UsageError, match="client secret"):
         oc.authorization_url(
@@ -584,7 +571,10 @@ def test_auth_req_id_never_shows_in_a_repr_or_a_poll_error() -> None:
 
 @pytest.mark.parametrize("required", ["read write", ["read", "write"], ("write",), "read"])
 def test_required_scopes_as_a_space_separated_string_or_a_list(required: object) -> None:
-    """*audit*: ``scope="read write"`` was one scope named "read write": never granted (RFC 6750 §3)."""
+    """*audit*: ``scope="read write"`` was one scope named "read write", never granted.
+
+    RFC 6749 §3.3: a scope string is space-delimited.
+    """
     claims = oc.validate_jwt_access_token(
         VALID["rfc9068"],
         issuer=ISSUER,
@@ -665,7 +655,7 @@ def test_a_transport_failure_counts_against_the_refetch_interval_too() -> None:
 
 
 def test_a_fetch_that_was_never_sent_does_not_count() -> None:
-    """A flow closed before its request went out (a caller probing for a cached key) costs nothing."""
+    """A flow closed before its request was answered (a probe for a cached key) costs nothing."""
     cache = oc.JwksCache(min_refetch_interval=30)
     flow = oc.jwt_access_token_flow(
         VALID["rfc9068"], server=SERVER, audience=AUDIENCE, now=NOW, jwks_cache=cache

@@ -116,13 +116,15 @@ def test_made_up_key_ids_cost_at_most_one_jwk_set_fetch(
     loop.close()
 
 
-AUTH_REQ_FORMS: Callable[[str], set[str]] = lambda secret: {  # noqa: E731
-    secret,
-    quote(secret, safe=""),
-    quote_plus(secret),
-    json.dumps(secret)[1:-1],
-    secret[:10],
-}
+AUTH_REQ_FORMS: Callable[[str], set[str]] = (
+    lambda secret: {  # noqa: E731
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        secret[:10],
+    }
+)
 
 
 def test_an_echoed_auth_req_id_never_reaches_an_error(
