@@ -181,6 +181,7 @@ _EXPORTS = {
     "oauth2_core.jwks": (
         "JwksCache",
         "PrivateJwk",
+        "jwks_fetch_flow",
         "jwks_request",
         "process_jwks_response",
     ),
@@ -397,6 +398,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jose import client_assertion as client_assertion
     from oauth2_core.jwks import JwksCache as JwksCache
     from oauth2_core.jwks import PrivateJwk as PrivateJwk
+    from oauth2_core.jwks import jwks_fetch_flow as jwks_fetch_flow
     from oauth2_core.jwks import jwks_request as jwks_request
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
     from oauth2_core.jwt_introspection import (

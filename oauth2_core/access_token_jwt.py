@@ -24,11 +24,11 @@ from typing import Any
 
 import attrs
 
-from oauth2_core._http import Flow, Send
+from oauth2_core._http import Flow
 from oauth2_core._params import scope_string
 from oauth2_core.client import Client
 from oauth2_core.errors import IdTokenError, InsufficientScopeError, InvalidTokenError, UsageError
-from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jwks import JwksCache, jwks_fetch_flow
 from oauth2_core.jws_verify import verify_jwt
 from oauth2_core.metadata import ServerMetadata
 
@@ -88,11 +88,13 @@ class AccessTokenClaims(Mapping[str, Any]):
 def _names(value: object, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
+    if what == "scope":
+        # RFC 6749 §3.3 / RFC 6750 §3: a scope string is space-delimited, so
+        # "read write" needs both, as ("read", "write") does.
+        text = scope_string(value)
+        return tuple(text.split()) if text else ()
     if isinstance(value, str):
         return (value,) if value else ()
-    text = scope_string(value) if what == "scope" else None
-    if text is not None:
-        return tuple(text.split())
     if isinstance(value, Iterable) and all(isinstance(v, str) and v for v in value):
         return tuple(value)
     raise UsageError(f"{what} must be a string or an iterable of strings")
@@ -127,8 +129,9 @@ def validate_jwt_access_token(
             hold one of them (§4 item 4).
         jwks: The issuer's JWK set (from its ``jwks_uri``).
         now: The current time, aware (the core reads no clock).
-        scope: Scopes this request needs; every one must be in the token's
-            ``scope`` (else :class:`InsufficientScopeError`).
+        scope: Scopes this request needs, a space-delimited string or an
+            iterable; every one must be in the token's ``scope`` (else
+            :class:`InsufficientScopeError`).
         leeway: Allowed clock skew in seconds, for ``exp``, ``nbf`` and ``iat``.
         algorithms: The ``alg`` values accepted; default any asymmetric one that
             fits the key (never HMAC, never ``none``; RFC 9068 §4).
@@ -260,7 +263,5 @@ def jwt_access_token_flow(
         except InvalidTokenError as exc:
             if exc.check != "kid" or fetched or not cache.may_refetch(now):
                 raise
-        request = jwks_request(server, allow_insecure_http=allow_insecure_http)
-        response = yield Send(request)
-        cache.update(process_jwks_response(response), fetched_at=response.received_at)
+        yield from jwks_fetch_flow(server, cache, now=now, allow_insecure_http=allow_insecure_http)
         fetched = True

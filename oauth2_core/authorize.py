@@ -30,6 +30,7 @@ from oauth2_core.jar import request_object_params
 from oauth2_core.jarm import JARM_RESPONSE_MODES, signed_response_params
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pkce import check_code_verifier, code_challenge, generate_code_verifier
+from oauth2_core.redaction import SECRET_PARAMETERS
 
 __all__ = [
     "AuthorizationCode",
@@ -54,6 +55,33 @@ _AUTH_PARAMS = frozenset(
         "request",
     }
 )
+
+#: Back-channel credentials (client authentication, grants, PKCE verifier: the
+#: secret parameters the library masks, plus ``client_assertion_type``) are never
+#: parameters of an authorization request: the browser, its history, the server's
+#: logs and a request object (RFC 9101 §10.2: not encrypted, so readable by the
+#: user agent) all see them. The hints are data the authorization request may carry.
+CREDENTIAL_PARAMS = (SECRET_PARAMETERS - {"id_token_hint", "login_hint_token"}) | {
+    "client_assertion_type"
+}
+
+
+def _refuse_credentials(client: Client, params: Mapping[str, object]) -> None:
+    """The one check that no credential travels in an authorization request."""
+    secret = client.client_secret
+    for name, value in params.items():
+        if name in CREDENTIAL_PARAMS:
+            raise UsageError(
+                f"parameter {name!r} is a credential: it never goes into an authorization "
+                "request (URL, request object or PAR parameters; client authentication "
+                "adds what the PAR endpoint needs)"
+            )
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        if secret and any(item == secret for item in values):
+            raise UsageError(
+                f"parameter {name!r} holds the client secret: it never goes into an "
+                "authorization request"
+            )
 
 
 @attrs.frozen(repr=False)
@@ -266,6 +294,7 @@ def authorization_url(
         if not isinstance(request_uri, str) or not request_uri:
             raise UsageError("request_uri must be a non-empty string")
         query.append(("request_uri", request_uri))
+        _refuse_credentials(client, params)
         add_params(query, params, reserved=_AUTH_PARAMS)
         if request_object:
             raise UsageError("request_uri and request_object=True exclude each other")
@@ -279,7 +308,13 @@ def authorization_url(
 def authorization_params(
     client: Client, pending: PendingAuthorization, *, scope: object = None, **params: object
 ) -> Params:
-    """The parameters of an authorization request, for the URL or for PAR."""
+    """The parameters of an authorization request, for the URL, a request object or PAR.
+
+    Raises:
+        UsageError: a parameter the library sets, a credential (:data:`CREDENTIAL_PARAMS`
+            or the client secret's value under any name), a bad value.
+    """
+    _refuse_credentials(client, params)
     scope_value = scope_string(scope) if scope is not None else pending.scope
     query: Params = [("response_type", "code"), ("client_id", client.client_id)]
     if pending.redirect_uri:

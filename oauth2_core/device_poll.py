@@ -122,8 +122,9 @@ def device_poll_flow(
         server: Server metadata with ``token_endpoint``.
         client: The client that started the device authorization.
         auth: From :func:`process_device_authorization_response`.
-        now: Not needed any more (each poll is dated by its ``Wait``); kept
-            for compatibility.
+        now: The current time, read only when ``auth`` has no ``issued_at``
+            (built by hand, or saved without it): an expired one is then refused
+            before any wait or poll. Each poll is dated by its ``Wait``.
         dpop_key: The DPoP private key (``generate_dpop_key``), or ``None``.
         dpop_nonce: The authorization server's last DPoP nonce, if known.
         dpop_nonces: Your per-origin DPoP nonces (read and kept up to date).
@@ -150,7 +151,9 @@ def device_poll_flow(
             process_device_poll_response,
             interval=auth.interval,
             expires_at=auth.expires_at,
-            issued_at=auth.issued_at,
+            # Saved or built without issued_at: the caller's now, so an expired
+            # code is refused before the first wait, never polled.
+            issued_at=auth.issued_at if auth.issued_at is not None else now,
             expired=_expired,
             dpop_key=dpop_key,
             dpop_nonce=dpop_nonce,

@@ -29,13 +29,13 @@ from typing import Any
 
 import attrs
 
-from oauth2_core._http import Flow, Send
+from oauth2_core._http import Flow
 from oauth2_core._params import scope_string
 from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import Client
 from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
 from oauth2_core.jose import EXTRA_HINT, b64url_encode, require_jwt
-from oauth2_core.jwks import HMAC_ALGS, JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jwks import HMAC_ALGS, JwksCache, jwks_fetch_flow
 from oauth2_core.jws_verify import MAX_LEEWAY as MAX_LEEWAY
 from oauth2_core.jws_verify import fail, numeric_date_claim, verify_jwt
 from oauth2_core.metadata import ServerMetadata
@@ -338,8 +338,9 @@ def validate_id_token_flow(
         except IdTokenError as exc:
             if exc.check != "kid" or fetched or not cache.may_refetch(now):
                 raise
-        response = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
-        cache.update(process_jwks_response(response), fetched_at=response.received_at)
+        yield from jwks_fetch_flow(
+            server, cache, now=now, allow_insecure_http=client.allow_insecure_http
+        )
         fetched = True
 
 

@@ -74,12 +74,11 @@ def verify_authorization_response(
     Raises:
         IdTokenError: a failed check, named by ``.check`` (``format``, ``alg``,
             ``crit``, ``kid``, ``signature``, ``exp``, ``iss``, ``aud``, ...);
-            ``"kid"`` means fetch the JWK set again. ``parse_callback`` turns it
-            into a :class:`CallbackValidationError`.
-        UsageError: an encrypted (JWE) response, or the ``jwt`` extra missing.
+            ``"kid"`` means fetch the JWK set again; an encrypted (JWE) response
+            fails ``format``. ``parse_callback`` turns it into a
+            :class:`CallbackValidationError`.
+        UsageError: the ``jwt`` extra missing.
     """
-    if isinstance(response, str) and response.count(".") == 4:
-        raise UsageError("encrypted authorization responses (JWE) are not supported")
     claims = verify_jwt(
         response,
         client=client,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from oauth2_core._http import Flow, Send
+from oauth2_core._http import Flow
 from oauth2_core.authorize import (
     AuthorizationCode,
     PendingAuthorization,
@@ -19,7 +19,7 @@ from oauth2_core.authorize import (
 )
 from oauth2_core.client import Client
 from oauth2_core.errors import CallbackValidationError, IdTokenError
-from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jwks import JwksCache, jwks_fetch_flow
 from oauth2_core.metadata import ServerMetadata
 
 __all__ = ["authorization_response_flow"]
@@ -79,6 +79,7 @@ def authorization_response_flow(
             unknown_key = isinstance(cause, IdTokenError) and cause.check == "kid"
             if not unknown_key or fetched or not cache.may_refetch(now):
                 raise
-        response = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
-        cache.update(process_jwks_response(response), fetched_at=response.received_at)
+        yield from jwks_fetch_flow(
+            server, cache, now=now, allow_insecure_http=client.allow_insecure_http
+        )
         fetched = True

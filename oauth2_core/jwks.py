@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oauth2_core._http import HttpRequest, HttpResponse
+from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core._parse import parse_body, raise_for_error, require_object
 from oauth2_core.endpoints import check_endpoint
 from oauth2_core.errors import MalformedResponseError, UsageError
@@ -30,7 +30,13 @@ from oauth2_core.metadata import ServerMetadata
 
 # The other names here (alg tables, jwk_fits_alg, matching_keys, ...) serve the
 # JOSE, DPoP and ID token modules; they are not part of the package's API.
-__all__ = ["JwksCache", "PrivateJwk", "jwks_request", "process_jwks_response"]
+__all__ = [
+    "JwksCache",
+    "PrivateJwk",
+    "jwks_fetch_flow",
+    "jwks_request",
+    "process_jwks_response",
+]
 
 HMAC_ALGS: Mapping[str, Callable[[], Any]] = {
     "HS256": hashlib.sha256,
@@ -205,14 +211,18 @@ class JwksCache:
     """The server's JWK set, kept between ID token validations.
 
     One per authorization server; the only mutable value of the core, and
-    only by :meth:`update` (a reference swap, safe across threads). Hand it to
+    only by :meth:`update` and :meth:`record_failed_fetch` (reference swaps,
+    safe across threads). Hand it to
     ``validate_id_token_flow``, which fetches the set when it is missing and
     once more when a token names a ``kid`` the set lacks (key rotation).
 
     A token naming an unknown ``kid`` triggers a refetch only when the set is
     older than ``min_refetch_interval`` seconds, so a stream of tokens with
     made-up key ids cannot turn into a stream of requests to the server; within
-    the interval such a token fails its ``kid`` check at once.
+    the interval such a token fails its ``kid`` check at once. A fetch that
+    failed (an error answer, a body that is not a JWK set, a transport error)
+    counts too (:meth:`record_failed_fetch`, called by :func:`jwks_fetch_flow`):
+    an endpoint that is down is not asked again for every such token.
 
     Args:
         jwks: A JWK set already known, or ``None``.
@@ -222,7 +232,7 @@ class JwksCache:
             or without ``fetched_at``, is always fetched.
     """
 
-    __slots__ = ("_fetched_at", "_jwks", "min_refetch_interval")
+    __slots__ = ("_failed_at", "_fetched_at", "_jwks", "min_refetch_interval")
 
     def __init__(
         self,
@@ -240,14 +250,21 @@ class JwksCache:
         self.min_refetch_interval = float(min_refetch_interval)
         self._jwks: dict[str, Any] | None = None
         self._fetched_at: _dt.datetime | None = None
+        self._failed_at: _dt.datetime | None = None
         if jwks is not None:
             self.update(jwks, fetched_at=fetched_at)
 
     def may_refetch(self, now: _dt.datetime) -> bool:
-        """Whether an unknown ``kid`` at ``now`` justifies fetching the set again."""
-        if self._jwks is None or self._fetched_at is None:
+        """Whether an unknown ``kid`` at ``now`` justifies fetching the set again.
+
+        No when the set was fetched, or a fetch failed, less than
+        ``min_refetch_interval`` seconds before ``now``.
+        """
+        fetched = self._fetched_at if self._jwks is not None else None
+        stamps = [t for t in (fetched, self._failed_at) if t is not None]
+        if not stamps:
             return True
-        age = (now - self._fetched_at).total_seconds()
+        age = (now - max(stamps)).total_seconds()
         # A set "from the future" (clock skew between stamps) counts as fresh.
         return age >= self.min_refetch_interval or age < -self.min_refetch_interval
 
@@ -268,6 +285,16 @@ class JwksCache:
         found = matching_keys(self._jwks, alg=alg, kid=kid)
         return found[0] if len(found) == 1 else None
 
+    def record_failed_fetch(self, at: _dt.datetime) -> None:
+        """Note a fetch of the set that went out and failed: it counts against the interval.
+
+        Raises:
+            UsageError: ``at`` is not an aware datetime.
+        """
+        if not isinstance(at, _dt.datetime) or at.utcoffset() is None:
+            raise UsageError("at must be a timezone-aware datetime (UTC)")
+        self._failed_at = at
+
     def update(self, jwks: Mapping[str, Any], *, fetched_at: _dt.datetime | None) -> None:
         """Replace the set (from :func:`process_jwks_response`)."""
         if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
@@ -279,3 +306,42 @@ class JwksCache:
         count = None if self._jwks is None else len(self._jwks["keys"])
         when = self._fetched_at.isoformat() if self._fetched_at else None
         return f"JwksCache(keys={count!r}, fetched_at={when!r})"
+
+
+def jwks_fetch_flow(
+    server: ServerMetadata,
+    cache: JwksCache,
+    *,
+    now: _dt.datetime,
+    allow_insecure_http: bool = False,
+) -> Flow[None]:
+    """Fetch the server's JWK set into ``cache``: one request (RFC 8414 ``jwks_uri``).
+
+    The one place the verifier flows (ID tokens, signed UserInfo, JARM, RFC 9701,
+    RFC 9068) fetch keys, after :meth:`JwksCache.may_refetch` said yes. A fetch
+    that went out and failed is recorded in the cache, so the refetch interval
+    bounds attempts, not only successes; a flow closed before its request was
+    answered (never sent) records nothing.
+
+    Args:
+        server: The metadata with ``jwks_uri``.
+        cache: The cache to fill.
+        now: The time of the fetch, for a transport error (no answer to stamp it).
+        allow_insecure_http: Plain http to a non-loopback ``jwks_uri``.
+
+    Raises:
+        EndpointError, MalformedResponseError: as :func:`process_jwks_response`.
+        UsageError: as :func:`jwks_request`.
+    """
+    request = jwks_request(server, allow_insecure_http=allow_insecure_http)
+    try:
+        response = yield Send(request)
+    except Exception:  # a transport error thrown in by the driver; not GeneratorExit
+        cache.record_failed_fetch(now)
+        raise
+    try:
+        jwks = process_jwks_response(response)
+    except Exception:
+        cache.record_failed_fetch(response.received_at)
+        raise
+    cache.update(jwks, fetched_at=response.received_at)

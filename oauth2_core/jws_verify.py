@@ -5,7 +5,8 @@ Every JWT the core accepts from a server — ID tokens (OpenID Connect Core
 goes through :func:`verify_jwt`, which always runs, in this order:
 
 1. the compact serialization (RFC 7515 §7.1), strict base64url, no duplicate
-   members;
+   members; an encrypted JWT (JWE, five parts) is refused the same way, as the
+   sender's fault;
 2. the protected header (:func:`check_header`): ``alg`` a string and never
    ``none``; ``crit`` (RFC 7515 §4.1.11: "If any of the listed extension Header
    Parameters are not understood and supported by the recipient, then the JWS
@@ -283,6 +284,10 @@ def verify_jwt(
             extra missing.
     """
     _check_now(now, leeway)
+    if isinstance(token, str) and token.count(".") == 4:
+        # RFC 7516 §7.1: five parts are a JWE. Whoever sent it (a server, or an
+        # attacker writing the callback URL) is at fault, never the caller.
+        fail("format", "encrypted JWTs (JWE) are not supported")
     try:
         jws = parse_compact(token)
     except ValueError:

@@ -31,7 +31,7 @@ from oauth2_core.introspection import (
     introspection_from_object,
     process_introspection_response,
 )
-from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jwks import JwksCache, jwks_fetch_flow
 from oauth2_core.jws_verify import fail, verify_jwt
 from oauth2_core.metadata import ServerMetadata
 
@@ -110,8 +110,6 @@ def _compact(response: HttpResponse) -> str:
         raise MalformedResponseError(
             "the signed introspection answer is not ASCII", status=response.status
         ) from None
-    if text.count(".") == 4:
-        raise UsageError("encrypted introspection answers (JWE) are not supported")
     return text
 
 
@@ -149,8 +147,8 @@ def process_jwt_introspection_response(
         IdTokenError: a failed JWT check, named by ``.check`` (``format``,
             ``alg``, ``crit``, ``kid``, ``signature``, ``typ``, ``iss``,
             ``aud``, ``iat``, ``exp``, ``token_introspection``); ``"kid"``
-            means fetch the JWK set again.
-        UsageError: an encrypted (JWE) answer, or the ``jwt`` extra missing.
+            means fetch the JWK set again; an encrypted (JWE) answer fails ``format``.
+        UsageError: the ``jwt`` extra missing.
     """
     verified = verify_jwt(
         _compact(response),
@@ -221,6 +219,7 @@ def jwt_introspection_flow(
         except IdTokenError as exc:
             if exc.check != "kid" or fetched or not cache.may_refetch(response.received_at):
                 raise
-        keys = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
-        cache.update(process_jwks_response(keys), fetched_at=keys.received_at)
+        yield from jwks_fetch_flow(
+            server, cache, now=response.received_at, allow_insecure_http=client.allow_insecure_http
+        )
         fetched = True

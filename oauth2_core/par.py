@@ -39,9 +39,6 @@ __all__ = [
     "pushed_authorization_request",
 ]
 
-# Set by client authentication; never accepted as extra parameters.
-_AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
-
 
 @attrs.frozen
 class PushedAuthorization:
@@ -93,13 +90,12 @@ def pushed_authorization_request(
 
     Raises:
         UsageError: no PAR endpoint, plain http, ``request_uri`` given (§2.1
-            forbids it), or a parameter the library sets itself.
+            forbids it), a parameter the library sets itself, or a credential
+            (``client_secret``, ``client_assertion`` ...: client authentication
+            adds those; ``authorization_params`` refuses them).
     """
     if not isinstance(pending, PendingAuthorization):
         raise UsageError("pending must be a PendingAuthorization")
-    for name in params:
-        if name in _AUTH_PARAMS:
-            raise UsageError(f"parameter {name!r} is set by client authentication")
     body = authorization_params(client, pending, scope=scope, **params)
     if request_object:
         body = request_object_params(server, client, body, now=now)

@@ -31,7 +31,7 @@ from oauth2_core.dpop import DPoPKey, dpop_send_flow
 from oauth2_core.dpop_nonce import DPoPNonces
 from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
 from oauth2_core.id_token_refresh import previous_id_token_claims
-from oauth2_core.jwks import JwksCache, jwks_request, process_jwks_response
+from oauth2_core.jwks import JwksCache, jwks_fetch_flow
 from oauth2_core.jws_verify import fail, verify_jwt
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import Token
@@ -164,8 +164,9 @@ def userinfo_response_flow(
             # The answer's own stamp is "now" here: the core reads no clock.
             if exc.check != "kid" or fetched or not cache.may_refetch(response.received_at):
                 raise
-        jwks = yield Send(jwks_request(server, allow_insecure_http=client.allow_insecure_http))
-        cache.update(process_jwks_response(jwks), fetched_at=jwks.received_at)
+        yield from jwks_fetch_flow(
+            server, cache, now=response.received_at, allow_insecure_http=client.allow_insecure_http
+        )
         fetched = True
 
 

@@ -177,8 +177,10 @@ def test_hmac_signed_response_with_the_client_secret_where_advertised() -> None:
 
 
 def test_encrypted_responses_are_refused_plainly() -> None:
-    with pytest.raises(oc.UsageError, match="JWE"):
+    # Whoever wrote the callback is at fault, not the caller: a CallbackError (audit 17).
+    with pytest.raises(oc.CallbackValidationError) as info:
         parse({"response": "a.b.c.d.e"})
+    assert check_of(info) == "format" and "JWE" in str(info.value.__cause__)
 
 
 # --- the flow: keys fetched when needed -----------------------------------------------------
