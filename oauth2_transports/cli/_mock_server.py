@@ -51,17 +51,22 @@ def add_mock_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def _sigterm_sets(stop: threading.Event) -> Iterator[None]:
-    # SIGTERM (docker stop, kill) ends the server like Ctrl-C. Only the main
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    # SIGTERM (docker stop, kill) and SIGINT end the server. Only the main
     # thread may install a handler; elsewhere (a test calling main()) skip it.
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    # A shell starts background jobs (`oauth2 mock-server &` in a script) with
+    # SIGINT ignored, and Python then never turns it into KeyboardInterrupt;
+    # the command promises that Ctrl-C (kill -INT) stops it, so it listens anyway.
+    previous_int = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _describe(server: MockAuthorizationServer, out: TextIO, *, login_page: bool) -> None:
@@ -129,7 +134,7 @@ def run_mock_server(
         return 2
     out = console.stdout
     try:
-        with _sigterm_sets(stop):
+        with _stop_on_signals(stop):
             _describe(server, out, login_page=login_page)
             out.write(f"{READY} (port {server.port}); Ctrl-C or SIGTERM stops it\n")
             out.flush()

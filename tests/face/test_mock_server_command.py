@@ -151,6 +151,29 @@ def test_mock_server_command_stops_on_sigterm(
     assert "stopped" in rest
 
 
+def test_mock_server_command_stops_on_ctrl_c_when_started_in_the_background() -> None:
+    """A shell starts `oauth2 mock-server &` with SIGINT ignored; kill -INT still stops it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "oauth2_transports", "mock-server", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `cmd &` does
+    )
+    try:
+        read_until(server.stdout, re.escape(READY))
+        server.send_signal(signal.SIGINT)
+        rest, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0
+    assert "stopped" in rest
+
+
 def post_json(url: str, body: bytes) -> urllib3.BaseHTTPResponse:
     return urllib3.request("POST", url, body=body, headers={"Content-Type": "application/json"})
 
