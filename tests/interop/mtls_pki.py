@@ -10,6 +10,8 @@ nothing here imports ``oauth2_core``.
   (subjectAltName IP and DNS; the tests only ever connect to 127.0.0.1).
 * ``client.pem`` / ``client-key.pem``: CA-signed, for ``tls_client_auth``; its
   subject is :data:`CLIENT_SUBJECT_DN` and its SAN the DNS name :data:`CLIENT_SAN_DNS`.
+* ``other-client.pem`` / ``other-client-key.pem``: CA-signed, but with another
+  subject and SAN: no ``tls_client_auth`` registration matches it.
 * ``self-signed.pem`` / ``self-signed-key.pem``: for ``self_signed_tls_client_auth``.
 * ``other-self-signed.pem`` / ``other-self-signed-key.pem``: a certificate no
   client registered (the "wrong certificate").
@@ -62,6 +64,7 @@ class Pki:
     ca: Path
     server: CertFiles
     client: CertFiles
+    other_client: CertFiles
     self_signed: CertFiles
     other_self_signed: CertFiles
 
@@ -133,7 +136,7 @@ def _certificate(
 
 
 def make_pki(folder: Path) -> Pki:
-    """Write a CA, a server certificate and three client certificates into ``folder``."""
+    """Write a CA, a server certificate and four client certificates into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("oauth2-core interop test CA")
@@ -163,11 +166,18 @@ def make_pki(folder: Path) -> Pki:
         [x509.DNSName(CLIENT_SAN_DNS)],
         ExtendedKeyUsageOID.CLIENT_AUTH,
     )
+    other_client = signed(
+        "other-client",
+        _name("someone else"),
+        [x509.DNSName("someone-else.example.test")],
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+    )
     return Pki(
         folder=folder,
         ca=ca_path,
         server=server,
         client=client,
+        other_client=other_client,
         self_signed=self_signed("self-signed", "mtls-self-signed-client"),
         other_self_signed=self_signed("other-self-signed", "someone else"),
     )
