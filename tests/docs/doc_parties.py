@@ -15,8 +15,8 @@ import secrets
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from oauth2_transports.testing import MockAuthorizationServer

@@ -78,7 +78,9 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _write(folder: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> CertFiles:
+def _write(
+    folder: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
+) -> CertFiles:
     files = CertFiles(folder / f"{stem}.pem", folder / f"{stem}-key.pem")
     files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     files.key.write_bytes(
@@ -117,9 +119,15 @@ def _certificate(
     if ca:
         builder = builder.add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -144,7 +152,9 @@ def make_pki(folder: Path) -> Pki:
     ca_path = folder / "ca.pem"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
 
-    def signed(stem: str, subject: x509.Name, san: list[x509.GeneralName], usage: x509.ObjectIdentifier) -> CertFiles:
+    def signed(
+        stem: str, subject: x509.Name, san: list[x509.GeneralName], usage: x509.ObjectIdentifier
+    ) -> CertFiles:
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _certificate(subject, key, issuer=ca_name, issuer_key=ca_key, san=san, usage=usage)
         return _write(folder, stem, cert, key)

@@ -63,19 +63,30 @@ def mtls_connect(
     closers: list[Callable[[], Any]] = []
 
     def make(
-        client_id: str, *, cert: CertFiles | None, options: dict[str, Any] | None = None, **kwargs: Any
+        client_id: str,
+        *,
+        cert: CertFiles | None,
+        options: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> Api:
         info = mtls_server.clients[client_id]
         client = oc.Client(
-            client_id, info.client_secret, auth_method=info.auth_method, redirect_uri="http://127.0.0.1/cb",
+            client_id,
+            info.client_secret,
+            auth_method=info.auth_method,
+            redirect_uri="http://127.0.0.1/cb",
             **kwargs,
         )
         transport, close = tls_transport(kind, str(mtls_pki.ca), cert)
         closers.append(close)
         if kind == "async-httpx":
-            found = AsyncOAuth2Client.discover(mtls_server.issuer, client, transport, **(options or {}))
+            found = AsyncOAuth2Client.discover(
+                mtls_server.issuer, client, transport, **(options or {})
+            )
             return Api(loop.run_until_complete(found), loop)
-        return Api(OAuth2Client.discover(mtls_server.issuer, client, transport, **(options or {})), loop)
+        return Api(
+            OAuth2Client.discover(mtls_server.issuer, client, transport, **(options or {})), loop
+        )
 
     yield make
     for close in closers:
@@ -98,7 +109,12 @@ def test_discovery_over_https_lists_the_mtls_aliases(mtls_connect: Any, mtls_ser
     assert server.tls_client_certificate_bound_access_tokens is True
     aliases = server.mtls_endpoint_aliases
     assert aliases is not None
-    for name in ("token_endpoint", "introspection_endpoint", "revocation_endpoint", "userinfo_endpoint"):
+    for name in (
+        "token_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "userinfo_endpoint",
+    ):
         conventional = getattr(server, name)
         assert urlsplit(aliases[name]).path == urlsplit(conventional).path
         assert urlsplit(aliases[name]).port != urlsplit(conventional).port  # the other listener
