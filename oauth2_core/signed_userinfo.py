@@ -215,15 +215,20 @@ def userinfo_flow(
     if not isinstance(token, Token):
         raise UsageError("userinfo needs the Token to call with")
     insecure = client.allow_insecure_http
+    mtls = client.use_mtls_endpoint_aliases  # RFC 8705 §5: a bound token goes to the alias
     if token.token_type == "DPoP":
         if dpop_key is None:
             raise UsageError("a DPoP-bound token needs the client's dpop_key")
-        request = userinfo_request(server, token.access_token, allow_insecure_http=insecure)
+        request = userinfo_request(
+            server, token.access_token, allow_insecure_http=insecure, mtls=mtls
+        )
         response, _ = yield from dpop_send_flow(
             request, dpop_key, now=now, nonces=dpop_nonces, access_token=token
         )
     else:
-        response = yield Send(userinfo_request(server, token, allow_insecure_http=insecure))
+        response = yield Send(
+            userinfo_request(server, token, allow_insecure_http=insecure, mtls=mtls)
+        )
     original = previous_id_token_claims(token)
     sub = original.get("sub") if original is not None else None
     return (

@@ -27,6 +27,7 @@ from oauth2_core.errors import (
     parse_retry_after,
     printable,
 )
+from oauth2_core.grants import endpoint_for
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import Token
 
@@ -57,7 +58,11 @@ class UserInfo:
 
 
 def userinfo_request(
-    server: ServerMetadata, token: Token | str, *, allow_insecure_http: bool = False
+    server: ServerMetadata,
+    token: Token | str,
+    *,
+    allow_insecure_http: bool = False,
+    mtls: bool = False,
 ) -> HttpRequest:
     """Ask for the user's claims (OpenID Connect Core §5.3.1).
 
@@ -65,6 +70,10 @@ def userinfo_request(
         server: Server metadata with ``userinfo_endpoint``.
         token: The access token (a Bearer :class:`Token` or the string).
         allow_insecure_http: Allow plain http to a non-loopback host.
+        mtls: Send to ``mtls_endpoint_aliases["userinfo_endpoint"]`` when the
+            server has it (RFC 8705 §5), where a certificate-bound token
+            (§3) can be presented with its certificate; pass
+            ``client.use_mtls_endpoint_aliases``.
 
     Returns:
         A GET request with ``Authorization: Bearer``. Next:
@@ -74,7 +83,9 @@ def userinfo_request(
         UsageError: no userinfo endpoint, plain http, or a non-Bearer token.
     """
     url = check_endpoint(
-        server.userinfo_endpoint, what="userinfo_endpoint", allow_insecure_http=allow_insecure_http
+        endpoint_for(server, "userinfo_endpoint", mtls=mtls),
+        what="userinfo_endpoint",
+        allow_insecure_http=allow_insecure_http,
     )
     return bearer_authorize(HttpRequest("GET", url, {"accept": "application/json"}), token)
 

@@ -110,3 +110,29 @@ def test_mtls_needs_no_now() -> None:
         "client_id": "app",
     }
     assert "authorization" not in request.headers
+
+
+def test_userinfo_goes_to_its_mtls_alias() -> None:
+    """RFC 8705 §5: a certificate-bound token (§3) is presented with its certificate,
+    so the UserInfo call of an mTLS client goes to ``mtls_endpoint_aliases`` too."""
+    server = SERVER.updated(
+        {
+            "mtls_endpoint_aliases": {
+                **(SERVER.mtls_endpoint_aliases or {}),
+                "userinfo_endpoint": "https://mtls.example.com/userinfo",
+            }
+        }
+    )
+    token = oc.Token("at-1", "Bearer")
+    assert oc.userinfo_request(server, token, mtls=True).url == "https://mtls.example.com/userinfo"
+    assert oc.userinfo_request(server, token).url == "https://server.example.com/userinfo"
+    # No alias for it (the RFC 8705 §5 example): the conventional endpoint.
+    assert oc.userinfo_request(SERVER, token, mtls=True).url == (
+        "https://server.example.com/userinfo"
+    )
+
+    client = oc.Client("app", auth_method="tls_client_auth")
+    flow = oc.userinfo_flow(server, client, token, now=T0)
+    assert next(flow).request.url == "https://mtls.example.com/userinfo"
+    flow = oc.userinfo_flow(server, oc.Client("app", "s"), token, now=T0)
+    assert next(flow).request.url == "https://server.example.com/userinfo"

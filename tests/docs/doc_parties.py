@@ -2,16 +2,21 @@
 
 - :class:`ApiServer` is ``https://api.example``: it wants a token and says so the RFC 6750 way;
 - :class:`IdentityProvider` signs the JWTs the mock's JWT bearer grant trusts (RFC 7523);
-- :func:`kms` is a signing key "in a KMS" (its public JWK and a sign callback).
+- :func:`kms` is a signing key "in a KMS" (its public JWK and a sign callback);
+- :func:`client_certificates` writes the PEM files docs/howto/mtls.md loads (a CA, a client
+  certificate and its key), made now by the interop tests' ``mtls_pki``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from oauth2_transports.testing import MockAuthorizationServer
@@ -105,3 +110,18 @@ def kms() -> tuple[dict[str, str], Callable[[bytes], bytes]]:
 
         _KMS.append((public, sign))
     return _KMS[0]
+
+
+def client_certificates(folder: Path) -> None:
+    """Write ``ca.pem``, ``client.pem`` and ``client-key.pem`` (and more) into ``folder``.
+
+    docs/howto/mtls.md builds each transport's TLS settings from them (RFC 8705 §2); the
+    same throw-away PKI as tests/interop/test_mtls.py, which runs the calls over HTTPS.
+    """
+    source = Path(__file__).resolve().parents[1] / "interop" / "mtls_pki.py"
+    spec = importlib.util.spec_from_file_location("_doc_mtls_pki", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    module.make_pki(folder)

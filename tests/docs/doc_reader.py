@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from doc_legacy import LegacyProvider
-from doc_parties import ApiServer, IdentityProvider, kms
+from doc_parties import ApiServer, IdentityProvider, client_certificates, kms
 from doc_shell import Background, Shell
 
 import oauth2_core as oc
@@ -147,6 +147,7 @@ class Reader:
         (workdir / "fapi-app.jwk").write_text(json.dumps(fapi_key))
         fapi_public = {k: v for k, v in fapi_key.items() if k != "d"}
         fapi_app = MockClient("fapi-app", jwks={"keys": [fapi_public]}, redirect_uris=_URIS)
+        client_certificates(workdir)  # docs/howto/mtls.md: /var/lib/app/client.pem, ca.pem ...
         self.mock = MockAuthorizationServer(
             clients=(*DOC_CLIENTS, fapi_app),
             device_interval=1,

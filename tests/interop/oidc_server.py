@@ -14,6 +14,7 @@ import http.cookiejar
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import threading
 import time
@@ -66,6 +67,7 @@ class ClientInfo:
     signing_alg: str | None = None  # for *_jwt client authentication
     dpop_bound: bool = False  # dpop_bound_access_tokens
     requires_dpop_nonce: bool = False  # token endpoint answers use_dpop_nonce first
+    mtls: bool = False  # registered only by the HTTPS server (start_server(tls_dir=...))
 
     @property
     def name(self) -> str:
@@ -91,6 +93,7 @@ def load_clients() -> dict[str, ClientInfo]:
             signing_alg=entry.get("token_endpoint_auth_signing_alg"),
             dpop_bound=bool(entry.get("dpop_bound_access_tokens")),
             requires_dpop_nonce=bool(entry.get("require_dpop_nonce")),
+            mtls=bool(entry.get("mtls")),
         )
     return clients
 
@@ -124,6 +127,8 @@ class OidcServer:
     pkjwt_private_jwk: dict[str, Any]
     metadata: dict[str, Any] = field(default_factory=dict)
     startup_seconds: float = 0.0
+    #: HTTPS mode: trusts the test CA (the server's own calls: discovery, authorize, device)
+    tls_context: ssl.SSLContext | None = None
     _stderr: list[str] = field(default_factory=list, repr=False)
     _stdout: list[str] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -195,7 +200,9 @@ class OidcServer:
         """
         jar = cookiejar if cookiejar is not None else http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(jar), _PassThroughErrors()
+            urllib.request.HTTPCookieProcessor(jar),
+            _PassThroughErrors(),
+            urllib.request.HTTPSHandler(context=self.tls_context),
         )
         server_origin = _origin(self.issuer)
         current = url
@@ -247,7 +254,7 @@ class OidcServer:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10, context=self.tls_context) as response:
                 return json.loads(response.read().decode())
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
@@ -371,12 +378,17 @@ def start_server(
     node: str | None = None,
     env: Mapping[str, str] | None = None,
     ready_timeout: float = READY_TIMEOUT,
+    tls_dir: Path | None = None,
 ) -> OidcServer:
     """Start ``node server.mjs PORT`` and wait for its READY line.
 
     ``port=0`` (default) lets the server bind a free loopback port itself, so
     there is no race between picking and binding a port.
     Requires the npm dependencies to be installed (see install_dependencies).
+
+    ``tls_dir`` (a folder :func:`mtls_pki.make_pki` wrote) starts the HTTPS mode
+    of server.mjs: https issuer, mTLS endpoint aliases on a second listener that
+    asks for client certificates, the ``"mtls"`` clients registered.
     """
     node = node or node_executable()
     if not node:
@@ -384,6 +396,11 @@ def start_server(
     child_env = dict(os.environ)
     child_env.update(env or {})
     child_env["OIDC_SERVER_EXIT_ON_STDIN_EOF"] = "1"
+    child_env.pop("OIDC_TLS_DIR", None)
+    tls_context = None
+    if tls_dir is not None:
+        child_env["OIDC_TLS_DIR"] = str(tls_dir)
+        tls_context = ssl.create_default_context(cafile=str(tls_dir / "ca.pem"))
 
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -448,10 +465,11 @@ def start_server(
         _stdout=stdout_lines,
         _lock=lock,
         _threads=threads,
+        tls_context=tls_context,
     )
     try:
         with urllib.request.urlopen(
-            issuer + "/.well-known/openid-configuration", timeout=10
+            issuer + "/.well-known/openid-configuration", timeout=10, context=tls_context
         ) as resp:
             server.metadata = json.loads(resp.read().decode())
     except Exception as exc:  # pragma: no cover - diagnostic path

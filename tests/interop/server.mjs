@@ -17,10 +17,21 @@
 //   * POST /test/ciba/approve and POST /test/ciba/deny (auth_req_id=...) settle a
 //     pending CIBA (poll mode) request as the user's authentication device would;
 //   * clients.json entries with "fapi": true get the FAPI 2.0 Security Profile.
+//
+// HTTPS mode, for the mutual-TLS tests (RFC 8705): OIDC_TLS_DIR names a folder
+// with the test PKI the tests made (tests/interop/mtls_pki.py: ca.pem,
+// server.pem, server-key.pem, self-signed.pem). The issuer is then
+// https://127.0.0.1:<port> (no client certificate asked for) and a second
+// listener on another loopback port asks for one (requestCert, any certificate
+// accepted at the TLS layer, its chain checked against ca.pem by
+// certificateAuthorized): the server's mtls_endpoint_aliases (RFC 8705 §5) point
+// there. Only in this mode are the mTLS feature and the clients.json entries with
+// "mtls": true registered; the plain http server is unchanged.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,6 +92,10 @@ const PROTECTED_SERVER = {
 let ISSUER; // set when the server listens
 
 // --- clients (shared with oidc_server.py through clients.json) ---------------
+// HTTPS mode (see the header): the test PKI, read once
+const TLS_DIR = process.env.OIDC_TLS_DIR || '';
+const readTls = (name) => fs.readFileSync(path.join(TLS_DIR, name));
+
 const CLIENTS_FILE = JSON.parse(fs.readFileSync(path.join(HERE, 'clients.json'), 'utf8'));
 const NONCE_CLIENTS = new Set();
 const FAPI_CLIENTS = new Set();
@@ -116,6 +131,17 @@ function toClientMetadata(entry) {
   }
   if (entry.require_pushed_authorization_requests) md.require_pushed_authorization_requests = true;
   if (entry.fapi) FAPI_CLIENTS.add(entry.client_id);
+  // RFC 8705 §2.1.2 / §2.2.2 / §3.4 registrations (HTTPS mode only)
+  for (const name of [
+    'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_certificate_bound_access_tokens',
+  ]) {
+    if (entry[name] !== undefined) md[name] = entry[name];
+  }
+  if (entry.self_signed_certificate) {
+    // §2.2: the client's certificate, made at test time, registered as a JWK with x5c
+    const cert = new crypto.X509Certificate(readTls(entry.self_signed_certificate));
+    md.jwks = { keys: [{ ...cert.publicKey.export({ format: 'jwk' }), x5c: [cert.raw.toString('base64')] }] };
+  }
   if (entry.jwks_private_key_file) {
     const { d, ...publicJwk } = JSON.parse(
       fs.readFileSync(path.join(HERE, entry.jwks_private_key_file), 'utf8'),
@@ -124,7 +150,7 @@ function toClientMetadata(entry) {
   }
   return md;
 }
-const CLIENTS = CLIENTS_FILE.clients.map(toClientMetadata);
+const CLIENTS = CLIENTS_FILE.clients.filter((entry) => !entry.mtls || TLS_DIR).map(toClientMetadata);
 
 // --- provider signing keys: fresh per process --------------------------------
 function signingJwks() {
@@ -392,6 +418,52 @@ const configuration = {
   },
 };
 
+// --- mutual TLS (RFC 8705), HTTPS mode only -----------------------------------
+// The peer certificate of this request's TLS connection, or undefined (plain
+// listener, or the client sent none).
+function peerCertificate(ctx) {
+  const { socket } = ctx;
+  if (typeof socket?.getPeerCertificate !== 'function') return undefined;
+  const peer = socket.getPeerCertificate();
+  return peer?.raw ? new crypto.X509Certificate(peer.raw) : undefined;
+}
+
+// RFC 4514 "CN=a,O=b" lists the RDNs last first; X509Certificate.subject first first.
+function subjectDn(cert) {
+  return cert.subject.split('\n').reverse().join(',');
+}
+
+function sanValues(cert, type) {
+  return (cert.subjectAltName ?? '').split(', ')
+    .filter((entry) => entry.startsWith(`${type}:`))
+    .map((entry) => entry.slice(type.length + 1));
+}
+
+if (TLS_DIR) {
+  configuration.clientAuthMethods = [
+    'client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none',
+    'tls_client_auth', 'self_signed_tls_client_auth',
+  ];
+  configuration.features.mTLS = {
+    enabled: true,
+    certificateBoundAccessTokens: true,
+    tlsClientAuth: true,
+    selfSignedTlsClientAuth: true,
+    getCertificate: peerCertificate,
+    // the alias listener accepts any certificate; CA-signed is decided here (§2.1)
+    certificateAuthorized: (ctx) => ctx.socket.authorized === true,
+    certificateSubjectMatches(ctx, property, expected) {
+      const cert = peerCertificate(ctx);
+      if (!cert) return false;
+      switch (property) {
+        case 'tls_client_auth_subject_dn': return subjectDn(cert) === expected;
+        case 'tls_client_auth_san_dns': return sanValues(cert, 'DNS').includes(expected);
+        default: return false;
+      }
+    },
+  };
+}
+
 // --- test-only routes --------------------------------------------------------
 function installTestRoutes(provider) {
   async function finishInteraction(ctx) {
@@ -593,24 +665,63 @@ if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 655
   process.exit(2);
 }
 
-const server = http.createServer();
-server.on('error', (err) => {
-  console.error('HTTP server error:', err);
-  process.exit(1);
-});
-server.listen(requestedPort, '127.0.0.1', () => {
-  const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
-  ISSUER = issuer;
-  const provider = new Provider(issuer, configuration);
-  installTestRoutes(provider);
-  installLogging(provider);
-  server.on('request', provider.callback());
-  process.stdout.write(`READY ${issuer}\n`);
-});
+// HTTPS mode: the issuer's listener asks for no certificate, the alias listener does.
+const server = TLS_DIR
+  ? https.createServer({ key: readTls('server-key.pem'), cert: readTls('server.pem') })
+  : http.createServer();
+const mtlsServer = TLS_DIR
+  ? https.createServer({
+    key: readTls('server-key.pem'),
+    cert: readTls('server.pem'),
+    ca: readTls('ca.pem'),
+    requestCert: true,
+    rejectUnauthorized: false,
+  })
+  : undefined;
+const MTLS_ALIASED = {
+  token_endpoint: '/token',
+  revocation_endpoint: '/token/revocation',
+  introspection_endpoint: '/token/introspection',
+  pushed_authorization_request_endpoint: '/request',
+  device_authorization_endpoint: '/device/auth',
+  userinfo_endpoint: '/me',
+  backchannel_authentication_endpoint: '/backchannel',
+};
+
+for (const listener of [server, mtlsServer]) {
+  listener?.on('error', (err) => {
+    console.error('HTTP server error:', err);
+    process.exit(1);
+  });
+}
+
+function listen(listener, port) {
+  return new Promise((resolve) => {
+    listener.listen(port, '127.0.0.1', () => resolve(listener.address().port));
+  });
+}
+
+const port = await listen(server, requestedPort);
+const issuer = `${TLS_DIR ? 'https' : 'http'}://127.0.0.1:${port}`;
+ISSUER = issuer;
+if (mtlsServer) {
+  const mtlsOrigin = `https://127.0.0.1:${await listen(mtlsServer, 0)}`;
+  configuration.discovery = {
+    mtls_endpoint_aliases: Object.fromEntries(
+      Object.entries(MTLS_ALIASED).map(([name, route]) => [name, `${mtlsOrigin}${route}`]),
+    ),
+  };
+}
+const provider = new Provider(issuer, configuration);
+installTestRoutes(provider);
+installLogging(provider);
+server.on('request', provider.callback());
+mtlsServer?.on('request', provider.callback());
+process.stdout.write(`READY ${issuer}\n`);
 
 function shutdown() {
   server.close();
+  mtlsServer?.close();
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);
