@@ -8,12 +8,16 @@ One switch, ``profile="fapi2"`` on the high-level clients, runs these checks:
   are not sender-constrained (§5.3.2.1: DPoP or mTLS), a server without PAR
   (§5.3.2.2: "shall use pushed authorization requests"), a signing key outside
   PS256, ES256 and EdDSA (§5.4.1). It returns the server metadata with PAR and
-  the RFC 9207 ``iss`` check required, so every later step follows the profile.
+  the RFC 9207 ``iss`` check required, and with only PS256, ES256 and EdDSA
+  accepted for what the server signs (ID tokens, JARM responses, signed
+  introspection and userinfo answers), so every later step follows the profile.
 * :func:`check_fapi2_authorization` refuses an authorization request that would
   leave the profile: no PAR, or PKCE other than S256 (§5.3.2.2).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import attrs
 
@@ -55,7 +59,10 @@ def fapi2_server(
         ``server`` with ``require_pushed_authorization_requests`` and
         ``authorization_response_iss_parameter_supported`` set: every
         authorization request is pushed and every callback must carry the
-        issuer (RFC 9207 §2.4).
+        issuer (RFC 9207 §2.4); and with the ``*_signing_alg_values_supported``
+        lists for ID tokens, authorization responses, introspection and
+        userinfo cut down to PS256 / ES256 / EdDSA (§5.4.1): a JWT the server
+        signs otherwise is refused.
 
     Raises:
         UsageError: client authentication other than ``private_key_jwt`` or
@@ -84,11 +91,41 @@ def fapi2_server(
         _check_alg(client.signing_key, "signing_key")
     if dpop_key is not None:
         _check_alg(dpop_key, "the DPoP key")
+    # §5.4.1: "shall use PS256, ES256 or EdDSA (using the Ed25519 variant)": what
+    # the server signs for us (ID tokens, JARM responses, signed introspection
+    # and userinfo) is verified with those algorithms only, whatever it lists.
+    userinfo = server.extra.get("userinfo_signing_alg_values_supported")
     return attrs.evolve(
         server,
         require_pushed_authorization_requests=True,
         authorization_response_iss_parameter_supported=True,
+        id_token_signing_alg_values_supported=_fapi2_algs(
+            server.id_token_signing_alg_values_supported
+        ),
+        authorization_signing_alg_values_supported=_fapi2_algs(
+            server.authorization_signing_alg_values_supported
+        ),
+        introspection_signing_alg_values_supported=_fapi2_algs(
+            server.introspection_signing_alg_values_supported
+        ),
+        extra={
+            **server.extra,
+            "userinfo_signing_alg_values_supported": list(
+                _fapi2_algs(userinfo if isinstance(userinfo, list) else None)
+            ),
+        },
     )
+
+
+def _fapi2_algs(advertised: Iterable[object] | None) -> tuple[str, ...]:
+    """The advertised algorithms FAPI 2.0 allows, in their order; all three if none listed.
+
+    Empty when the server lists only others: every signature is then refused
+    (an ``IdTokenError`` naming ``alg``) rather than accepted outside the profile.
+    """
+    if advertised is None:
+        return tuple(sorted(FAPI2_ALGS))
+    return tuple(alg for alg in advertised if isinstance(alg, str) and alg in FAPI2_ALGS)
 
 
 def check_fapi2_authorization(pending: PendingAuthorization, *, par: bool | None) -> None:

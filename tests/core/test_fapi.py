@@ -20,6 +20,7 @@ ES256 = oc.generate_dpop_key("ES256")
 PS256 = oc.generate_dpop_key("PS256")
 RS256 = oc.generate_dpop_key("RS256")
 KEYS = {alg: oc.generate_dpop_key(alg) for alg in ("ES256", "PS256", "RS256", "EdDSA", "ES384")}
+KEYS = {alg: {"kid": key["kty"], **key} for alg, key in KEYS.items()}
 PKJ = oc.Client("app", auth_method="private_key_jwt", signing_key=ES256)
 MTLS = oc.Client("app", auth_method="tls_client_auth")
 
@@ -137,3 +138,60 @@ def test_property_accepted_exactly_when_the_profile_can_be_met(
         assert not expected
     else:
         assert expected
+
+
+def _signed(key: dict[str, Any], claims: dict[str, Any]) -> str:
+    from oauth2_core.jose import load_signing_key, sign_jwt
+
+    return sign_jwt(load_signing_key(key), claims, {"kid": key["kid"]})
+
+
+def _public(key: dict[str, Any]) -> dict[str, Any]:
+    private = {"d", "p", "q", "dp", "dq", "qi"}
+    return {name: value for name, value in key.items() if name not in private}
+
+
+def test_what_the_server_signs_is_accepted_only_with_the_profiles_algorithms() -> None:
+    """§5.4.1: an ID token or a JARM response signed RS256 is refused under the profile,
+    even where the server lists RS256; PS256 / ES256 / EdDSA pass."""
+    import datetime as dt
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    listed = ["RS256", "PS256", "ES256"]
+    server = oc.ServerMetadata.from_dict(
+        {
+            **SERVER.to_dict(),
+            "id_token_signing_alg_values_supported": listed,
+            "authorization_signing_alg_values_supported": listed,
+            "introspection_signing_alg_values_supported": ["RS256"],
+            "userinfo_signing_alg_values_supported": listed,
+        }
+    )
+    fapi = oc.fapi2_server(server, PKJ, dpop_key=ES256)
+    assert fapi.id_token_signing_alg_values_supported == ("PS256", "ES256")
+    assert fapi.authorization_signing_alg_values_supported == ("PS256", "ES256")
+    assert fapi.introspection_signing_alg_values_supported == ()  # nothing it signs passes
+    assert fapi.extra["userinfo_signing_alg_values_supported"] == ["PS256", "ES256"]
+    unlisted = oc.fapi2_server(SERVER, PKJ, dpop_key=ES256)
+    assert set(unlisted.id_token_signing_alg_values_supported or ()) == oc.FAPI2_ALGS
+    jwks = {"keys": [_public(KEYS["RS256"]), _public(KEYS["ES256"])]}
+    pending = oc.new_pending_authorization(PKJ, state="s", nonce="n")
+    base = {"iss": server.issuer, "aud": "app", "iat": int(now.timestamp())}
+    id_claims = {**base, "sub": "alice", "nonce": "n", "exp": int(now.timestamp()) + 300}
+    rs = _signed(KEYS["RS256"], id_claims)
+    oc.validate_id_token(rs, server=server, client=PKJ, jwks=jwks, nonce="n", now=now)
+    with pytest.raises(oc.IdTokenError) as caught:
+        oc.validate_id_token(rs, server=fapi, client=PKJ, jwks=jwks, nonce="n", now=now)
+    assert caught.value.check == "alg"
+    es = _signed(KEYS["ES256"], id_claims)
+    oc.validate_id_token(es, server=fapi, client=PKJ, jwks=jwks, nonce="n", now=now)
+    jarm = {**base, "exp": int(now.timestamp()) + 60, "code": "c", "state": "s"}
+    callback = {"response": _signed(KEYS["RS256"], jarm)}
+    got = oc.parse_callback(callback, server=server, pending=pending, jwks=jwks, now=now)
+    assert got.code == "c"
+    with pytest.raises(oc.CallbackValidationError) as refused:
+        oc.parse_callback(callback, server=fapi, pending=pending, jwks=jwks, now=now)
+    assert isinstance(refused.value.__cause__, oc.IdTokenError)
+    assert refused.value.__cause__.check == "alg"
+    es_callback = {"response": _signed(KEYS["ES256"], jarm)}
+    assert oc.parse_callback(es_callback, server=fapi, pending=pending, jwks=jwks, now=now).code

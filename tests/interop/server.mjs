@@ -121,6 +121,7 @@ function toClientMetadata(entry) {
   // JAR (RFC 9101), JARM and JWT introspection (RFC 9701) registrations
   for (const name of [
     'request_object_signing_alg', 'authorization_signed_response_alg', 'introspection_signed_response_alg',
+    'id_token_signed_response_alg', // FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA
   ]) {
     if (entry[name]) md[name] = entry[name];
   }
