@@ -170,6 +170,8 @@ class AuthorizationRequest:
     login_hint: str | None
     prompt: str | None
     resource: str | None = None  # RFC 8707: the audience the code's tokens are for
+    acr_values: tuple[str, ...] = ()  # OIDC Core §3.1.2.1, RFC 9470 §4
+    max_age: int | None = None
 
 
 def refuse(state: MockState, req: AuthorizationRequest, error: str, description: str) -> Answer:
@@ -236,6 +238,14 @@ def authorization_request(
         return refuse(state, req, "invalid_request", "unsupported code_challenge_method")
     elif not PKCE_VALUE.fullmatch(challenge):
         return refuse(state, req, "invalid_request", "malformed code_challenge")
+    max_age = params.get("max_age")
+    if max_age is not None and not (max_age.isdigit() and len(max_age) <= 10):
+        return refuse(state, req, "invalid_request", "max_age must be a number of seconds")
+    req = attrs.evolve(
+        req,
+        acr_values=tuple(params.get("acr_values", "").split()),
+        max_age=None if max_age is None else int(max_age),
+    )
     scope = scope_of(state, params.get("scope"))
     if isinstance(scope, Answer):
         return refuse(state, req, "invalid_scope", "unknown scope")
@@ -257,8 +267,19 @@ def scripted_denial(state: MockState, req: AuthorizationRequest) -> Answer | Non
     return None
 
 
-def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
-    """The user said yes: a fresh code in a 302 to the client (RFC 6749 §4.1.2)."""
+def approve(
+    state: MockState, req: AuthorizationRequest, user: str, *, signed_in: bool = False
+) -> Answer:
+    """The user said yes: a fresh code in a 302 to the client (RFC 6749 §4.1.2).
+
+    The code remembers when and how the user authenticated (``acr``,
+    ``auth_time``; ``signed_in``: just now, on the login page), honouring the
+    request's ``acr_values``, ``max_age`` and ``prompt=login``.
+    """
+    login = signed_in or (req.prompt is not None and "login" in req.prompt.split())
+    auth_time, acr = state.sign_in(
+        user, acr_values=req.acr_values, max_age=req.max_age, login=login
+    )
     code = new_secret("mock_ac_")
     state.codes[code] = CodeRecord(
         client_id=req.client_id,
@@ -270,6 +291,8 @@ def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
         code_challenge_method=req.code_challenge_method,
         expires_at=state.now() + state.lifetimes.code,
         resource=req.resource,
+        acr=acr,
+        auth_time=auth_time,
     )
     answer = [("code", code)]
     if req.state is not None:

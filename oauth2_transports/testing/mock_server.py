@@ -229,6 +229,24 @@ class MockAuthorizationServer:
         with self._state.lock:
             self._state.resource_scopes = tuple(scopes)
 
+    def set_resource_authentication(
+        self, *, acr_values: Iterable[str] = (), max_age: int | None = None
+    ) -> None:
+        """Make the test resource demand a user authentication (RFC 9470), to provoke a step-up.
+
+        A token whose authorization's ``acr`` is not among ``acr_values``, or
+        whose user signed in more than ``max_age`` seconds ago (server clock,
+        see :meth:`advance`), is answered 401 ``insufficient_user_authentication``
+        with the challenge's ``acr_values`` / ``max_age`` (§3). The authorization
+        endpoint meets such a request: a sign-in at the first ``acr_values``
+        asked, and a new sign-in when the last is older than ``max_age``
+        (plain authorizations reuse the user's sign-in, as a browser session
+        would). ``()`` and ``None`` demand nothing.
+        """
+        with self._state.lock:
+            self._state.resource_acr_values = tuple(acr_values)
+            self._state.resource_max_age = max_age
+
     def client(self, client_id: str = "app", **options: Any) -> oauth2_core.Client:
         """An ``oauth2_core.Client`` for a registered client (secret and auth method set).
 
