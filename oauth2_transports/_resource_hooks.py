@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from oauth2_core import Client, Token, UsageError
-from oauth2_core.endpoints import check_resource_url
+from oauth2_core import Client, InsecureHttpError, Token, UsageError
+from oauth2_core.endpoints import check_resource_url, is_loopback_host, url_origin
 from oauth2_transports._hooks import authorization_header
 from oauth2_transports._resource_auth import Authorize, ResourceAuthorizer
 from oauth2_transports._resource_session import ChainSettings
@@ -39,7 +39,14 @@ if TYPE_CHECKING:
         allow_insecure_http: bool
 
 
-__all__ = ["FOR_RESOURCE_DOC", "async_flow", "authorizer", "bearer", "sync_flow"]
+__all__ = [
+    "FOR_RESOURCE_DOC",
+    "async_flow",
+    "authorizer",
+    "bearer",
+    "check_request_url",
+    "sync_flow",
+]
 
 #: The documentation of every ``for_resource`` classmethod.
 FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resource's 401.
@@ -97,6 +104,11 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
         Raises:
             UsageError: neither ``client``, ``client_metadata`` nor
                 ``client_id_metadata_url``, or ``authorize`` is not callable.
+            InsecureHttpError: (when a request is sent) a plain-http request
+                URL on a non-loopback host, refused before anything is sent;
+                and, during the chain, resource metadata naming such an
+                authorization server, or server metadata naming such a token
+                or registration endpoint (a ``UsageError``).
         """
 
 
@@ -145,6 +157,28 @@ def authorizer(
     )
 
 
+def check_request_url(url: str, *, allow_insecure_http: bool) -> None:
+    """Refuse a plain-http request to a non-loopback host before it is sent (RFC 6750 §5.3).
+
+    Even the first request, which carries no token: its 401 would start the
+    chain, whose token then goes to that host in clear.
+
+    Raises:
+        InsecureHttpError: plain http to a non-loopback host.
+        UsageError: an ambiguous URL.
+    """
+    if url.startswith("https://") or allow_insecure_http:
+        return
+    origin, _ = url_origin(url, what="the resource URL")
+    if origin.scheme == "http" and not is_loopback_host(origin.host):
+        raise InsecureHttpError(
+            "the resource URL uses plain http on a non-loopback host: the token the "
+            "hook would get for it must not travel in clear (RFC 6750 §5.3); use "
+            "https, or pass allow_insecure_http=True to for_resource()",
+            what="the resource URL",
+        )
+
+
 def bearer(url: str, token: Token, *, allow_insecure_http: bool) -> str:
     """The ``Authorization`` value for a request to ``url`` (RFC 6750 §2.1, §5.3).
 
@@ -162,6 +196,7 @@ def sync_flow(
     """The httpx / httpx2 ``sync_auth_flow``."""
     url = str(request.url)
     insecure = authz.settings.allow_insecure_http
+    check_request_url(url, allow_insecure_http=insecure)
     generation, token = authz.token_for(url)
     if token is not None:
         request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
@@ -184,6 +219,7 @@ async def async_flow(
     """The httpx / httpx2 ``async_auth_flow``."""
     url = str(request.url)
     insecure = authz.settings.allow_insecure_http
+    check_request_url(url, allow_insecure_http=insecure)
     generation, token = await authz.atoken_for(url)
     if token is not None:
         request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
