@@ -5,8 +5,9 @@ and :class:`AskUser` steps (to be answered by the caller's ``authorize(url)``),
 and returns a :class:`Session`. ``_resource_auth`` drives the same program
 synchronously or on an event loop, so sync and async share every line of it.
 The programs only chain the core's steps (``resource_discovery_flow``,
-``registration_request``, ``authorization_url``, ``parse_callback``, the code
-grant); the decisions are ``oauth2_core.resource_auth``'s.
+``registration_request``, ``authorization_url_flow`` (a pushed request when the
+server requires one, RFC 9126 §5), ``parse_callback``, the code grant); the
+decisions are ``oauth2_core.resource_auth``'s.
 
 :class:`SessionStore` keeps a session beside its token in any
 :class:`~oauth2_transports.TokenStore`: under the reserved key
@@ -32,7 +33,7 @@ from oauth2_core import (
     Token,
     UsageError,
     authorization_code_grant_request,
-    authorization_url,
+    authorization_url_flow,
     discovery_flow,
     first_access_request,
     needs_new_registration,
@@ -199,9 +200,12 @@ def authorization_program(
     registered_again = False
     while True:
         pending = new_pending_authorization(client)
-        where = authorization_url(server, client, pending, resource=rm.resource, **ask.params())
-        callback = yield AskUser(where)
         try:
+            # Pushed first (RFC 9126 §2) when the server requires it (§5).
+            where = yield authorization_url_flow(
+                server, client, pending, resource=rm.resource, **ask.params()
+            )
+            callback = yield AskUser(where)
             code = parse_callback(callback, server=server, pending=pending)
             request = authorization_code_grant_request(
                 server, client, code, pending, resource=rm.resource
@@ -209,7 +213,8 @@ def authorization_program(
             token = yield step_flow(request, process_token_response)
         except OAuth2Error as exc:
             # A server that limits a client to its registered scope refuses a
-            # step-up scope as invalid_scope: register once more with it.
+            # step-up scope as invalid_scope (at the PAR endpoint, in the
+            # redirect or at the token endpoint): register once more with it.
             if (
                 registration is None
                 or registered_again
