@@ -202,9 +202,9 @@ def authorization_program(
         pending = new_pending_authorization(client)
         try:
             # Pushed first (RFC 9126 §2) when the server requires it (§5).
-            where = yield authorization_url_flow(
-                server, client, pending, resource=rm.resource, **ask.params()
-            )
+            # scope, acr_values, max_age: strings (never par=, now= or dpop_key=)
+            params: dict[str, Any] = {"resource": rm.resource, **ask.params()}
+            where = yield authorization_url_flow(server, client, pending, **params)
             callback = yield AskUser(where)
             code = parse_callback(callback, server=server, pending=pending)
             request = authorization_code_grant_request(
