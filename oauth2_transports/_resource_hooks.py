@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from oauth2_core import Client, InsecureHttpError, Token, UsageError
+from oauth2_core import (
+    Client,
+    InsecureHttpError,
+    Token,
+    UsageError,
+    check_client_id_metadata_url,
+)
 from oauth2_core.endpoints import check_resource_url, is_loopback_host, url_origin
 from oauth2_transports._hooks import authorization_header
 from oauth2_transports._resource_auth import Authorize, ResourceAuthorizer
@@ -89,9 +95,13 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
                 public PKCE client (``token_endpoint_auth_method`` ``none``), the
                 code and refresh grants, the union of the resource's and the
                 server's ``scopes_supported``.
-            client_id_metadata_url: An https URL serving this client's Client ID
-                Metadata Document, used as ``client_id`` when the server
-                advertises ``client_id_metadata_document_supported``.
+            client_id_metadata_url: An https URL (with a path) serving this
+                client's Client ID Metadata Document, used as ``client_id``
+                (a public client, PKCE) when the server advertises
+                ``client_id_metadata_document_supported``; otherwise the
+                client registers with ``client_metadata`` if given, and the
+                chain fails with a ``UsageError`` if not. ``client=`` wins
+                over both (the MCP authorization spec's order).
             redirect_uri: The redirect URI; default the first of
                 ``client_metadata["redirect_uris"]``.
             issuer: Use this authorization server (it must be listed by the resource).
@@ -103,7 +113,9 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
 
         Raises:
             UsageError: neither ``client``, ``client_metadata`` nor
-                ``client_id_metadata_url``, or ``authorize`` is not callable.
+                ``client_id_metadata_url``, a ``client_id_metadata_url`` the
+                draft forbids (``check_client_id_metadata_url``), or
+                ``authorize`` is not callable.
             InsecureHttpError: (when a request is sent) a plain-http request
                 URL on a non-loopback host, refused before anything is sent;
                 and, during the chain, resource metadata naming such an
@@ -140,13 +152,17 @@ def authorizer(
     client = options.get("client")
     if client is not None and not isinstance(client, Client):
         raise UsageError("client must be an oauth2_core.Client")
+    insecure = bool(options.get("allow_insecure_http", False))
+    cimd = options.get("client_id_metadata_url")
+    if cimd is not None:
+        check_client_id_metadata_url(cimd, allow_insecure_http=insecure)
     settings = ChainSettings(
         client=client,
         client_metadata=options.get("client_metadata"),
-        client_id_metadata_url=options.get("client_id_metadata_url"),
+        client_id_metadata_url=cimd,
         redirect_uri=options.get("redirect_uri"),
         issuer=options.get("issuer"),
-        allow_insecure_http=bool(options.get("allow_insecure_http", False)),
+        allow_insecure_http=insecure,
     )
     return ResourceAuthorizer(
         settings,

@@ -128,6 +128,13 @@ def _register(
     settings: ChainSettings, rm: ResourceMetadata, server: ServerMetadata, scope: Any
 ) -> Generator[Any, Any, tuple[Client, ClientRegistration]]:
     if settings.client_metadata is None:
+        if settings.client_id_metadata_url is not None:
+            raise UsageError(
+                f"the authorization server {server.issuer!r} does not advertise "
+                "client_id_metadata_document_supported, so client_id_metadata_url= "
+                "cannot be used; pass client_metadata= too (to register, RFC 7591) "
+                "or client= with a pre-registered client"
+            )
         raise UsageError("no client: pass client=, client_metadata= or client_id_metadata_url=")
     if not server.registration_endpoint:
         raise UsageError(

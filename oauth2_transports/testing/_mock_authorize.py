@@ -122,9 +122,10 @@ def authenticate_client(state: MockState, request: RecordedRequest) -> MockClien
     client_id = form.get("client_id")
     if not client_id:
         return _invalid_client("no client authentication")
-    client = state.clients.get(client_id)
-    if client is None:
-        return _invalid_client("unknown client")
+    found = state.client(client_id)
+    if not isinstance(found, MockClient):
+        return _invalid_client("unknown client" if found is None else found)
+    client = found
     if "client_secret" in form:
         if client.auth_method != "client_secret_post":
             return _invalid_client("wrong client authentication method")
@@ -195,10 +196,11 @@ def authorization_request(
     if isinstance(found, Answer):
         return found
     params, pushed = found
-    client = state.clients.get(params.get("client_id", ""))
-    if client is None:
+    client = state.client(params.get("client_id", ""))
+    if not isinstance(client, MockClient):
         # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI.
-        return html_answer(400, "Invalid request", "<p>Unknown client_id.</p>")
+        why = "Unknown client_id." if client is None else html.escape(client) + "."
+        return html_answer(400, "Invalid request", f"<p>{why}</p>")
     asked_redirect = params.get("redirect_uri")
     if asked_redirect is None:
         if len(client.redirect_uris) != 1:

@@ -203,12 +203,29 @@ class MockState:
         # RFC 9470: the acr values and the max_age the test resource demands.
         self.resource_acr_values: tuple[str, ...] = ()
         self.resource_max_age: int | None = None
+        # Client ID Metadata Documents: on?, loopback http URLs too?, and url -> the
+        # client the last fetched document describes, or why it was refused.
+        self.client_id_metadata_documents = False
+        self.allow_http_client_id_urls = False
+        self.metadata_clients: dict[str, MockClient | str] = {}
         # The user's sign-in session at the authorization endpoint: user -> (auth_time, acr).
         self.sign_ins: dict[str, tuple[float, str]] = {}
 
     def now(self) -> float:
         """The server's clock: the injected clock plus any :meth:`advance`."""
         return self._clock() + self.clock_offset
+
+    def client(self, client_id: str) -> MockClient | str | None:
+        """A registered client, one a Client ID Metadata Document describes, or why not.
+
+        Returns:
+            The client; a string saying why a client_id URL's document was
+            refused; ``None`` for an unknown client.
+        """
+        known = self.clients.get(client_id)
+        if known is not None or not self.client_id_metadata_documents:
+            return known
+        return self.metadata_clients.get(client_id)
 
     def sign_in(
         self, user: str, *, acr_values: tuple[str, ...], max_age: int | None, login: bool
