@@ -150,6 +150,7 @@ def step_up(
     *,
     asked: AccessRequest | None,
     granted: Iterable[str] | None = None,
+    age: float | None = None,
 ) -> AccessRequest | None:
     """What to ask for after a resource refused a token (RFC 6750 §3.1, RFC 9470 §3).
 
@@ -165,6 +166,11 @@ def step_up(
         challenges: The response's parsed ``WWW-Authenticate`` challenges.
         asked: What the authorization of the refused token asked for.
         granted: The refused token's scope, when the server said.
+        age: Seconds since the refused token's authorization, if known. A
+            ``max_age`` the last request already asked for is asked again
+            when ``age`` exceeds it: the user's authentication is older than
+            that by now (RFC 9470 §3), and a resource that refuses at once
+            after it still gets no second authorization.
 
     Returns:
         The next request, or ``None``: not a step-up answer, or one asking for
@@ -190,6 +196,8 @@ def step_up(
             acr_values=acr or base.acr_values,
             max_age=max_age if max_age is not None else base.max_age,
         )
+        if max_age is not None and age is not None and age > max_age:
+            return new  # the authentication has aged past max_age since: not a loop
     else:
         return None
     return new if new.asks_more_than(asked) else None

@@ -23,6 +23,7 @@ from oauth2_core import (
     check_client_id_metadata_url,
 )
 from oauth2_core.endpoints import check_resource_url, is_loopback_host, url_origin
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._hooks import authorization_header
 from oauth2_transports._resource_auth import Authorize, ResourceAuthorizer
 from oauth2_transports._resource_session import ChainSettings
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         issuer: str
         store: TokenStore
         allow_insecure_http: bool
+        clock: Clock
 
 
 __all__ = [
@@ -110,6 +112,10 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
                 ``extra``), so a restarted process neither registers nor
                 authorizes again.
             allow_insecure_http: Allow plain http to non-loopback hosts.
+            clock: Returns the current aware datetime (inject for tests): the
+                token manager's clock, and the age of an authorization, so a
+                ``max_age`` asked for before is asked again once the last
+                authorization is older than it.
 
         Raises:
             UsageError: neither ``client``, ``client_metadata`` nor
@@ -143,6 +149,7 @@ def authorizer(
         "issuer",
         "store",
         "allow_insecure_http",
+        "clock",
     }
     unknown = sorted(set(options) - known)
     if unknown:
@@ -170,6 +177,7 @@ def authorizer(
         store=options.get("store"),
         transport=transport,
         async_transport=async_transport,
+        clock=options.get("clock", utc_now),
     )
 
 

@@ -12,7 +12,9 @@ the ``acr_values`` / ``max_age`` asked for, resends, and never loops.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -70,15 +72,16 @@ def _httpx2_async(auth: object, url: str) -> tuple[int, list[int]]:
     return asyncio.run(main())
 
 
-def _make(flavour: str, authorize: Callable[[str], str]) -> object:
+def _make(flavour: str, authorize: Callable[[str], str], **options: Any) -> object:
+    options = {"client_metadata": METADATA, "authorize": authorize, **options}
     if flavour == "requests":
-        return RequestsAuth.for_resource(client_metadata=METADATA, authorize=authorize)
+        return RequestsAuth.for_resource(**options)
     if flavour.startswith("httpx2"):
         pytest.importorskip("httpx2")
         from oauth2_transports.httpx2 import OAuth2Auth as Httpx2Auth
 
-        return Httpx2Auth.for_resource(client_metadata=METADATA, authorize=authorize)
-    return HttpxAuth.for_resource(client_metadata=METADATA, authorize=authorize)
+        return Httpx2Auth.for_resource(**options)
+    return HttpxAuth.for_resource(**options)
 
 
 FLAVOURS: dict[str, Get] = {
@@ -169,6 +172,26 @@ def test_max_age_step_up_signs_the_user_in_again(
     assert _authorizations(server) == 2
     assert browser.query(1)["max_age"] == ["300"]
     assert get(auth, server.resource_url) == (200, [])
+
+
+@pytest.mark.parametrize("flavour", list(FLAVOURS))
+def test_max_age_is_asked_again_once_the_sign_in_has_aged(
+    server: MockAuthorizationServer, flavour: str
+) -> None:
+    """A max_age asked for before is asked again when the last authorization is older than it."""
+    browser = Browser()
+    clock = lambda: dt.datetime.fromtimestamp(server.now(), dt.timezone.utc)  # noqa: E731
+    auth = _make(flavour, browser, clock=clock)
+    get = FLAVOURS[flavour]
+    server.set_resource_authentication(max_age=300)
+    assert get(auth, server.resource_url) == (200, [401])  # the first authorization
+    server.advance(600)
+    assert get(auth, server.resource_url) == (200, [401])  # step-up with max_age=300
+    server.advance(600)
+    assert get(auth, server.resource_url) == (200, [401])  # the same max_age, asked again
+    assert get(auth, server.resource_url) == (200, [])
+    assert _authorizations(server) == 3
+    assert [browser.query(i).get("max_age") for i in range(3)] == [None, ["300"], ["300"]]
 
 
 @pytest.mark.parametrize("flavour", list(FLAVOURS))
