@@ -230,7 +230,6 @@ class ResourceAuthorizer:
                     return fresh
             session = self._drive(self._program(decision, url))
             self._install(session, save=True)
-            self._authorized_at = self._clock()
             return session.token
 
     async def aresolve(
@@ -248,7 +247,6 @@ class ResourceAuthorizer:
                     return fresh
             session = await self._adrive(self._program(decision, url))
             await asyncio.to_thread(self._install, session, save=True)
-            self._authorized_at = self._clock()
             return session.token
 
     def _async_lock(self) -> asyncio.Lock:
@@ -275,6 +273,8 @@ class ResourceAuthorizer:
         with self._lock:
             self._session, self._manager = session, manager
             self._generation += 1
+            # A new authorization (save) starts the max_age age; a restored one is unknown.
+            self._authorized_at = self._clock() if save else None
         if save and self._store is not None:
             self._store.save(session.token)
 
