@@ -213,6 +213,7 @@ _EXPORTS = {
     ),
     "oauth2_core.resource_auth": (
         "AccessRequest",
+        "check_client_id_metadata_url",
         "first_access_request",
         "needs_new_registration",
         "registration_metadata",
@@ -436,6 +437,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.registration import registration_request as registration_request
     from oauth2_core.registration import registration_update_request as registration_update_request
     from oauth2_core.resource_auth import AccessRequest as AccessRequest
+    from oauth2_core.resource_auth import (
+        check_client_id_metadata_url as check_client_id_metadata_url,
+    )
     from oauth2_core.resource_auth import first_access_request as first_access_request
     from oauth2_core.resource_auth import needs_new_registration as needs_new_registration
     from oauth2_core.resource_auth import registration_metadata as registration_metadata

@@ -25,7 +25,8 @@ sends anything; ``oauth2_transports`` drives these decisions with its hooks
   says when an ``invalid_scope`` refusal calls for registering again.
 * :func:`supports_client_id_metadata_document`: whether the server takes an
   https URL as ``client_id`` (OAuth Client ID Metadata Document, the MCP
-  authorization spec of 2025-11-25: ``client_id_metadata_document_supported``).
+  authorization spec of 2025-11-25: ``client_id_metadata_document_supported``);
+  :func:`check_client_id_metadata_url` refuses a URL the draft forbids.
 * :func:`resource_covers`: whether a request URL belongs to a resource, so a
   token meant for one resource (RFC 8707) is never sent elsewhere.
 """
@@ -38,12 +39,14 @@ from typing import Any
 import attrs
 
 from oauth2_core.bearer import BearerChallenge
+from oauth2_core.endpoints import check_endpoint
 from oauth2_core.errors import OAuth2Error, UsageError
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.resource_metadata import ResourceMetadata, is_parent_resource
 
 __all__ = [
     "AccessRequest",
+    "check_client_id_metadata_url",
     "first_access_request",
     "needs_new_registration",
     "registration_metadata",
@@ -147,6 +150,7 @@ def step_up(
     *,
     asked: AccessRequest | None,
     granted: Iterable[str] | None = None,
+    age: float | None = None,
 ) -> AccessRequest | None:
     """What to ask for after a resource refused a token (RFC 6750 §3.1, RFC 9470 §3).
 
@@ -162,6 +166,11 @@ def step_up(
         challenges: The response's parsed ``WWW-Authenticate`` challenges.
         asked: What the authorization of the refused token asked for.
         granted: The refused token's scope, when the server said.
+        age: Seconds since the refused token's authorization, if known. A
+            ``max_age`` the last request already asked for is asked again
+            when ``age`` exceeds it: the user's authentication is older than
+            that by now (RFC 9470 §3), and a resource that refuses at once
+            after it still gets no second authorization.
 
     Returns:
         The next request, or ``None``: not a step-up answer, or one asking for
@@ -187,6 +196,8 @@ def step_up(
             acr_values=acr or base.acr_values,
             max_age=max_age if max_age is not None else base.max_age,
         )
+        if max_age is not None and age is not None and age > max_age:
+            return new  # the authentication has aged past max_age since: not a loop
     else:
         return None
     return new if new.asks_more_than(asked) else None
@@ -274,6 +285,36 @@ def supports_client_id_metadata_document(server: ServerMetadata) -> bool:
     authorization spec of 2025-11-25 prefers it to RFC 7591 registration).
     """
     return server.extra.get("client_id_metadata_document_supported") is True
+
+
+def check_client_id_metadata_url(url: object, *, allow_insecure_http: bool = False) -> str:
+    """Refuse a ``client_id`` URL that the Client ID Metadata Document draft forbids.
+
+    draft-ietf-oauth-client-id-metadata-document, "Client Identifier": the URL
+    MUST use https, MUST have a path, MUST NOT have dot segments, a fragment or
+    user info (loopback http passes, as everywhere in this library, and
+    ``allow_insecure_http=True`` is the explicit opt-out).
+
+    Args:
+        url: The URL serving the client's metadata document; it is the ``client_id``.
+        allow_insecure_http: Allow plain http to a non-loopback host.
+
+    Returns:
+        ``url``, unchanged.
+
+    Raises:
+        UsageError: the URL breaks one of those rules.
+    """
+    what = "client_id_metadata_url"
+    if not isinstance(url, str) or not url:
+        raise UsageError(f"{what} must be a non-empty string")
+    check_endpoint(url, what=what, allow_insecure_http=allow_insecure_http)
+    path = url.split("://", 1)[1].partition("/")[2].partition("?")[0]
+    if not path:
+        raise UsageError(f"{what} must have a path (https://host/path)")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise UsageError(f"{what} must not have '.' or '..' path segments")
+    return url
 
 
 def resource_covers(resource: str, url: str) -> bool:

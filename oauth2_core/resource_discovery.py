@@ -18,7 +18,11 @@ What it refuses:
 * an authorization server that the metadata does not list in
   ``authorization_servers`` (RFC 9728 §2 and the MCP authorization spec);
 * plain http to anything but a loopback host (the https rule of
-  ``oauth2_core.endpoints``), unless ``allow_insecure_http=True``;
+  ``oauth2_core.endpoints``), unless ``allow_insecure_http=True``: the
+  resource metadata URL, the authorization server's discovery URL, and, before
+  the caller registers or sends a user anywhere, the server's
+  ``token_endpoint`` and ``registration_endpoint`` (they will receive the code,
+  the verifier and the client's metadata);
 * a server metadata document naming another issuer (RFC 8414 §3.3).
 """
 
@@ -29,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 from oauth2_core._http import Flow, Send
 from oauth2_core.bearer import BearerChallenge
 from oauth2_core.discovery import discovery_flow
+from oauth2_core.endpoints import check_endpoint
 from oauth2_core.errors import MalformedResponseError, UsageError, printable
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.resource_metadata import (
@@ -164,6 +169,9 @@ def resource_discovery_flow(
     Raises:
         As :func:`resource_metadata_flow`, :func:`select_authorization_server`
         and ``discovery_flow`` (``IssuerMismatchError`` included).
+        InsecureHttpError: the server's ``token_endpoint`` or
+            ``registration_endpoint`` is plain http on a non-loopback host
+            (refused here, before anyone is sent to the authorization URL).
     """
     metadata = yield from resource_metadata_flow(
         resource_url,
@@ -175,4 +183,10 @@ def resource_discovery_flow(
     server = yield from discovery_flow(
         chosen, openid=openid, allow_insecure_http=allow_insecure_http
     )
+    # RFC 6749 §3.2 (the token endpoint MUST use TLS) and RFC 7591 §3: checked
+    # now, so a server naming http://elsewhere fails before the user consents.
+    for what in ("token_endpoint", "registration_endpoint"):
+        url = getattr(server, what)
+        if url is not None:
+            check_endpoint(url, what=what, allow_insecure_http=allow_insecure_http)
     return metadata, server

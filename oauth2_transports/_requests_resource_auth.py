@@ -17,7 +17,7 @@ import requests.hooks
 
 from oauth2_core import Token
 from oauth2_transports._resource_auth import ResourceAuthorizer
-from oauth2_transports._resource_hooks import authorizer, bearer
+from oauth2_transports._resource_hooks import authorizer, bearer, check_request_url
 from oauth2_transports._resource_session import Session
 
 __all__ = ["ResourceAuth", "for_resource"]
@@ -40,6 +40,7 @@ class ResourceAuth(requests.auth.AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         url = str(r.url)
+        check_request_url(url, allow_insecure_http=self.authorizer.settings.allow_insecure_http)
         generation, token = self.authorizer.token_for(url)
         if token is not None:
             r.headers["Authorization"] = self._header(url, token)

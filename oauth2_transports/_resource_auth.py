@@ -22,6 +22,7 @@ plainly, in a worker thread, or awaited when it is an ``async def``.
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import threading
 import weakref
@@ -37,6 +38,7 @@ from oauth2_core import (
     resource_covers,
     step_up,
 )
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._driver import arun, run
 from oauth2_transports._resource_session import (
     AskUser,
@@ -85,6 +87,8 @@ class ResourceAuthorizer:
         store: Where the token and the session are kept between runs.
         transport: Makes the sync transport (chain and refresh).
         async_transport: Makes the async transport (chain in async clients).
+        clock: Returns the current aware datetime: the token manager's, and
+            the age of an authorization for a repeated ``max_age`` step-up.
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class ResourceAuthorizer:
         store: TokenStore | None,
         transport: Callable[[], Transport],
         async_transport: Callable[[], AsyncTransport] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         if not callable(authorize):
             raise UsageError("authorize must be a function: (authorization_url) -> callback URL")
@@ -113,6 +118,8 @@ class ResourceAuthorizer:
         self._session: Session | None = None
         self._manager: TokenManager | None = None
         self._generation = 0
+        self._clock = clock
+        self._authorized_at: datetime.datetime | None = None  # None: restored, unknown
         self._restored = store is None
         # One authorization at a time: threads share the lock, tasks of one loop theirs.
         self._lock = threading.RLock()
@@ -186,7 +193,9 @@ class ResourceAuthorizer:
                 return None  # not ours to authorize: another resource's 401, or a 403
             return Decision("authorize", bearer, None)
         asked = session.asked if session is not None else None
-        more = step_up(status, challenges, asked=asked, granted=sent.scope)
+        authorized_at = self._authorized_at
+        age = None if authorized_at is None else (self._clock() - authorized_at).total_seconds()
+        more = step_up(status, challenges, asked=asked, granted=sent.scope, age=age)
         if more is not None:
             return Decision("step_up", bearer, more)
         if status == 401 and (bearer is None or bearer.error in (None, "invalid_token")):
@@ -260,10 +269,12 @@ class ResourceAuthorizer:
 
     def _install(self, session: Session, *, save: bool) -> None:
         client = OAuth2Client(session.server, session.client, self._sync_transport())
-        manager = TokenManager(client, session.token, store=self._store)
+        manager = TokenManager(client, session.token, store=self._store, clock=self._clock)
         with self._lock:
             self._session, self._manager = session, manager
             self._generation += 1
+            # A new authorization (save) starts the max_age age; a restored one is unknown.
+            self._authorized_at = self._clock() if save else None
         if save and self._store is not None:
             self._store.save(session.token)
 

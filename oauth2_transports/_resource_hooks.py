@@ -15,8 +15,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from oauth2_core import Client, Token, UsageError
-from oauth2_core.endpoints import check_resource_url
+from oauth2_core import (
+    Client,
+    InsecureHttpError,
+    Token,
+    UsageError,
+    check_client_id_metadata_url,
+)
+from oauth2_core.endpoints import check_resource_url, is_loopback_host, url_origin
+from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._hooks import authorization_header
 from oauth2_transports._resource_auth import Authorize, ResourceAuthorizer
 from oauth2_transports._resource_session import ChainSettings
@@ -37,9 +44,17 @@ if TYPE_CHECKING:
         issuer: str
         store: TokenStore
         allow_insecure_http: bool
+        clock: Clock
 
 
-__all__ = ["FOR_RESOURCE_DOC", "async_flow", "authorizer", "bearer", "sync_flow"]
+__all__ = [
+    "FOR_RESOURCE_DOC",
+    "async_flow",
+    "authorizer",
+    "bearer",
+    "check_request_url",
+    "sync_flow",
+]
 
 #: The documentation of every ``for_resource`` classmethod.
 FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resource's 401.
@@ -82,9 +97,13 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
                 public PKCE client (``token_endpoint_auth_method`` ``none``), the
                 code and refresh grants, the union of the resource's and the
                 server's ``scopes_supported``.
-            client_id_metadata_url: An https URL serving this client's Client ID
-                Metadata Document, used as ``client_id`` when the server
-                advertises ``client_id_metadata_document_supported``.
+            client_id_metadata_url: An https URL (with a path) serving this
+                client's Client ID Metadata Document, used as ``client_id``
+                (a public client, PKCE) when the server advertises
+                ``client_id_metadata_document_supported``; otherwise the
+                client registers with ``client_metadata`` if given, and the
+                chain fails with a ``UsageError`` if not. ``client=`` wins
+                over both (the MCP authorization spec's order).
             redirect_uri: The redirect URI; default the first of
                 ``client_metadata["redirect_uris"]``.
             issuer: Use this authorization server (it must be listed by the resource).
@@ -93,10 +112,21 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
                 ``extra``), so a restarted process neither registers nor
                 authorizes again.
             allow_insecure_http: Allow plain http to non-loopback hosts.
+            clock: Returns the current aware datetime (inject for tests): the
+                token manager's clock, and the age of an authorization, so a
+                ``max_age`` asked for before is asked again once the last
+                authorization is older than it.
 
         Raises:
             UsageError: neither ``client``, ``client_metadata`` nor
-                ``client_id_metadata_url``, or ``authorize`` is not callable.
+                ``client_id_metadata_url``, a ``client_id_metadata_url`` the
+                draft forbids (``check_client_id_metadata_url``), or
+                ``authorize`` is not callable.
+            InsecureHttpError: (when a request is sent) a plain-http request
+                URL on a non-loopback host, refused before anything is sent;
+                and, during the chain, resource metadata naming such an
+                authorization server, or server metadata naming such a token
+                or registration endpoint (a ``UsageError``).
         """
 
 
@@ -119,6 +149,7 @@ def authorizer(
         "issuer",
         "store",
         "allow_insecure_http",
+        "clock",
     }
     unknown = sorted(set(options) - known)
     if unknown:
@@ -128,13 +159,17 @@ def authorizer(
     client = options.get("client")
     if client is not None and not isinstance(client, Client):
         raise UsageError("client must be an oauth2_core.Client")
+    insecure = bool(options.get("allow_insecure_http", False))
+    cimd = options.get("client_id_metadata_url")
+    if cimd is not None:
+        check_client_id_metadata_url(cimd, allow_insecure_http=insecure)
     settings = ChainSettings(
         client=client,
         client_metadata=options.get("client_metadata"),
-        client_id_metadata_url=options.get("client_id_metadata_url"),
+        client_id_metadata_url=cimd,
         redirect_uri=options.get("redirect_uri"),
         issuer=options.get("issuer"),
-        allow_insecure_http=bool(options.get("allow_insecure_http", False)),
+        allow_insecure_http=insecure,
     )
     return ResourceAuthorizer(
         settings,
@@ -142,7 +177,30 @@ def authorizer(
         store=options.get("store"),
         transport=transport,
         async_transport=async_transport,
+        clock=options.get("clock", utc_now),
     )
+
+
+def check_request_url(url: str, *, allow_insecure_http: bool) -> None:
+    """Refuse a plain-http request to a non-loopback host before it is sent (RFC 6750 §5.3).
+
+    Even the first request, which carries no token: its 401 would start the
+    chain, whose token then goes to that host in clear.
+
+    Raises:
+        InsecureHttpError: plain http to a non-loopback host.
+        UsageError: an ambiguous URL.
+    """
+    if url.startswith("https://") or allow_insecure_http:
+        return
+    origin, _ = url_origin(url, what="the resource URL")
+    if origin.scheme == "http" and not is_loopback_host(origin.host):
+        raise InsecureHttpError(
+            "the resource URL uses plain http on a non-loopback host: the token the "
+            "hook would get for it must not travel in clear (RFC 6750 §5.3); use "
+            "https, or pass allow_insecure_http=True to for_resource()",
+            what="the resource URL",
+        )
 
 
 def bearer(url: str, token: Token, *, allow_insecure_http: bool) -> str:
@@ -162,6 +220,7 @@ def sync_flow(
     """The httpx / httpx2 ``sync_auth_flow``."""
     url = str(request.url)
     insecure = authz.settings.allow_insecure_http
+    check_request_url(url, allow_insecure_http=insecure)
     generation, token = authz.token_for(url)
     if token is not None:
         request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
@@ -184,6 +243,7 @@ async def async_flow(
     """The httpx / httpx2 ``async_auth_flow``."""
     url = str(request.url)
     insecure = authz.settings.allow_insecure_http
+    check_request_url(url, allow_insecure_http=insecure)
     generation, token = await authz.atoken_for(url)
     if token is not None:
         request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)

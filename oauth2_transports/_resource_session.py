@@ -5,8 +5,9 @@ and :class:`AskUser` steps (to be answered by the caller's ``authorize(url)``),
 and returns a :class:`Session`. ``_resource_auth`` drives the same program
 synchronously or on an event loop, so sync and async share every line of it.
 The programs only chain the core's steps (``resource_discovery_flow``,
-``registration_request``, ``authorization_url``, ``parse_callback``, the code
-grant); the decisions are ``oauth2_core.resource_auth``'s.
+``registration_request``, ``authorization_url_flow`` (a pushed request when the
+server requires one, RFC 9126 §5), ``parse_callback``, the code grant); the
+decisions are ``oauth2_core.resource_auth``'s.
 
 :class:`SessionStore` keeps a session beside its token in any
 :class:`~oauth2_transports.TokenStore`: under the reserved key
@@ -32,7 +33,7 @@ from oauth2_core import (
     Token,
     UsageError,
     authorization_code_grant_request,
-    authorization_url,
+    authorization_url_flow,
     discovery_flow,
     first_access_request,
     needs_new_registration,
@@ -127,6 +128,13 @@ def _register(
     settings: ChainSettings, rm: ResourceMetadata, server: ServerMetadata, scope: Any
 ) -> Generator[Any, Any, tuple[Client, ClientRegistration]]:
     if settings.client_metadata is None:
+        if settings.client_id_metadata_url is not None:
+            raise UsageError(
+                f"the authorization server {server.issuer!r} does not advertise "
+                "client_id_metadata_document_supported, so client_id_metadata_url= "
+                "cannot be used; pass client_metadata= too (to register, RFC 7591) "
+                "or client= with a pre-registered client"
+            )
         raise UsageError("no client: pass client=, client_metadata= or client_id_metadata_url=")
     if not server.registration_endpoint:
         raise UsageError(
@@ -199,10 +207,12 @@ def authorization_program(
     registered_again = False
     while True:
         pending = new_pending_authorization(client)
-        extra: dict[str, Any] = ask.params()
-        where = authorization_url(server, client, pending, resource=rm.resource, **extra)
-        callback = yield AskUser(where)
         try:
+            # Pushed first (RFC 9126 §2) when the server requires it (§5).
+            # scope, acr_values, max_age: strings (never par=, now= or dpop_key=)
+            params: dict[str, Any] = {"resource": rm.resource, **ask.params()}
+            where = yield authorization_url_flow(server, client, pending, **params)
+            callback = yield AskUser(where)
             code = parse_callback(callback, server=server, pending=pending)
             request = authorization_code_grant_request(
                 server, client, code, pending, resource=rm.resource
@@ -210,7 +220,8 @@ def authorization_program(
             token = yield step_flow(request, process_token_response)
         except OAuth2Error as exc:
             # A server that limits a client to its registered scope refuses a
-            # step-up scope as invalid_scope: register once more with it.
+            # step-up scope as invalid_scope (at the PAR endpoint, in the
+            # redirect or at the token endpoint): register once more with it.
             if (
                 registration is None
                 or registered_again

@@ -125,9 +125,10 @@ def authenticate_client(state: MockState, request: RecordedRequest) -> MockClien
     client_id = form.get("client_id")
     if not client_id:
         return _invalid_client("no client authentication")
-    client = state.clients.get(client_id)
-    if client is None:
-        return _invalid_client("unknown client")
+    found = state.client(client_id)
+    if not isinstance(found, MockClient):
+        return _invalid_client("unknown client" if found is None else found)
+    client = found
     if "client_secret" in form:
         if client.auth_method != "client_secret_post":
             return _invalid_client("wrong client authentication method")
@@ -187,6 +188,8 @@ class AuthorizationRequest:
     prompt: str | None
     resource: str | None = None  # RFC 8707: the audience the code's tokens are for
     response_mode: str | None = None  # JARM: a *.jwt mode signs the response
+    acr_values: tuple[str, ...] = ()  # OIDC Core §3.1.2.1, RFC 9470 §4
+    max_age: int | None = None
 
 
 def _redirect(state: MockState, req: AuthorizationRequest, pairs: list[tuple[str, str]]) -> Answer:
@@ -220,10 +223,11 @@ def authorization_request(
     if isinstance(params_or_answer, Answer):
         return params_or_answer
     params = params_or_answer
-    client = state.clients.get(params.get("client_id", ""))
-    if client is None:
+    client = state.client(params.get("client_id", ""))
+    if not isinstance(client, MockClient):
         # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI.
-        return html_answer(400, "Invalid request", "<p>Unknown client_id.</p>")
+        why = "Unknown client_id." if client is None else html.escape(client) + "."
+        return html_answer(400, "Invalid request", f"<p>{why}</p>")
     asked_redirect = params.get("redirect_uri")
     if asked_redirect is None:
         if len(client.redirect_uris) != 1:
@@ -264,6 +268,14 @@ def authorization_request(
         return refuse(state, req, "invalid_request", "unsupported code_challenge_method")
     elif not PKCE_VALUE.fullmatch(challenge):
         return refuse(state, req, "invalid_request", "malformed code_challenge")
+    max_age = params.get("max_age")
+    if max_age is not None and not (max_age.isdigit() and len(max_age) <= 10):
+        return refuse(state, req, "invalid_request", "max_age must be a number of seconds")
+    req = attrs.evolve(
+        req,
+        acr_values=tuple(params.get("acr_values", "").split()),
+        max_age=None if max_age is None else int(max_age),
+    )
     scope = scope_of(state, params.get("scope"))
     if isinstance(scope, Answer):
         return refuse(state, req, "invalid_scope", "unknown scope")
@@ -285,8 +297,19 @@ def scripted_denial(state: MockState, req: AuthorizationRequest) -> Answer | Non
     return None
 
 
-def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
-    """The user said yes: a fresh code in a 302 to the client (RFC 6749 §4.1.2)."""
+def approve(
+    state: MockState, req: AuthorizationRequest, user: str, *, signed_in: bool = False
+) -> Answer:
+    """The user said yes: a fresh code in a 302 to the client (RFC 6749 §4.1.2).
+
+    The code remembers when and how the user authenticated (``acr``,
+    ``auth_time``; ``signed_in``: just now, on the login page), honouring the
+    request's ``acr_values``, ``max_age`` and ``prompt=login``.
+    """
+    login = signed_in or (req.prompt is not None and "login" in req.prompt.split())
+    auth_time, acr = state.sign_in(
+        user, acr_values=req.acr_values, max_age=req.max_age, login=login
+    )
     code = new_secret("mock_ac_")
     state.codes[code] = CodeRecord(
         client_id=req.client_id,
@@ -298,6 +321,8 @@ def approve(state: MockState, req: AuthorizationRequest, user: str) -> Answer:
         code_challenge_method=req.code_challenge_method,
         expires_at=state.now() + state.lifetimes.code,
         resource=req.resource,
+        acr=acr,
+        auth_time=auth_time,
     )
     answer = [("code", code)]
     if req.state is not None:

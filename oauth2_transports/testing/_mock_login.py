@@ -93,7 +93,7 @@ def _answer_login(state: MockState, request: RecordedRequest) -> Answer:
     if user is None or not hmac.compare_digest(user.password.encode("utf-8"), given):
         return _page(state, login, req, "Wrong user name or password.")
     del state.logins[login]  # single use: a reload cannot mint a second code
-    return front.approve(state, req, user.username)
+    return front.approve(state, req, user.username, signed_in=True)
 
 
 def authorization_endpoint(state: MockState, request: RecordedRequest) -> Answer:

@@ -4,7 +4,10 @@
 a token it answers 401 with a Bearer challenge naming its metadata
 (``resource_metadata``, RFC 9728 §5.1) and the scope it needs; a token lacking
 that scope gets 403 ``insufficient_scope`` (RFC 6750 §3.1); a token issued for
-another resource (RFC 8707 audience) gets 401 ``invalid_token``. Its metadata
+another resource (RFC 8707 audience) gets 401 ``invalid_token``; a token from
+an authorization whose user authentication is not the one demanded
+(``acr_values``, ``max_age``: ``set_resource_authentication``) gets 401
+``insufficient_user_authentication`` (RFC 9470 §3). Its metadata
 (RFC 9728 §3) is at ``/.well-known/oauth-protected-resource/resource`` and names
 this server as the authorization server.
 """
@@ -12,7 +15,7 @@ this server as the authorization server.
 from __future__ import annotations
 
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
-from oauth2_transports.testing._mock_state import MockState
+from oauth2_transports.testing._mock_state import Grant, MockState
 
 __all__ = [
     "RESOURCE_METADATA_PATH",
@@ -49,7 +52,13 @@ def resource_metadata(state: MockState, request: RecordedRequest) -> Answer:
     return json_answer(200, resource_metadata_document(state))
 
 
-def _challenge(state: MockState, status: int, error: str | None, description: str) -> Answer:
+def _challenge(
+    state: MockState,
+    status: int,
+    error: str | None,
+    description: str,
+    extra: tuple[str, ...] = (),
+) -> Answer:
     params = [
         'realm="mock"',
         f'resource_metadata="{state.issuer + RESOURCE_METADATA_PATH}"',
@@ -58,9 +67,28 @@ def _challenge(state: MockState, status: int, error: str | None, description: st
     if error is None:
         # RFC 6750 §3.1: no error code when the request carried no token at all.
         return Answer(status, (("WWW-Authenticate", "Bearer " + ", ".join(params)),))
-    params += [f'error="{error}"', f'error_description="{description}"']
+    params += [f'error="{error}"', f'error_description="{description}"', *extra]
     data = {"error": error, "error_description": description}
     return json_answer(status, data, (("WWW-Authenticate", "Bearer " + ", ".join(params)),))
+
+
+def _authentication_challenge(state: MockState, grant: Grant) -> Answer | None:
+    """RFC 9470 §3: 401 ``insufficient_user_authentication`` naming what is demanded."""
+    demanded: list[str] = []
+    if state.resource_acr_values and grant.acr not in state.resource_acr_values:
+        demanded.append(f'acr_values="{" ".join(state.resource_acr_values)}"')
+    max_age = state.resource_max_age
+    if max_age is not None and (grant.auth_time is None or state.now() - grant.auth_time > max_age):
+        demanded.append(f'max_age="{max_age}"')
+    if not demanded:
+        return None
+    return _challenge(
+        state,
+        401,
+        "insufficient_user_authentication",
+        "A different authentication level is required",
+        tuple(demanded),
+    )
 
 
 def protected_resource(state: MockState, request: RecordedRequest) -> Answer:
@@ -74,6 +102,9 @@ def protected_resource(state: MockState, request: RecordedRequest) -> Answer:
     if resource_id(state) not in access.grant.resources:
         # RFC 8707 §2: the token's audience must be this resource.
         return _challenge(state, 401, "invalid_token", "The token is meant for another resource")
+    weak = _authentication_challenge(state, access.grant)
+    if weak is not None:
+        return weak
     if not set(state.resource_scopes) <= set(access.scope):
         return _challenge(state, 403, "insufficient_scope", "The token lacks a required scope")
     data: dict[str, object] = {

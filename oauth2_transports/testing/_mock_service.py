@@ -16,6 +16,7 @@ import attrs
 
 from oauth2_transports.testing import _mock_authorize as front
 from oauth2_transports.testing import _mock_ciba as ciba
+from oauth2_transports.testing import _mock_client_metadata as cimd
 from oauth2_transports.testing import _mock_login as login
 from oauth2_transports.testing import _mock_logout as logout
 from oauth2_transports.testing import _mock_registration as registration
@@ -82,6 +83,8 @@ def discovery_document(state: MockState) -> dict[str, object]:
     }
     if state.scopes_supported is not None:
         doc["scopes_supported"] = list(state.scopes_supported)
+    if state.client_id_metadata_documents:
+        doc["client_id_metadata_document_supported"] = True
     if state.signer.available:
         alg = [state.signer.algorithm]
         doc["id_token_signing_alg_values_supported"] = alg
@@ -195,6 +198,12 @@ class MockService:
         if planned.drop:
             self._record(request, None)
             return None
+        url = cimd.client_id_of(request)
+        if url is not None and self.endpoint_path(request.path) in cimd.FETCHING_PATHS:
+            with self.state.lock:
+                fetch = self.state.client_id_metadata_documents and url not in self.state.clients
+            if fetch:
+                cimd.fetch_document(self.state, url)  # not under the lock: it is a request
         # One lock for the whole request: each one sees and leaves a consistent state.
         with self.state.lock:
             answer = self._dispatch(request, planned)

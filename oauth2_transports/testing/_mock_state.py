@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from oauth2_transports.testing._mock_login import PendingLogin
 
 __all__ = [
+    "DEFAULT_ACR",
     "AccessRecord",
     "CodeRecord",
     "DeviceRecord",
@@ -33,6 +34,8 @@ __all__ = [
     "RefreshRecord",
 ]
 
+#: The authentication context class of a plain sign-in, when no ``acr_values`` were asked.
+DEFAULT_ACR = "urn:mock:acr:password"
 # RFC 8628 §6.1: a base-20 alphabet without vowels avoids spelling words.
 _USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 
@@ -59,6 +62,9 @@ class Grant:
     revoked: bool = False
     #: RFC 8707 ``resource`` values the tokens are meant for (their audience).
     resources: tuple[str, ...] = ()
+    #: How and when the user authenticated for it (RFC 9470 §2: ``acr``, ``auth_time``).
+    acr: str | None = None
+    auth_time: float | None = None
 
 
 @attrs.define(eq=False)
@@ -107,6 +113,8 @@ class CodeRecord:
     used: bool = False
     grant: Grant | None = None
     resource: str | None = None  # RFC 8707 §2.1, from the authorization request
+    acr: str | None = None  # how the user authenticated (OIDC Core §2)
+    auth_time: float | None = None  # when
 
 
 @attrs.define(eq=False)
@@ -192,10 +200,56 @@ class MockState:
         self.registrations: dict[str, tuple[str, dict[str, object]]] = {}
         # The protected test resource (RFC 9728): the scopes it demands.
         self.resource_scopes: tuple[str, ...] = ("resource:read",)
+        # RFC 9470: the acr values and the max_age the test resource demands.
+        self.resource_acr_values: tuple[str, ...] = ()
+        self.resource_max_age: int | None = None
+        # Client ID Metadata Documents: on?, loopback http URLs too?, and url -> the
+        # client the last fetched document describes, or why it was refused.
+        self.client_id_metadata_documents = False
+        self.allow_http_client_id_urls = False
+        self.metadata_clients: dict[str, MockClient | str] = {}
+        # The user's sign-in session at the authorization endpoint: user -> (auth_time, acr).
+        self.sign_ins: dict[str, tuple[float, str]] = {}
 
     def now(self) -> float:
         """The server's clock: the injected clock plus any :meth:`advance`."""
         return self._clock() + self.clock_offset
+
+    def client(self, client_id: str) -> MockClient | str | None:
+        """A registered client, one a Client ID Metadata Document describes, or why not.
+
+        Returns:
+            The client; a string saying why a client_id URL's document was
+            refused; ``None`` for an unknown client.
+        """
+        known = self.clients.get(client_id)
+        if known is not None or not self.client_id_metadata_documents:
+            return known
+        return self.metadata_clients.get(client_id)
+
+    def sign_in(
+        self, user: str, *, acr_values: tuple[str, ...], max_age: int | None, login: bool
+    ) -> tuple[float, str]:
+        """The user's ``(auth_time, acr)`` for an authorization (OIDC Core §3.1.2.1).
+
+        An existing sign-in is reused unless ``login`` (``prompt=login``), it is
+        older than ``max_age`` seconds, or its ``acr`` is not among
+        ``acr_values``; then the user signs in again, now, at the first
+        ``acr_values`` asked (the mock meets every request for a stronger
+        authentication), else at :data:`DEFAULT_ACR`.
+        """
+        now = self.now()
+        known = self.sign_ins.get(user)
+        if (
+            known is not None
+            and not login
+            and (max_age is None or now - known[0] <= max_age)
+            and (not acr_values or known[1] in acr_values)
+        ):
+            return known
+        fresh = (now, acr_values[0] if acr_values else DEFAULT_ACR)
+        self.sign_ins[user] = fresh
+        return fresh
 
     def issue_tokens(
         self,

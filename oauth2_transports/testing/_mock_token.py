@@ -88,7 +88,13 @@ def _authorization_code(state: MockState, client: MockClient, req: RecordedReque
         return error_answer(400, "invalid_target", "resource differs from the authorization's")
     resources = asked or ((record.resource,) if record.resource else ())
     record.grant = Grant(
-        client.client_id, record.user, record.scope, record.nonce, resources=resources
+        client.client_id,
+        record.user,
+        record.scope,
+        record.nonce,
+        resources=resources,
+        acr=record.acr,
+        auth_time=record.auth_time,
     )
     return _tokens(state, record.grant, refresh=True)
 
@@ -264,6 +270,8 @@ def introspect(state: MockState, request: RecordedRequest) -> Answer:
     if grant.user is not None:
         data["sub"] = grant.user
         data["username"] = grant.user
+    if grant.acr is not None and grant.auth_time is not None:
+        data.update({"acr": grant.acr, "auth_time": int(grant.auth_time)})  # RFC 9470 §6.2
     return _introspection_answer(state, request, client.client_id, data)
 
 

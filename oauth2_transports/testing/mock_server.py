@@ -103,6 +103,12 @@ class MockAuthorizationServer:
             process or container; ``oauth2 mock-server`` turns it on.
         resource_scopes: The scopes the protected test resource demands
             (403 ``insufficient_scope`` without them); see :meth:`set_resource_scopes`.
+        client_id_metadata_documents: Advertise
+            ``client_id_metadata_document_supported`` and take a client_id that
+            is the URL of a Client ID Metadata Document, fetched from loopback
+            hosts only (see ``_mock_client_metadata``).
+        allow_http_client_id_urls: Also take plain ``http://`` loopback client_id
+            URLs (for tests; the draft requires https).
         trusted_issuers: ``{iss: public JWK}``: the parties whose signed JWTs the
             JWT bearer grant accepts (RFC 7523 §2.1, §3; needs PyJWT). The
             assertion's ``aud`` must name this server's issuer or token endpoint.
@@ -136,6 +142,8 @@ class MockAuthorizationServer:
         control: bool = False,
         resource_scopes: Iterable[str] = ("resource:read",),
         trusted_issuers: Mapping[str, Mapping[str, object]] | None = None,
+        client_id_metadata_documents: bool = False,
+        allow_http_client_id_urls: bool = False,
     ) -> None:
         trusted = trusted_keys(trusted_issuers or {})  # before the port is taken
         self._control = control
@@ -162,6 +170,8 @@ class MockAuthorizationServer:
         )
         self._state.resource_scopes = tuple(resource_scopes)
         self._state.trusted_issuers = trusted
+        self._state.client_id_metadata_documents = client_id_metadata_documents
+        self._state.allow_http_client_id_urls = allow_http_client_id_urls
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
         self._thread = threading.Thread(
@@ -228,6 +238,24 @@ class MockAuthorizationServer:
         """Make the test resource demand ``scopes`` from now on (to provoke a step-up)."""
         with self._state.lock:
             self._state.resource_scopes = tuple(scopes)
+
+    def set_resource_authentication(
+        self, *, acr_values: Iterable[str] = (), max_age: int | None = None
+    ) -> None:
+        """Make the test resource demand a user authentication (RFC 9470), to provoke a step-up.
+
+        A token whose authorization's ``acr`` is not among ``acr_values``, or
+        whose user signed in more than ``max_age`` seconds ago (server clock,
+        see :meth:`advance`), is answered 401 ``insufficient_user_authentication``
+        with the challenge's ``acr_values`` / ``max_age`` (§3). The authorization
+        endpoint meets such a request: a sign-in at the first ``acr_values``
+        asked, and a new sign-in when the last is older than ``max_age``
+        (plain authorizations reuse the user's sign-in, as a browser session
+        would). ``()`` and ``None`` demand nothing.
+        """
+        with self._state.lock:
+            self._state.resource_acr_values = tuple(acr_values)
+            self._state.resource_max_age = max_age
 
     def client(self, client_id: str = "app", **options: Any) -> oauth2_core.Client:
         """An ``oauth2_core.Client`` for a registered client (secret and auth method set).

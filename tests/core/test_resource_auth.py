@@ -159,3 +159,15 @@ def test_registration_leaves_out_scopes_the_server_does_not_list() -> None:
         {k: v for k, v in SERVER.to_dict().items() if k != "scopes_supported"}
     )
     assert oc.registration_metadata({}, rm, silent)["scope"] == "resource:read"
+
+
+def test_a_max_age_asked_before_is_asked_again_once_the_authorization_is_older() -> None:
+    """RFC 9470 §3: max_age is relative to now; the loop guard is the authorization's age."""
+    ch = _challenges('Bearer error="insufficient_user_authentication", max_age="300"')
+    asked = oc.AccessRequest(scope="read", max_age=300)
+    assert oc.step_up(401, ch, asked=asked, age=10) is None  # just authorized: a loop
+    assert oc.step_up(401, ch, asked=asked) is None  # age unknown: never repeated
+    assert oc.step_up(401, ch, asked=asked, age=301) == asked
+    acr = _challenges('Bearer error="insufficient_user_authentication", acr_values="gold"')
+    gold = oc.AccessRequest(scope="read", acr_values="gold")
+    assert oc.step_up(401, acr, asked=gold, age=10_000) is None  # age matters for max_age only

@@ -235,3 +235,26 @@ def test_select_authorization_server() -> None:
     assert oc.select_authorization_server(rm, "https://b") == "https://b"
     with pytest.raises(oc.UsageError):
         oc.select_authorization_server(rm, "https://c")
+
+
+@pytest.mark.parametrize("endpoint", ["token_endpoint", "registration_endpoint"])
+def test_plain_http_endpoints_in_the_server_metadata_are_refused(endpoint: str) -> None:
+    """Refused as the chain's last step, before anyone registers or meets the user."""
+    answers = dict(
+        urls(
+            (
+                "https://rs.example/.well-known/oauth-protected-resource/mcp",
+                {"resource": RS, "authorization_servers": [AS]},
+            ),
+            (
+                f"{AS}/.well-known/oauth-authorization-server",
+                {**AS_METADATA, endpoint: f"http://elsewhere.example/{endpoint}"},
+            ),
+        )
+    )
+    with pytest.raises(oc.InsecureHttpError, match="plain http") as caught:
+        drive(oc.resource_discovery_flow(RS, challenge=CHALLENGE), answers)
+    assert caught.value.what == endpoint
+    flow = oc.resource_discovery_flow(RS, challenge=CHALLENGE, allow_insecure_http=True)
+    (_, server), _ = drive(flow, answers)  # the explicit opt-out
+    assert getattr(server, endpoint) == f"http://elsewhere.example/{endpoint}"
