@@ -32,19 +32,18 @@ from oauth2_core import (
     ServerMetadata,
     Token,
     UsageError,
-    authorization_code_grant_request,
     authorization_url_flow,
     discovery_flow,
+    exchange_code_flow,
     first_access_request,
     needs_new_registration,
     new_pending_authorization,
-    parse_callback,
     process_registration_response,
-    process_token_response,
     registration_metadata,
     registration_request,
     resource_discovery_flow,
     supports_client_id_metadata_document,
+    wait_flow,
 )
 from oauth2_core.flows import step_flow
 from oauth2_core.resource_metadata import ResourceMetadata
@@ -211,13 +210,17 @@ def authorization_program(
             # Pushed first (RFC 9126 §2) when the server requires it (§5).
             # scope, acr_values, max_age: strings (never par=, now= or dpop_key=)
             params: dict[str, Any] = {"resource": rm.resource, **ask.params()}
-            where = yield authorization_url_flow(server, client, pending, **params)
+            # The time comes from the driver's clock (a Wait(0) step): a JWT
+            # client assertion (private_key_jwt) dates the push and the exchange.
+            now = yield wait_flow(0)
+            where = yield authorization_url_flow(server, client, pending, now=now, **params)
             callback = yield AskUser(where)
-            code = parse_callback(callback, server=server, pending=pending)
-            request = authorization_code_grant_request(
-                server, client, code, pending, resource=rm.resource
+            now = yield wait_flow(0)
+            # The core's exchange: callback checks (a signed JARM response
+            # verified first), the code exchange, an ID token validated if any.
+            token = yield exchange_code_flow(
+                server, client, pending, callback, now=now, resource=rm.resource
             )
-            token = yield step_flow(request, process_token_response)
         except OAuth2Error as exc:
             # A server that limits a client to its registered scope refuses a
             # step-up scope as invalid_scope (at the PAR endpoint, in the

@@ -186,6 +186,25 @@ def test_pre_registered_client_is_not_registered(server: MockAuthorizationServer
     assert _counts(server) == {"register": 0, "authorize": 1, "token": 1}
 
 
+def test_pre_registered_private_key_jwt_client_dates_its_assertions() -> None:
+    """The chain's token request carries a JWT client assertion dated by the driver's clock."""
+    from oauth2_transports.testing import MockClient
+
+    key = oc.generate_dpop_key("ES256")
+    public = {name: value for name, value in key.items() if name != "d"}
+    registered = MockClient("kms-app", jwks={"keys": [public]}, redirect_uris=[REDIRECT])
+    with MockAuthorizationServer(clients=[registered]) as mock:
+        client = oc.Client(
+            "kms-app", auth_method="private_key_jwt", signing_key=key, redirect_uri=REDIRECT
+        )
+        auth = HttpxAuth.for_resource(client=client, authorize=Browser())
+        with httpx.Client(auth=auth) as http:
+            assert http.get(mock.resource_url).status_code == 200
+        token_request = next(r for r in mock.requests if r.path == "/token")
+        assert "client_assertion" in token_request.form
+        assert _counts(mock) == {"register": 0, "authorize": 1, "token": 1}
+
+
 def test_an_issuer_the_resource_does_not_list_is_refused(server: MockAuthorizationServer) -> None:
     auth = HttpxAuth.for_resource(
         client_metadata=METADATA, authorize=Browser(), issuer="https://as.evil.example"
