@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -222,6 +223,14 @@ def test_authorization_url_parses_back_to_its_inputs(
     keyword exactly as given (list values repeated in order), whatever characters they hold.
     """
     server = oc.ServerMetadata("https://as.example", authorization_endpoint=endpoint)
+    values = [
+        v for value in extra.values() for v in (value if isinstance(value, list) else [value])
+    ]
+    if client.client_secret and client.client_secret in values:
+        # The client secret never travels in an authorization request, under any name.
+        with pytest.raises(oc.UsageError, match="client secret"):
+            oc.authorization_url(server, client, pending, scope=scope, **extra)
+        return
     url = oc.authorization_url(server, client, pending, scope=scope, **extra)
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == endpoint
