@@ -22,6 +22,7 @@ from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
 from oauth2_transports.testing._mock_assertion import CLIENT_ASSERTION_ALGS
+from oauth2_transports.testing._mock_dpop import DPOP_SIGNING_ALGS
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
 from oauth2_transports.testing._mock_jar import JARM_MODES, REQUEST_OBJECT_ALGS
 from oauth2_transports.testing._mock_jwt_bearer import JWT_BEARER_GRANT
@@ -77,6 +78,8 @@ def discovery_document(state: MockState) -> dict[str, object]:
         # RFC 7523 §2.2 client assertions (private_key_jwt): see _mock_assertion.
         "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGS),
         "code_challenge_methods_supported": ["S256", "plain"],
+        # RFC 9449 §5.1: DPoP proofs at the token, PAR, UserInfo and resource endpoints.
+        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "name", "email", "email_verified"],
     }

@@ -71,6 +71,8 @@ class AccessRecord:
     expires_at: float
     revoked: bool = False
     extra: Mapping[str, object] = attrs.field(factory=dict)
+    #: RFC 9449 §6: the JWK SHA-256 thumbprint of the DPoP key it is bound to.
+    jkt: str | None = None
 
     def active(self, now: float) -> bool:
         return not self.revoked and not self.grant.revoked and now < self.expires_at
@@ -86,6 +88,8 @@ class RefreshRecord:
     expires_at: float | None
     used: bool = False
     revoked: bool = False
+    #: RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
+    jkt: str | None = None
 
     def active(self, now: float) -> bool:
         expired = self.expires_at is not None and now >= self.expires_at
@@ -107,6 +111,7 @@ class CodeRecord:
     used: bool = False
     grant: Grant | None = None
     resource: str | None = None  # RFC 8707 §2.1, from the authorization request
+    dpop_jkt: str | None = None  # RFC 9449 §10: redeemed only with this DPoP key
 
 
 @attrs.define(eq=False)
@@ -192,6 +197,11 @@ class MockState:
         self.registrations: dict[str, tuple[str, dict[str, object]]] = {}
         # The protected test resource (RFC 9728): the scopes it demands.
         self.resource_scopes: tuple[str, ...] = ("resource:read",)
+        # DPoP (RFC 9449, in _mock_dpop): the nonce rule and nonce, used (jkt, jti) -> until.
+        self.require_dpop_nonce = False
+        self.dpop_nonce: str | None = None
+        self.dpop_nonce_expires_at = 0.0
+        self.dpop_jtis: dict[tuple[str, str], float] = {}
 
     def now(self) -> float:
         """The server's clock: the injected clock plus any :meth:`advance`."""
