@@ -52,7 +52,7 @@ def add_mock_server_arguments(parser: argparse.ArgumentParser) -> None:
         "--dpop-require-nonce",
         action="store_true",
         help="DPoP proofs must carry the server's nonce (RFC 9449 section 8): a proof "
-        "without it gets a nonce challenge; POST {\"fault\": \"rotate_dpop_nonce\"} to "
+        'without it gets a nonce challenge; POST {"fault": "rotate_dpop_nonce"} to '
         "/_mock/faults hands out a new one",
     )
 
