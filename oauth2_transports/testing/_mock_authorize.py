@@ -250,7 +250,7 @@ def authorization_request(
         prompt=params.get("prompt"),
         resource=params.get("resource"),
         response_mode=params.get("response_mode"),
-        dpop_jkt=params.get("dpop_jkt"),
+        dpop_jkt=params.get("dpop_jkt") if state.dpop else None,
     )
     if params.get("response_type") != "code":
         return refuse(

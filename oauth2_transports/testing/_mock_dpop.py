@@ -282,11 +282,10 @@ def token_proof(
     """The proof's key thumbprint at the token or PAR endpoint; ``None`` without a proof.
 
     Returns:
-        The thumbprint; ``None`` when the request has no ``DPoP`` header (and the
-        client does not need nonces... nor proofs: see :func:`binding_refusal`);
-        or the 400 answer (``invalid_dpop_proof``, ``use_dpop_nonce``, RFC 9449 §5, §8).
+        The thumbprint; ``None`` when the request has no ``DPoP`` header or the
+        server ignores DPoP (``MockAuthorizationServer(dpop=False)``); or the 400 answer (``invalid_dpop_proof``, ``use_dpop_nonce``, RFC 9449 §5, §8).
     """
-    if "dpop" not in request.headers:
+    if "dpop" not in request.headers or not state.dpop:
         return None
     found = read_proof(state, request, client=client)
     return _token_error(state, found) if isinstance(found, Refusal) else found
@@ -301,6 +300,8 @@ def binding_refusal(
     (§5.2); a code whose authorization named ``dpop_jkt`` (§10) and a refresh
     token bound to a key (§5) are redeemed with that key only.
     """
+    if not state.dpop:
+        return None
     if jkt is None and client.dpop_bound_access_tokens:
         return error_answer(400, INVALID_PROOF, "this client must send a DPoP proof (§5.2)")
     bound: str | None = None

@@ -78,11 +78,12 @@ def discovery_document(state: MockState) -> dict[str, object]:
         # RFC 7523 §2.2 client assertions (private_key_jwt): see _mock_assertion.
         "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGS),
         "code_challenge_methods_supported": ["S256", "plain"],
-        # RFC 9449 §5.1: DPoP proofs at the token, PAR, UserInfo and resource endpoints.
-        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "name", "email", "email_verified"],
     }
+    if state.dpop:
+        # RFC 9449 §5.1: DPoP proofs at the token, PAR, UserInfo and resource endpoints.
+        doc["dpop_signing_alg_values_supported"] = list(DPOP_SIGNING_ALGS)
     if state.scopes_supported is not None:
         doc["scopes_supported"] = list(state.scopes_supported)
     if state.signer.available:

@@ -198,6 +198,7 @@ class MockState:
         # The protected test resource (RFC 9728): the scopes it demands.
         self.resource_scopes: tuple[str, ...] = ("resource:read",)
         # DPoP (RFC 9449, in _mock_dpop): the nonce rule and nonce, used (jkt, jti) -> until.
+        self.dpop = True  # False: proofs are ignored, tokens stay Bearer (RFC 9449 §5)
         self.require_dpop_nonce = False
         self.dpop_nonce: str | None = None
         self.dpop_nonce_expires_at = 0.0

@@ -118,6 +118,10 @@ class MockAuthorizationServer:
             for the whole server (one origin), renewed every 300 seconds of the
             server's clock and by :meth:`rotate_dpop_nonce`. ``MockClient(
             require_dpop_nonce=True)`` asks it of one client only.
+        dpop: ``False`` plays a server without DPoP: proofs are ignored and
+            tokens answered ``Bearer`` (RFC 9449 §5 allows it; a client with
+            ``profile="fapi2"`` must refuse them), and the metadata names no
+            ``dpop_signing_alg_values_supported``.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -149,6 +153,7 @@ class MockAuthorizationServer:
         resource_scopes: Iterable[str] = ("resource:read",),
         trusted_issuers: Mapping[str, Mapping[str, object]] | None = None,
         require_dpop_nonce: bool = False,
+        dpop: bool = True,
     ) -> None:
         trusted = trusted_keys(trusted_issuers or {})  # before the port is taken
         self._control = control
@@ -176,6 +181,7 @@ class MockAuthorizationServer:
         self._state.resource_scopes = tuple(resource_scopes)
         self._state.trusted_issuers = trusted
         self._state.require_dpop_nonce = require_dpop_nonce
+        self._state.dpop = dpop
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
         self._thread = threading.Thread(

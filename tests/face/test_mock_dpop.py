@@ -526,3 +526,71 @@ def test_the_mock_server_command_requires_nonces_when_asked() -> None:
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+# -- FAPI 2.0 against a server that does not bind (RFC 9449 §5) ---------------------------
+
+
+def _public(private: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in private.items() if k != "d"}
+
+
+SIGNING = oc.generate_dpop_key("ES256")
+FAPI_APP = MockClient("fapi-app", jwks={"keys": [_public(SIGNING)]}, redirect_uris=[REDIRECT])
+
+
+def _fapi(server: MockAuthorizationServer, transport: Urllib3Transport) -> OAuth2Client:
+    client = oc.Client(
+        "fapi-app", auth_method="private_key_jwt", signing_key=SIGNING, redirect_uri=REDIRECT
+    )
+    return OAuth2Client(server.server_metadata(), client, transport, profile="fapi2", dpop_key=KEY)
+
+
+def test_fapi2_gets_a_bound_token_from_the_mock_and_refreshes_it(
+    transport: Urllib3Transport,
+) -> None:
+    with MockAuthorizationServer(clients=[FAPI_APP]) as server:
+        c = _fapi(server, transport)
+        pending = oc.new_pending_authorization(c.client)
+        token = c.exchange_code(pending, follow_authorization(c.authorization_url(pending)))
+        assert token.token_type == "DPoP"
+        assert c.refresh(token).token_type == "DPoP"
+
+
+def test_fapi2_refuses_a_bearer_answer_before_anyone_uses_it(
+    transport: Urllib3Transport,
+) -> None:
+    """A server that ignores the proof answers Bearer: the code exchange is refused."""
+    with MockAuthorizationServer(clients=[FAPI_APP], dpop=False) as server:
+        assert "dpop_signing_alg_values_supported" not in server.metadata()
+        c = _fapi(server, transport)
+        pending = oc.new_pending_authorization(c.client)
+        callback = follow_authorization(c.authorization_url(pending))
+        with pytest.raises(oc.TokenBindingError) as caught:
+            c.exchange_code(pending, callback)
+        assert caught.value.token_type == "Bearer"
+        plain = OAuth2Client(
+            server.server_metadata(),
+            server.client("fapi-app", signing_key=SIGNING),
+            transport,
+            dpop_key=KEY,
+        )
+        assert plain.client_credentials().token_type == "Bearer"  # outside fapi2: accepted
+        strict = OAuth2Client(
+            server.server_metadata(),
+            server.client("fapi-app", signing_key=SIGNING),
+            transport,
+            dpop_key=KEY,
+            require_dpop_binding=True,
+        )
+        with pytest.raises(oc.TokenBindingError):
+            strict.client_credentials()
+        bearer = plain.refresh(
+            oc.Token("x", refresh_token=str(server.issue_token("fapi-app")["refresh_token"]))
+        )
+        assert bearer.token_type == "Bearer"
+        fapi_refresh = _fapi(server, transport)
+        with pytest.raises(oc.TokenBindingError):
+            fapi_refresh.refresh(
+                oc.Token("x", refresh_token=str(server.issue_token("fapi-app")["refresh_token"]))
+            )
