@@ -61,6 +61,7 @@ __all__ = [
     "dpop_challenge",
     "jwk_thumbprint",
     "nonce_headers",
+    "nonce_required",
     "pushed_binding",
     "read_proof",
     "resource_access",
@@ -270,7 +271,7 @@ def read_proof(
     return jkt if refusal is None else refusal
 
 
-def _token_error(state: MockState, refusal: Refusal) -> Answer:
+def _token_error(refusal: Refusal) -> Answer:
     headers = (("DPoP-Nonce", refusal.nonce),) if refusal.nonce else ()
     error = refusal.error or INVALID_PROOF
     return error_answer(400, error, refusal.description, headers=headers)
@@ -283,12 +284,13 @@ def token_proof(
 
     Returns:
         The thumbprint; ``None`` when the request has no ``DPoP`` header or the
-        server ignores DPoP (``MockAuthorizationServer(dpop=False)``); or the 400 answer (``invalid_dpop_proof``, ``use_dpop_nonce``, RFC 9449 §5, §8).
+        server ignores DPoP (``MockAuthorizationServer(dpop=False)``); or the 400
+        answer (``invalid_dpop_proof``, ``use_dpop_nonce``, RFC 9449 §5, §8).
     """
     if "dpop" not in request.headers or not state.dpop:
         return None
     found = read_proof(state, request, client=client)
-    return _token_error(state, found) if isinstance(found, Refusal) else found
+    return _token_error(found) if isinstance(found, Refusal) else found
 
 
 def binding_refusal(
