@@ -104,6 +104,7 @@ _EXPORTS = {
         "MalformedResponseError",
         "OAuth2Error",
         "ResponseError",
+        "TokenBindingError",
         "UsageError",
         "escape_controls",
     ),
@@ -122,7 +123,9 @@ _EXPORTS = {
     "oauth2_core.external_key": ("external_signing_key",),
     "oauth2_core.fapi": (
         "FAPI2_ALGS",
+        "check_dpop_binding",
         "check_fapi2_authorization",
+        "dpop_binding_required",
         "fapi2_server",
     ),
     "oauth2_core.flows": (
@@ -338,6 +341,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.errors import MalformedResponseError as MalformedResponseError
     from oauth2_core.errors import OAuth2Error as OAuth2Error
     from oauth2_core.errors import ResponseError as ResponseError
+    from oauth2_core.errors import TokenBindingError as TokenBindingError
     from oauth2_core.errors import UsageError as UsageError
     from oauth2_core.errors import escape_controls as escape_controls
     from oauth2_core.extension_grants import JWT_BEARER_GRANT_TYPE as JWT_BEARER_GRANT_TYPE
@@ -354,7 +358,9 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     )
     from oauth2_core.external_key import external_signing_key as external_signing_key
     from oauth2_core.fapi import FAPI2_ALGS as FAPI2_ALGS
+    from oauth2_core.fapi import check_dpop_binding as check_dpop_binding
     from oauth2_core.fapi import check_fapi2_authorization as check_fapi2_authorization
+    from oauth2_core.fapi import dpop_binding_required as dpop_binding_required
     from oauth2_core.fapi import fapi2_server as fapi2_server
     from oauth2_core.flows import backchannel_token_flow as backchannel_token_flow
     from oauth2_core.flows import code_exchange_flow as code_exchange_flow

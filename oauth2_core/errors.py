@@ -313,6 +313,32 @@ class IdTokenError(ResponseError):
         self.check = check
 
 
+class TokenBindingError(ResponseError):
+    """A token answer that is not sender-constrained although it must be (RFC 9449 §5).
+
+    The request carried a DPoP proof, but the server answered another
+    ``token_type`` than ``DPoP``: it did not bind the token to the key. RFC 9449
+    §5 allows that, so it is an error only where binding is required: with
+    ``profile="fapi2"`` (FAPI 2.0 Security Profile §5.3.2.1, "shall only issue
+    sender-constrained access tokens") or ``require_dpop_binding=True``. Raised
+    before anyone sees the token; never use it.
+
+    Attributes:
+        token_type: What the server answered (``"Bearer"``; control characters
+            removed, at most 40 characters).
+    """
+
+    def __init__(self, token_type: str, *, status: int | None = None) -> None:
+        shown = printable(token_type, 40)
+        super().__init__(
+            f"the token answer's token_type is {shown!r}, not 'DPoP': the server did not bind "
+            "the token to the DPoP key, and sender-constrained tokens are required "
+            "(RFC 9449 §5)",
+            status=status,
+        )
+        self.token_type = shown
+
+
 class BackchannelExpiredError(DeviceCodeExpiredError):
     """The CIBA ``auth_req_id`` expired before the user decided (CIBA Core 1.0 §11).
 

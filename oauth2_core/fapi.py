@@ -13,6 +13,11 @@ One switch, ``profile="fapi2"`` on the high-level clients, runs these checks:
   introspection and userinfo answers), so every later step follows the profile.
 * :func:`check_fapi2_authorization` refuses an authorization request that would
   leave the profile: no PAR, or PKCE other than S256 (§5.3.2.2).
+* :func:`check_dpop_binding` refuses a token answer to a DPoP request that is
+  not ``DPoP``-bound (§5.3.2.1: sender-constrained tokens only; RFC 9449 §5
+  lets a server answer ``Bearer``), before anyone uses the token. The flows
+  run it with ``require_dpop_binding=True``, which :func:`dpop_binding_required`
+  turns on for the profile.
 """
 
 from __future__ import annotations
@@ -23,11 +28,18 @@ import attrs
 
 from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import MTLS_AUTH_METHODS, Client
-from oauth2_core.errors import UsageError
+from oauth2_core.errors import TokenBindingError, UsageError
 from oauth2_core.jose import load_signing_key
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.token import Token, normalize_token_type
 
-__all__ = ["FAPI2_ALGS", "check_fapi2_authorization", "fapi2_server"]
+__all__ = [
+    "FAPI2_ALGS",
+    "check_dpop_binding",
+    "check_fapi2_authorization",
+    "dpop_binding_required",
+    "fapi2_server",
+]
 
 #: FAPI 2.0 Security Profile §5.4.1: "shall use PS256, ES256 or EdDSA (using the Ed25519
 #: variant) algorithms".
@@ -142,3 +154,46 @@ def check_fapi2_authorization(pending: PendingAuthorization, *, par: bool | None
         raise _refuse("pushes every authorization request; par=False is not allowed (§5.3.2.2)")
     if pending.code_verifier is None or pending.code_challenge_method != "S256":
         raise _refuse("needs PKCE with S256 (§5.3.2.2)")
+
+
+def check_dpop_binding(token: Token, *, status: int | None = None) -> Token:
+    """``token`` when the server bound it to the DPoP key (``token_type`` ``DPoP``, RFC 9449 §5).
+
+    RFC 9449 §5 lets a server ignore the proof and answer ``Bearer``; the FAPI
+    2.0 Security Profile §5.3.2.1 does not ("shall only issue sender-constrained
+    access tokens"). The flows call this with ``require_dpop_binding=True``
+    right after the answer is read, before the ID token is checked or anyone
+    sees the token.
+
+    Args:
+        token: The token a DPoP-proofed request got.
+        status: The answer's HTTP status, for the error.
+
+    Returns:
+        ``token``, unchanged.
+
+    Raises:
+        TokenBindingError: any other ``token_type`` (it names the type).
+    """
+    if normalize_token_type(token.token_type) != "DPoP":
+        raise TokenBindingError(token.token_type, status=status)
+    return token
+
+
+def dpop_binding_required(
+    *, profile: str | None, dpop_key: object | None, require_dpop_binding: bool = False
+) -> bool:
+    """Whether the token answers to this client's DPoP requests must be ``DPoP``-bound.
+
+    With ``profile="fapi2"`` and a DPoP key: FAPI 2.0 Security Profile §5.3.2.1
+    accepts sender-constrained tokens only (with mTLS instead, the binding is
+    the certificate's and not visible in ``token_type``). Elsewhere RFC 9449 §5
+    lets the server answer ``Bearer``, so only the explicit
+    ``require_dpop_binding=True`` asks for it.
+
+    Raises:
+        UsageError: ``require_dpop_binding`` without a DPoP key.
+    """
+    if require_dpop_binding and dpop_key is None:
+        raise UsageError("require_dpop_binding needs a dpop_key: nothing would bind the token")
+    return require_dpop_binding or (profile == "fapi2" and dpop_key is not None)

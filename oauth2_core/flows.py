@@ -15,6 +15,10 @@ The decisions of chaining the steps live here, once:
   the ID token (OpenID Connect Core §3.1.3.7) before anyone uses the tokens;
 * :func:`refresh_flow`: refresh, keep what the server omits, validate a new
   ID token against the previous one (OpenID Connect Core §12.2).
+
+With ``require_dpop_binding=True`` (what ``profile="fapi2"`` turns on) each of
+them refuses a token the server did not bind to the DPoP key
+(:func:`~oauth2_core.fapi.check_dpop_binding`) before anyone sees it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from oauth2_core.client import Client
 from oauth2_core.dpop import DPoPKey, dpop_send_flow
 from oauth2_core.dpop_nonce import DPoPNonces
 from oauth2_core.errors import UsageError
+from oauth2_core.fapi import check_dpop_binding
 from oauth2_core.grants import authorization_code_grant_request, refresh_token_grant_request
 from oauth2_core.id_token import check_id_token_support, id_token_flow, validate_id_token_flow
 from oauth2_core.id_token_refresh import refreshed_id_token_flow
@@ -106,6 +111,21 @@ def _token_attempts(
     return (yield from retry_dated_flow(attempt, retry, now=now))
 
 
+def _bound(
+    process: Callable[[HttpResponse], Token], dpop_key: DPoPKey | None, required: bool
+) -> Callable[[HttpResponse], Token]:
+    """``process``, then the DPoP binding check when it is required (RFC 9449 §5)."""
+    if not required:
+        return process
+    if dpop_key is None:
+        raise UsageError("require_dpop_binding needs a dpop_key: nothing would bind the token")
+
+    def checked(response: HttpResponse) -> Token:
+        return check_dpop_binding(process(response), status=response.status)
+
+    return checked
+
+
 def _check_now(now: object) -> _dt.datetime:
     if not isinstance(now, _dt.datetime) or now.utcoffset() is None:
         raise UsageError("now must be a timezone-aware datetime: when the request is sent")
@@ -120,6 +140,7 @@ def token_grant_flow(
     dpop_nonces: DPoPNonces | None = None,
     retry: RetryPolicy | None = None,
     previous: Token | None = None,
+    require_dpop_binding: bool = False,
 ) -> TimedFlow[Token]:
     """Get a token with one request to the token endpoint (RFC 6749 §5, RFC 9449 §5).
 
@@ -141,23 +162,29 @@ def token_grant_flow(
         retry: The opt-in retry policy, or ``None``.
         previous: For a refresh: the token refreshed; the answer is then read
             by ``process_refresh_response`` (keeps what the server omits).
+        require_dpop_binding: Refuse an answer whose ``token_type`` is not
+            ``DPoP`` (RFC 9449 §5 lets a server not bind; FAPI 2.0 §5.3.2.1
+            does not). Needs ``dpop_key``.
 
     Returns:
         The flow; next: ``oauth2_transports.run(flow, transport)``.
 
     Raises:
         EndpointError, MalformedResponseError: as ``process_token_response``.
-        UsageError: a bad key, request or ``now``.
+        TokenBindingError: ``require_dpop_binding`` and the token is not DPoP-bound.
+        UsageError: a bad key, request or ``now``; ``require_dpop_binding`` without a key.
     """
     _check_now(now)
     if dpop_key is None and retry is None and previous is None:
         # The common case, kept as short as token_flow: one request, one answer (a
         # Send is always answered with the response, never with a time).
         return process_token_response(cast("HttpResponse", (yield Send(build(now)))))
-    process: Callable[[HttpResponse], Token] = (
+    process: Callable[[HttpResponse], Token] = _bound(
         process_token_response
         if previous is None
-        else (lambda response: process_refresh_response(response, previous=previous))
+        else (lambda response: process_refresh_response(response, previous=previous)),
+        dpop_key,
+        require_dpop_binding,
     )
     token, _ = yield from _token_attempts(
         build, process, now=now, dpop_key=dpop_key, dpop_nonces=dpop_nonces, retry=retry
@@ -180,6 +207,7 @@ def exchange_code_flow(
     jwks_cache: JwksCache | None = None,
     dpop_key: DPoPKey | None = None,
     dpop_nonces: DPoPNonces | None = None,
+    require_dpop_binding: bool = False,
     **params: object,
 ) -> Flow[Token]:
     """Check the redirect, exchange the code, validate the ID token (RFC 6749 §4.1, OIDC §3.1.3).
@@ -207,18 +235,23 @@ def exchange_code_flow(
         jwks_cache: The server's JWK set cache (keep one per server).
         dpop_key: The DPoP private key, to bind the tokens (RFC 9449).
         dpop_nonces: Your per-origin DPoP nonces.
+        require_dpop_binding: Refuse a token that is not ``DPoP``-bound
+            (``profile="fapi2"`` turns it on), before its ID token is checked.
         params: Extra token request parameters.
 
     Returns:
         The flow; next: ``oauth2_transports.run(flow, transport)``.
 
     Raises:
+        TokenBindingError: ``require_dpop_binding`` and the answer's
+            ``token_type`` is not ``DPoP``.
         CallbackError: the redirect failed a check or carries an error.
         EndpointError, MalformedResponseError: as ``process_token_response``;
             no ``id_token`` although ``openid`` was asked for.
         IdTokenError: the ID token failed a check.
     """
     _check_now(now)
+    process = _bound(process_token_response, dpop_key, require_dpop_binding)
     # A signed response (JARM) is verified first, the server's keys fetched
     # when needed; required when the client registered a signing alg (JARM §3).
     code = yield from authorization_response_flow(
@@ -238,7 +271,7 @@ def exchange_code_flow(
         return authorization_code_grant_request(server, client, code, pending, now=when, **params)
 
     response = yield from _token_response_flow(build, now, dpop_key, dpop_nonces)
-    token = process_token_response(response)
+    token = process(response)
     if not validate_id_token or (token.id_token is None and not _wants_openid(pending)):
         return token
     claims = yield from id_token_flow(
@@ -263,6 +296,7 @@ def refresh_flow(
     dpop_key: DPoPKey | None = None,
     dpop_nonces: DPoPNonces | None = None,
     retry: RetryPolicy | None = None,
+    require_dpop_binding: bool = False,
     **params: object,
 ) -> TimedFlow[Token]:
     """Refresh ``token``, keeping what the server omits (RFC 6749 §6, OIDC Core §12.2).
@@ -285,14 +319,23 @@ def refresh_flow(
         dpop_key: The DPoP private key the tokens are bound to.
         dpop_nonces: Your per-origin DPoP nonces.
         retry: The opt-in retry policy for the refresh request.
+        require_dpop_binding: Refuse a refreshed token that is not
+            ``DPoP``-bound (``profile="fapi2"`` turns it on).
         params: Extra request parameters (``scope``, ``resource``).
 
     Raises:
         EndpointError, MalformedResponseError: as ``process_refresh_response``.
+        TokenBindingError: ``require_dpop_binding`` and the answer's
+            ``token_type`` is not ``DPoP``; the old token stays yours.
         IdTokenError: the new ID token failed a check; the old token stays yours.
     """
     if not isinstance(token, Token):
         raise UsageError("refresh needs the Token to refresh")
+    process = _bound(
+        lambda response: process_refresh_response(response, previous=token),
+        dpop_key,
+        require_dpop_binding,
+    )
     if now is None:
         if dpop_key is not None or retry is not None:
             raise UsageError("DPoP proofs and retries need the send time: pass now=")
@@ -308,7 +351,7 @@ def refresh_flow(
 
         refreshed, received_at = yield from _token_attempts(
             build,
-            lambda response: process_refresh_response(response, previous=token),
+            process,
             now=_check_now(now),
             dpop_key=dpop_key,
             dpop_nonces=dpop_nonces,

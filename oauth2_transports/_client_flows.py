@@ -55,7 +55,7 @@ from oauth2_core.device import (
     device_poll_flow,
     process_device_authorization_response,
 )
-from oauth2_core.fapi import check_fapi2_authorization, fapi2_server
+from oauth2_core.fapi import check_fapi2_authorization, dpop_binding_required, fapi2_server
 from oauth2_core.flows import introspection_flow, revocation_flow, step_flow
 from oauth2_core.jose import require_jwt
 from oauth2_core.logout import end_session_url
@@ -95,6 +95,7 @@ class ClientFlows:
         retry: RetryPolicy | None = None,
         validate_id_token: bool = True,
         profile: str | None = None,
+        require_dpop_binding: bool = False,
     ) -> None:
         if not isinstance(server, ServerMetadata):
             raise UsageError("server must be an oauth2_core.ServerMetadata")
@@ -110,6 +111,10 @@ class ClientFlows:
             # FAPI 2.0: refuse what the profile forbids before any request; PAR and iss on.
             server = fapi2_server(server, client, dpop_key=dpop_key)
         self.profile = profile
+        # RFC 9449 §5 lets a server answer Bearer; FAPI 2.0 and the opt-in refuse it.
+        self.require_dpop_binding = dpop_binding_required(
+            profile=profile, dpop_key=dpop_key, require_dpop_binding=require_dpop_binding
+        )
         self.server = server
         self.client = client
         self.clock: Callable[[], _dt.datetime] = clock if clock is not None else utc_now
@@ -128,6 +133,7 @@ class ClientFlows:
             dpop_key=self.dpop_key,
             dpop_nonces=self._dpop_nonces,
             retry=self.retry if retry else None,
+            require_dpop_binding=self.require_dpop_binding,
         )
 
     # -- one per client method ----------------------------------------------------
@@ -190,6 +196,7 @@ class ClientFlows:
             jwks_cache=self._jwks,
             dpop_key=self.dpop_key,
             dpop_nonces=self._dpop_nonces,
+            require_dpop_binding=self.require_dpop_binding,
             **params,
         )
 
@@ -206,6 +213,7 @@ class ClientFlows:
             dpop_key=self.dpop_key,
             dpop_nonces=self._dpop_nonces,
             retry=self.retry,
+            require_dpop_binding=self.require_dpop_binding,
             **params,
         )
 

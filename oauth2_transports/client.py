@@ -94,7 +94,11 @@ class OAuth2Client(ClientFlows):
             §12.2, or keeps it when the server sends none) and ``profile``
             (``"fapi2"``: the FAPI 2.0 Security Profile — PAR always, PKCE S256,
             ``iss`` required, and a ``UsageError`` before any request for a
-            client or server that cannot meet it; see ``oauth2_core.fapi``).
+            client or server that cannot meet it; with a ``dpop_key``, a token
+            answer that is not ``DPoP``-bound is an ``oauth2_core.TokenBindingError``
+            before anyone uses it; see ``oauth2_core.fapi``) and
+            ``require_dpop_binding`` (``True``: that refusal without the profile;
+            RFC 9449 §5 otherwise lets a server answer ``Bearer``).
     """
 
     def __init__(

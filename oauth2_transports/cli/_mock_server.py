@@ -48,6 +48,13 @@ def add_mock_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="approve authorization requests at once (as alice, or login_hint) instead of "
         "showing the login page",
     )
+    parser.add_argument(
+        "--dpop-require-nonce",
+        action="store_true",
+        help="DPoP proofs must carry the server's nonce (RFC 9449 section 8): a proof "
+        'without it gets a nonce challenge; POST {"fault": "rotate_dpop_nonce"} to '
+        "/_mock/faults hands out a new one",
+    )
 
 
 @contextmanager
@@ -126,6 +133,7 @@ def run_mock_server(
             issuer=args.issuer,
             login_page=login_page,
             control=True,
+            require_dpop_nonce=args.dpop_require_nonce,
         )
     except OSError as exc:
         where = f"{args.host}:{args.port}"

@@ -4,7 +4,7 @@
   percent-decoding of §2.3.1, ``client_secret_post``, ``private_key_jwt``
   (RFC 7523 §2.2, in :mod:`._mock_assertion`) and public clients;
 * the authorization endpoint (RFC 6749 §4.1, RFC 7636 PKCE, RFC 9207 ``iss``);
-* pushed authorization requests (RFC 9126);
+* pushed authorization requests (RFC 9126), a DPoP proof binding the code (RFC 9449 §10.1);
 * device authorization and its verification page (RFC 8628 §3.1 to §3.3).
 """
 
@@ -21,6 +21,7 @@ from urllib.parse import unquote_plus
 import attrs
 
 from oauth2_transports.testing._mock_assertion import client_from_assertion
+from oauth2_transports.testing._mock_dpop import pushed_binding
 from oauth2_transports.testing._mock_jar import JARM_MODES, jarm_answer, unpack_request_object
 from oauth2_transports.testing._mock_model import (
     Answer,
@@ -190,6 +191,7 @@ class AuthorizationRequest:
     response_mode: str | None = None  # JARM: a *.jwt mode signs the response
     acr_values: tuple[str, ...] = ()  # OIDC Core §3.1.2.1, RFC 9470 §4
     max_age: int | None = None
+    dpop_jkt: str | None = None  # RFC 9449 §10: the code is bound to this DPoP key
 
 
 def _redirect(state: MockState, req: AuthorizationRequest, pairs: list[tuple[str, str]]) -> Answer:
@@ -252,6 +254,7 @@ def authorization_request(
         prompt=params.get("prompt"),
         resource=params.get("resource"),
         response_mode=params.get("response_mode"),
+        dpop_jkt=params.get("dpop_jkt") if state.dpop else None,
     )
     if params.get("response_type") != "code":
         return refuse(
@@ -323,6 +326,7 @@ def approve(
         resource=req.resource,
         acr=acr,
         auth_time=auth_time,
+        dpop_jkt=req.dpop_jkt,
     )
     answer = [("code", code)]
     if req.state is not None:
@@ -362,7 +366,11 @@ def pushed_authorization(state: MockState, request: RecordedRequest) -> Answer:
     redirect_uri = request.form.get("redirect_uri")
     if redirect_uri is not None and not client.accepts_redirect_uri(redirect_uri):
         return error_answer(400, "invalid_request", "redirect_uri is not registered")
+    binding = pushed_binding(state, request, client)  # RFC 9449 §10.1: a proof binds the code
+    if isinstance(binding, Answer):
+        return binding
     params = [(k, v) for k, v in request.form_pairs if k not in _AUTH_FIELDS]
+    params.extend(binding)
     if "client_id" not in request.form:
         params.append(("client_id", client.client_id))
     uri = "urn:ietf:params:oauth:request_uri:" + new_secret("")

@@ -44,6 +44,7 @@ FAULTS: Mapping[str, frozenset[str]] = {
     "slow_down_next": frozenset({"n"}),
     "deny_next": frozenset({"n"}),
     "echo_next": frozenset({"n", "status", "error", "www_authenticate", "path"}),
+    "rotate_dpop_nonce": frozenset(),  # RFC 9449 §8.2: a new nonce, the old one refused
     "clear": frozenset(),
 }
 _SCALARS = (str, int, float, bool, type(None))

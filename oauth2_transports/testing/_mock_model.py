@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_USERS",
     "Answer",
     "MockClient",
+    "PRIVATE_JWK_MEMBERS",
     "MockUser",
     "RecordedRequest",
     "error_answer",
@@ -31,7 +32,7 @@ MockAuthMethod = Literal["client_secret_basic", "client_secret_post", "private_k
 _SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 # Members that only a private or symmetric JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1;
 # RFC 8037 §2): a client registers its public keys only.
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 
@@ -50,7 +51,7 @@ def _to_jwks(value: Mapping[str, object] | None) -> Mapping[str, object] | None:
     if not isinstance(keys, (list, tuple)) or not keys:
         raise ValueError("jwks must be a JWK set: {'keys': [public JWK, ...]} (RFC 7517 §5)")
     for key in keys:
-        if not isinstance(key, Mapping) or _PRIVATE_MEMBERS & key.keys():
+        if not isinstance(key, Mapping) or PRIVATE_JWK_MEMBERS & key.keys():
             raise ValueError("jwks must hold public keys only (EC, RSA or OKP JWKs)")
     return types.MappingProxyType({"keys": tuple(dict(k) for k in keys)})
 
@@ -79,6 +80,10 @@ class MockClient:
             ``private_key_jwt`` the default method.
         redirect_uris: Registered redirect URIs. A loopback ``http`` URI matches
             any port (RFC 8252 §7.3), so a CLI may use an ephemeral port.
+        dpop_bound_access_tokens: The client always binds its tokens (RFC 9449
+            §5.2): a token request without a DPoP proof is ``invalid_dpop_proof``.
+        require_dpop_nonce: This client's DPoP proofs must carry the server's
+            nonce (RFC 9449 §8), even when the server does not require it of all.
     """
 
     client_id: str
@@ -92,6 +97,8 @@ class MockClient:
         converter=_to_tuple,
         kw_only=True,
     )
+    dpop_bound_access_tokens: bool = attrs.field(default=False, kw_only=True)
+    require_dpop_nonce: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.auth_method not in (*_SECRET_METHODS, "private_key_jwt", "none"):

@@ -9,11 +9,14 @@ an authorization whose user authentication is not the one demanded
 (``acr_values``, ``max_age``: ``set_resource_authentication``) gets 401
 ``insufficient_user_authentication`` (RFC 9470 §3). Its metadata
 (RFC 9728 §3) is at ``/.well-known/oauth-protected-resource/resource`` and names
-this server as the authorization server.
+this server as the authorization server. A DPoP-bound token (RFC 9449 §7.1)
+is presented as ``Authorization: DPoP`` with a proof of its key; refusals of
+it carry a ``WWW-Authenticate: DPoP`` challenge (see ``_mock_dpop``).
 """
 
 from __future__ import annotations
 
+from oauth2_transports.testing import _mock_dpop as dpop
 from oauth2_transports.testing._mock_model import Answer, RecordedRequest, json_answer
 from oauth2_transports.testing._mock_state import Grant, MockState
 
@@ -43,6 +46,7 @@ def resource_metadata_document(state: MockState) -> dict[str, object]:
         "authorization_servers": [state.issuer],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": list(dpop.DPOP_SIGNING_ALGS),  # RFC 9728 §2
         "resource_name": "mock protected resource",
     }
 
@@ -52,6 +56,14 @@ def resource_metadata(state: MockState, request: RecordedRequest) -> Answer:
     return json_answer(200, resource_metadata_document(state))
 
 
+def _params(state: MockState) -> list[str]:
+    return [
+        'realm="mock"',
+        f'resource_metadata="{state.issuer + RESOURCE_METADATA_PATH}"',
+        f'scope="{" ".join(state.resource_scopes)}"',
+    ]
+
+
 def _challenge(
     state: MockState,
     status: int,
@@ -59,11 +71,7 @@ def _challenge(
     description: str,
     extra: tuple[str, ...] = (),
 ) -> Answer:
-    params = [
-        'realm="mock"',
-        f'resource_metadata="{state.issuer + RESOURCE_METADATA_PATH}"',
-        f'scope="{" ".join(state.resource_scopes)}"',
-    ]
+    params = _params(state)
     if error is None:
         # RFC 6750 §3.1: no error code when the request carried no token at all.
         return Answer(status, (("WWW-Authenticate", "Bearer " + ", ".join(params)),))
@@ -91,14 +99,23 @@ def _authentication_challenge(state: MockState, grant: Grant) -> Answer | None:
     )
 
 
+def _refused(state: MockState, refusal: dpop.Refusal) -> Answer:
+    if refusal.scheme != "DPoP":
+        return _challenge(state, 401, refusal.error, refusal.description)
+    # RFC 9449 §7.1: a DPoP challenge; §9: use_dpop_nonce with the nonce to use.
+    headers = dpop.dpop_challenge(refusal, _params(state))
+    data = {"error": refusal.error, "error_description": refusal.description}
+    return json_answer(401, data, headers)
+
+
 def protected_resource(state: MockState, request: RecordedRequest) -> Answer:
-    """``GET|POST /resource``: the caller's identity, for a valid token meant for it."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return _challenge(state, 401, None, "")
-    access = state.access_tokens.get(value.strip())
-    if access is None or not access.active(state.now()):
-        return _challenge(state, 401, "invalid_token", "The access token is invalid or expired")
+    """``GET|POST /resource``: the caller's identity, for a valid token meant for it.
+
+    Bearer tokens (RFC 6750 §2.1) and DPoP-bound ones with their proof (RFC 9449 §7.1).
+    """
+    access = dpop.resource_access(state, request)
+    if isinstance(access, dpop.Refusal):
+        return _refused(state, access)
     if resource_id(state) not in access.grant.resources:
         # RFC 8707 §2: the token's audience must be this resource.
         return _challenge(state, 401, "invalid_token", "The token is meant for another resource")
@@ -114,4 +131,8 @@ def protected_resource(state: MockState, request: RecordedRequest) -> Answer:
     }
     if access.grant.user is not None:
         data["sub"] = access.grant.user
+    if access.jkt is not None:
+        data["token_type"] = "DPoP"
+        client = state.clients.get(access.grant.client_id)
+        return json_answer(200, data, dpop.nonce_headers(state, client))
     return json_answer(200, data)

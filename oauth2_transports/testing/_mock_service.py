@@ -23,6 +23,7 @@ from oauth2_transports.testing import _mock_registration as registration
 from oauth2_transports.testing import _mock_resource as resource
 from oauth2_transports.testing import _mock_token as back
 from oauth2_transports.testing._mock_assertion import CLIENT_ASSERTION_ALGS
+from oauth2_transports.testing._mock_dpop import DPOP_SIGNING_ALGS
 from oauth2_transports.testing._mock_faults import Faults, Planned, apply_quirk, echo_answer
 from oauth2_transports.testing._mock_jar import JARM_MODES, REQUEST_OBJECT_ALGS
 from oauth2_transports.testing._mock_jwt_bearer import JWT_BEARER_GRANT
@@ -81,6 +82,9 @@ def discovery_document(state: MockState) -> dict[str, object]:
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "name", "email", "email_verified"],
     }
+    if state.dpop:
+        # RFC 9449 §5.1: DPoP proofs at the token, PAR, UserInfo and resource endpoints.
+        doc["dpop_signing_alg_values_supported"] = list(DPOP_SIGNING_ALGS)
     if state.scopes_supported is not None:
         doc["scopes_supported"] = list(state.scopes_supported)
     if state.client_id_metadata_documents:

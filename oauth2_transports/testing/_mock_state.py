@@ -77,6 +77,8 @@ class AccessRecord:
     expires_at: float
     revoked: bool = False
     extra: Mapping[str, object] = attrs.field(factory=dict)
+    #: RFC 9449 §6: the JWK SHA-256 thumbprint of the DPoP key it is bound to.
+    jkt: str | None = None
 
     def active(self, now: float) -> bool:
         return not self.revoked and not self.grant.revoked and now < self.expires_at
@@ -92,6 +94,8 @@ class RefreshRecord:
     expires_at: float | None
     used: bool = False
     revoked: bool = False
+    #: RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
+    jkt: str | None = None
 
     def active(self, now: float) -> bool:
         expired = self.expires_at is not None and now >= self.expires_at
@@ -115,6 +119,7 @@ class CodeRecord:
     resource: str | None = None  # RFC 8707 §2.1, from the authorization request
     acr: str | None = None  # how the user authenticated (OIDC Core §2)
     auth_time: float | None = None  # when
+    dpop_jkt: str | None = None  # RFC 9449 §10: redeemed only with this DPoP key
 
 
 @attrs.define(eq=False)
@@ -210,6 +215,12 @@ class MockState:
         self.metadata_clients: dict[str, MockClient | str] = {}
         # The user's sign-in session at the authorization endpoint: user -> (auth_time, acr).
         self.sign_ins: dict[str, tuple[float, str]] = {}
+        # DPoP (RFC 9449, in _mock_dpop): the nonce rule and nonce, used (jkt, jti) -> until.
+        self.dpop = True  # False: proofs are ignored, tokens stay Bearer (RFC 9449 §5)
+        self.require_dpop_nonce = False
+        self.dpop_nonce: str | None = None
+        self.dpop_nonce_expires_at = 0.0
+        self.dpop_jtis: dict[tuple[str, str], float] = {}
 
     def now(self) -> float:
         """The server's clock: the injected clock plus any :meth:`advance`."""

@@ -3,7 +3,8 @@
 * token endpoint (RFC 6749 §4.1.3, §4.3, §4.4, §6; RFC 7636 §4.6; RFC 8628 §3.4
   and §3.5; RFC 8693 token exchange; RFC 7523 §2.1 JWT bearer, in ``_mock_jwt_bearer``);
 * revocation (RFC 7009), introspection (RFC 7662);
-* UserInfo (OpenID Connect Core §5.3) with RFC 6750 §3 errors.
+* UserInfo (OpenID Connect Core §5.3) with RFC 6750 §3 errors;
+* DPoP (RFC 9449, in ``_mock_dpop``): every grant's tokens bound to the proof's key.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
+from oauth2_transports.testing import _mock_dpop as dpop
 from oauth2_transports.testing import _mock_jwt_bearer as jwt_bearer
 from oauth2_transports.testing._mock_authorize import (
     PKCE_VALUE,
@@ -211,7 +213,14 @@ def token(state: MockState, request: RecordedRequest) -> Answer:
     handler = _GRANTS.get(grant_type)
     if handler is None:
         return error_answer(400, "unsupported_grant_type", "grant_type not supported")
-    return handler(state, client, request)
+    # RFC 9449 §5: a proof binds whatever the grant issues; a bound grant needs its key.
+    jkt = dpop.token_proof(state, request, client)
+    if isinstance(jkt, Answer):
+        return jkt
+    refused = dpop.binding_refusal(state, client, request.form, jkt)
+    if refused is not None:
+        return refused
+    return dpop.bind_answer(state, client, handler(state, client, request), jkt)
 
 
 def revoke(state: MockState, request: RecordedRequest) -> Answer:
@@ -252,10 +261,12 @@ def introspect(state: MockState, request: RecordedRequest) -> Answer:
         grant, scope = access.grant, access.scope
         data: dict[str, object] = {
             "active": True,
-            "token_type": "Bearer",
+            "token_type": "Bearer" if access.jkt is None else "DPoP",
             "exp": int(access.expires_at),
             "iat": int(access.issued_at),
         }
+        if access.jkt is not None:
+            data["cnf"] = {"jkt": access.jkt}  # RFC 9449 §6.2
     else:
         refresh = state.refresh_tokens.get(value)
         if refresh is None or not refresh.active(now):
@@ -283,27 +294,38 @@ def _introspection_answer(
     return json_answer(200, data)
 
 
-def _bearer_error(status: int, error: str | None, description: str) -> Answer:
-    challenge = 'Bearer realm="mock"'
-    if error is None:
-        return Answer(status=status, headers=(("WWW-Authenticate", challenge),))
-    challenge += f', error="{error}", error_description="{description}"'
-    data = {"error": error, "error_description": description}
-    return json_answer(status, data, headers=(("WWW-Authenticate", challenge),))
+def _resource_error(refusal: dpop.Refusal) -> Answer:
+    if refusal.scheme == "DPoP":
+        headers = dpop.dpop_challenge(refusal, ['realm="mock"'])
+    else:
+        challenge = 'Bearer realm="mock"'
+        if refusal.error is not None:
+            challenge += f', error="{refusal.error}", error_description="{refusal.description}"'
+        headers = (("WWW-Authenticate", challenge),)
+    if refusal.error is None:
+        return Answer(status=401, headers=headers)
+    data = {"error": refusal.error, "error_description": refusal.description}
+    return json_answer(401, data, headers=headers)
 
 
 def userinfo(state: MockState, request: RecordedRequest) -> Answer:
-    """UserInfo (OIDC Core §5.3): the user's claims for a Bearer token (RFC 6750 §2.1)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        # RFC 6750 §3.1: no error code when the request had no token at all.
-        return _bearer_error(401, None, "")
-    access = state.access_tokens.get(value.strip())
-    if access is None or not access.active(state.now()):
-        return _bearer_error(401, "invalid_token", "The access token is invalid or expired")
+    """UserInfo (OIDC Core §5.3): the user's claims for a Bearer (RFC 6750 §2.1) or DPoP token.
+
+    A DPoP-bound token needs ``Authorization: DPoP`` and a proof (RFC 9449 §7.1).
+    """
+    access = dpop.resource_access(state, request)
+    if isinstance(access, dpop.Refusal):
+        return _resource_error(access)
     username = access.grant.user
     if username is None or username not in state.users:
-        return _bearer_error(403, "insufficient_scope", "The token has no user")
+        # RFC 6750 §3.1: the token is valid but grants no user's claims.
+        description = "The token has no user"
+        challenge = (
+            f'Bearer realm="mock", error="insufficient_scope", error_description="{description}"'
+        )
+        data = {"error": "insufficient_scope", "error_description": description}
+        return json_answer(403, data, headers=(("WWW-Authenticate", challenge),))
     claims: dict[str, object] = {"sub": username, **state.users[username].claims}
-    return json_answer(200, claims)
+    client = state.clients.get(access.grant.client_id)
+    headers = dpop.nonce_headers(state, client) if access.jkt is not None else ()
+    return json_answer(200, claims, headers=headers)

@@ -15,7 +15,11 @@ exchange, JWT bearer, CIBA), device authorization (RFC 8628), CIBA poll mode
 (``/bc-authorize``, ``approve_backchannel``), revocation (RFC 7009),
 introspection (RFC 7662), UserInfo, PAR (RFC 9126), dynamic client registration
 (RFC 7591, managed per RFC 7592) and a protected test resource with its RFC 9728
-metadata (``resource_url``, see ``_mock_resource``). It validates client
+metadata (``resource_url``, see ``_mock_resource``). DPoP (RFC 9449, see
+``_mock_dpop``): a proof at the token endpoint binds the tokens of every grant
+(``token_type`` ``DPoP``), ``dpop_jkt`` or a proof at PAR binds the code, and the
+resource and UserInfo want a bound token with a proof of its key; nonces on demand
+(``require_dpop_nonce``, :meth:`rotate_dpop_nonce`). It validates client
 authentication like a real server, records every request, and injects faults
 on demand (``fail_next``, ``echo_next``, ``delay_next``, ``drop_next``,
 ``slow_down_next``, ``answer_next``, ``deny_next``). Every method is thread-safe.
@@ -33,6 +37,7 @@ from urllib.parse import urlsplit
 
 from oauth2_transports.testing import _mock_authorize as front
 from oauth2_transports.testing import _mock_ciba as ciba
+from oauth2_transports.testing import _mock_dpop as dpop
 from oauth2_transports.testing._mock_control import CONTROL_PATH, control_answer
 from oauth2_transports.testing._mock_faults import QUIRKS, Echo, Quirk, failure_answer
 from oauth2_transports.testing._mock_jose import IdTokenSigner
@@ -112,6 +117,17 @@ class MockAuthorizationServer:
         trusted_issuers: ``{iss: public JWK}``: the parties whose signed JWTs the
             JWT bearer grant accepts (RFC 7523 §2.1, §3; needs PyJWT). The
             assertion's ``aud`` must name this server's issuer or token endpoint.
+        require_dpop_nonce: Every DPoP proof must carry the server's nonce
+            (RFC 9449 §8, §9): a proof without it is answered ``use_dpop_nonce``
+            with a ``DPoP-Nonce`` header (400 at the token and PAR endpoints, 401
+            with a ``DPoP`` challenge at the resource and UserInfo). One nonce
+            for the whole server (one origin), renewed every 300 seconds of the
+            server's clock and by :meth:`rotate_dpop_nonce`. ``MockClient(
+            require_dpop_nonce=True)`` asks it of one client only.
+        dpop: ``False`` plays a server without DPoP: proofs are ignored and
+            tokens answered ``Bearer`` (RFC 9449 §5 allows it; a client with
+            ``profile="fapi2"`` must refuse them), and the metadata names no
+            ``dpop_signing_alg_values_supported``.
 
     Example:
         >>> with MockAuthorizationServer() as server:  # doctest: +SKIP
@@ -144,6 +160,8 @@ class MockAuthorizationServer:
         trusted_issuers: Mapping[str, Mapping[str, object]] | None = None,
         client_id_metadata_documents: bool = False,
         allow_http_client_id_urls: bool = False,
+        require_dpop_nonce: bool = False,
+        dpop: bool = True,
     ) -> None:
         trusted = trusted_keys(trusted_issuers or {})  # before the port is taken
         self._control = control
@@ -172,6 +190,8 @@ class MockAuthorizationServer:
         self._state.trusted_issuers = trusted
         self._state.client_id_metadata_documents = client_id_metadata_documents
         self._state.allow_http_client_id_urls = allow_http_client_id_urls
+        self._state.require_dpop_nonce = require_dpop_nonce
+        self._state.dpop = dpop
         self._service = MockService(self._state, self._httpd.stopping)
         self._faults = self._service.faults
         self._thread = threading.Thread(
@@ -276,16 +296,33 @@ class MockAuthorizationServer:
         )
 
     def issue_token(
-        self, client_id: str = "app", *, user: str | None = "alice", scope: str = ""
+        self,
+        client_id: str = "app",
+        *,
+        user: str | None = "alice",
+        scope: str = "",
+        dpop_jkt: str | None = None,
     ) -> dict[str, object]:
         """Mint a token without any HTTP (to test a resource server or UserInfo call).
+
+        Args:
+            client_id: The client the token is issued to.
+            user: The resource owner, or ``None`` for a client's own token.
+            scope: Space-separated scope values.
+            dpop_jkt: Bind the access token to the DPoP key with this JWK
+                thumbprint (RFC 9449 §6, ``oauth2_core.dpop_jkt(key)``):
+                ``token_type`` is then ``DPoP``.
 
         Returns:
             The token response members (``access_token``, ``refresh_token``, ...).
         """
         with self._state.lock:
             grant = Grant(client_id, user, tuple(scope.split()))
-            return self._state.issue_tokens(grant, scope=grant.scope, refresh=user is not None)
+            answer = self._state.issue_tokens(grant, scope=grant.scope, refresh=user is not None)
+            if dpop_jkt is not None:
+                self._state.access_tokens[str(answer["access_token"])].jkt = dpop_jkt
+                answer["token_type"] = "DPoP"
+            return answer
 
     def issue_jwt_access_token(
         self,
@@ -436,6 +473,15 @@ class MockAuthorizationServer:
         """Answer the next ``n`` device or CIBA polls with ``slow_down`` (RFC 8628 §3.5)."""
         with self._state.lock:
             self._state.slow_downs += n
+
+    def rotate_dpop_nonce(self) -> None:
+        """A new DPoP nonce; proofs with the old one get ``use_dpop_nonce`` (RFC 9449 §8.2).
+
+        Only matters with ``require_dpop_nonce`` (or a client's). Also over HTTP:
+        ``{"fault": "rotate_dpop_nonce"}`` at the control endpoint.
+        """
+        with self._state.lock:
+            dpop.rotate_nonce(self._state)
 
     def deny_next(self, n: int = 1) -> None:
         """Deny the next ``n`` authorization requests (``access_denied``)."""
