@@ -257,6 +257,7 @@ def backchannel_poll_flow(
     dpop_key: DPoPKey | None = None,
     dpop_nonce: str | None = None,
     dpop_nonces: DPoPNonces | None = None,
+    require_dpop_binding: bool = False,
     **params: object,
 ) -> TimedFlow[Token]:
     """Poll the token endpoint until the user decides (CIBA Core 1.0 §7.3, §10.1, §11).
@@ -283,6 +284,8 @@ def backchannel_poll_flow(
         dpop_key: The DPoP private key, or ``None``.
         dpop_nonce: The authorization server's last DPoP nonce, if known.
         dpop_nonces: Your per-origin DPoP nonces (read and kept up to date).
+        require_dpop_binding: Refuse a token that is not ``DPoP``-bound
+            (RFC 9449 §5; FAPI 2.0 Security Profile §5.3.2.1). Needs ``dpop_key``.
         **params: Extra parameters of every poll.
 
     Returns:
@@ -312,5 +315,6 @@ def backchannel_poll_flow(
             dpop_key=dpop_key,
             dpop_nonce=dpop_nonce,
             dpop_nonces=dpop_nonces,
+            require_dpop_binding=require_dpop_binding,
         )
     )

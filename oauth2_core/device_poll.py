@@ -102,6 +102,7 @@ def device_poll_flow(
     dpop_key: DPoPKey | None = None,
     dpop_nonce: str | None = None,
     dpop_nonces: DPoPNonces | None = None,
+    require_dpop_binding: bool = False,
     **params: object,
 ) -> TimedFlow[Token]:
     """Poll the token endpoint until the user decides (RFC 8628 §3.4, §3.5).
@@ -128,6 +129,8 @@ def device_poll_flow(
         dpop_key: The DPoP private key (``generate_dpop_key``), or ``None``.
         dpop_nonce: The authorization server's last DPoP nonce, if known.
         dpop_nonces: Your per-origin DPoP nonces (read and kept up to date).
+        require_dpop_binding: Refuse a token that is not ``DPoP``-bound
+            (RFC 9449 §5; FAPI 2.0 Security Profile §5.3.2.1). Needs ``dpop_key``.
         **params: Extra parameters of every poll.
 
     Returns:
@@ -158,5 +161,6 @@ def device_poll_flow(
             dpop_key=dpop_key,
             dpop_nonce=dpop_nonce,
             dpop_nonces=dpop_nonces,
+            require_dpop_binding=require_dpop_binding,
         )
     )

@@ -414,6 +414,7 @@ def backchannel_token_flow(
     dpop_key: DPoPKey | None = None,
     dpop_nonce: str | None = None,
     dpop_nonces: DPoPNonces | None = None,
+    require_dpop_binding: bool = False,
     **params: object,
 ) -> TimedFlow[Token]:
     """Poll for a CIBA token and validate its ID token (CIBA Core 1.0 §10.1, §10.1.1).
@@ -423,6 +424,9 @@ def backchannel_token_flow(
     Core §3.1.3.7 says, with no nonce (the request carried none) and its
     ``at_hash`` against the access token; the claims go on
     ``token.id_token_claims``. What ``OAuth2Client.poll_backchannel`` runs.
+    With ``require_dpop_binding`` a token that is not ``DPoP``-bound is
+    refused (RFC 9449 §5, FAPI 2.0 Security Profile §5.3.2.1) before its ID
+    token is looked at.
 
     Raises:
         IdTokenError: the ID token failed validation.
@@ -436,6 +440,7 @@ def backchannel_token_flow(
         dpop_key=dpop_key,
         dpop_nonce=dpop_nonce,
         dpop_nonces=dpop_nonces,
+        require_dpop_binding=require_dpop_binding,
         **params,
     )
     if not validate_id_token or token.id_token is None:

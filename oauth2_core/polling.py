@@ -31,6 +31,7 @@ from oauth2_core._parse import add_seconds, parse_body, raise_for_error
 from oauth2_core.dpop import DPoPKey, dpop_send_flow
 from oauth2_core.dpop_nonce import DPoPNonces
 from oauth2_core.errors import AccessDeniedError, DeviceCodeExpiredError, EndpointError
+from oauth2_core.fapi import check_dpop_binding, dpop_binding_required
 from oauth2_core.jose import load_signing_key
 from oauth2_core.token import Token, process_token_response
 
@@ -117,6 +118,7 @@ def poll_flow(
     dpop_key: DPoPKey | None = None,
     dpop_nonce: str | None = None,
     dpop_nonces: DPoPNonces | None = None,
+    require_dpop_binding: bool = False,
 ) -> TimedFlow[Token]:
     """Poll until the user decides (RFC 8628 §3.4, §3.5; CIBA Core 1.0 §7.3, §10.1, §11).
 
@@ -137,7 +139,11 @@ def poll_flow(
     ``DPoP-Nonce`` of each answer goes into the next proof (§8.2), and a nonce
     challenge is not the user's decision: the poll is sent again at once with
     the new nonce, once; a second one, or one refusing the nonce just sent, is
-    an :class:`EndpointError`, never a loop.
+    an :class:`EndpointError`, never a loop. With ``require_dpop_binding``
+    the token the user's approval brings must be ``DPoP``-bound
+    (:func:`~oauth2_core.fapi.check_dpop_binding`; RFC 9449 §5 lets a server
+    answer ``Bearer``, FAPI 2.0 Security Profile §5.3.2.1 does not), checked
+    before it is returned.
 
     Args:
         build: The poll request for a send time (a fresh one each poll: a JWT
@@ -153,6 +159,8 @@ def poll_flow(
         dpop_nonce: The server's last DPoP nonce, used when ``dpop_nonces``
             has none for the token endpoint.
         dpop_nonces: Per-origin DPoP nonces, read and kept up to date.
+        require_dpop_binding: Refuse a token that is not ``DPoP``-bound.
+            Needs ``dpop_key``.
 
     Returns:
         The token. Next: nothing; run the flow with ``oauth2_transports.run`` / ``arun``.
@@ -160,8 +168,13 @@ def poll_flow(
     Raises:
         AccessDeniedError, DeviceCodeExpiredError, EndpointError,
         MalformedResponseError: as ``process``.
-        UsageError: a bad key.
+        TokenBindingError: ``require_dpop_binding`` and the token is not DPoP-bound.
+        UsageError: a bad key; ``require_dpop_binding`` without a key.
     """
+    # Refused before the first wait: nothing would bind the token.
+    bound = dpop_binding_required(
+        profile=None, dpop_key=dpop_key, require_dpop_binding=require_dpop_binding
+    )
     signing = None if dpop_key is None else load_signing_key(dpop_key, purpose="the DPoP key")
     nonces = dpop_nonces if dpop_nonces is not None else DPoPNonces()
     delay = interval
@@ -190,7 +203,7 @@ def poll_flow(
                 continue
             raise
         if isinstance(outcome, Token):
-            return outcome
+            return check_dpop_binding(outcome, status=response.status) if bound else outcome
         if isinstance(outcome, SlowDown):
             interval += outcome.increment
         delay = interval

@@ -255,6 +255,7 @@ class ClientFlows:
             auth,
             dpop_key=self.dpop_key,
             dpop_nonces=self._dpop_nonces,
+            require_dpop_binding=self.require_dpop_binding,
             **params,
         )
 
@@ -277,6 +278,7 @@ class ClientFlows:
             jwks_cache=self._jwks,
             dpop_key=self.dpop_key,
             dpop_nonces=self._dpop_nonces,
+            require_dpop_binding=self.require_dpop_binding,
             **params,
         )
 

@@ -40,12 +40,15 @@ def answer(token_type: str | None, status: int = 200) -> oc.HttpResponse:
 
 
 def run(flow: Generator[Any, Any, Any], response: oc.HttpResponse) -> Any:
-    """Answer every request of ``flow`` with ``response``; its value."""
+    """Answer every request of ``flow`` with ``response`` (every wait with ``T0``); its value."""
     step = next(flow)
     while True:
-        assert isinstance(step, oc.Send)
-        assert "dpop" in step.request.headers  # every request carries a proof
         try:
+            if isinstance(step, oc.Wait):  # the polls' waits: the driver's time
+                step = flow.send(T0)
+                continue
+            assert isinstance(step, oc.Send)
+            assert "dpop" in step.request.headers  # every request carries a proof
             step = flow.send(response)
         except StopIteration as done:
             return done.value
@@ -81,7 +84,48 @@ def grant(require: bool) -> Generator[Any, Any, Any]:
     )
 
 
-FLOWS = {"code exchange": exchange, "refresh": refresh, "token grant": grant}
+DEVICE = oc.DeviceAuthorization(
+    "dc-1",
+    "WDJB-MJHT",
+    "https://as.example/activate",
+    expires_at=T0 + dt.timedelta(minutes=10),
+    interval=5,
+    issued_at=T0 - dt.timedelta(seconds=5),
+)
+CIBA = oc.BackchannelAuthentication(
+    "rid-1",
+    expires_at=T0 + dt.timedelta(minutes=10),
+    interval=5,
+    issued_at=T0 - dt.timedelta(seconds=5),
+)
+
+
+def device_poll(require: bool) -> Generator[Any, Any, Any]:
+    """RFC 8628 §3.4 polling: the same loop as CIBA (``oauth2_core.polling.poll_flow``)."""
+    return oc.device_poll_flow(SERVER, CLIENT, DEVICE, dpop_key=KEY, require_dpop_binding=require)
+
+
+def ciba_poll(require: bool) -> Generator[Any, Any, Any]:
+    return oc.backchannel_poll_flow(
+        SERVER, CLIENT, CIBA, dpop_key=KEY, require_dpop_binding=require
+    )
+
+
+def ciba_token(require: bool) -> Generator[Any, Any, Any]:
+    """What ``OAuth2Client.poll_backchannel`` runs (the ID token check after the poll)."""
+    return oc.backchannel_token_flow(
+        SERVER, CLIENT, CIBA, dpop_key=KEY, require_dpop_binding=require
+    )
+
+
+FLOWS = {
+    "code exchange": exchange,
+    "refresh": refresh,
+    "token grant": grant,
+    "device poll": device_poll,
+    "ciba poll": ciba_poll,
+    "ciba token": ciba_token,
+}
 
 
 @pytest.mark.parametrize("name", FLOWS)
@@ -141,6 +185,41 @@ def test_requiring_binding_without_a_key_is_a_usage_error() -> None:
         next(oc.refresh_flow(SERVER, CLIENT, PREVIOUS, now=T0, require_dpop_binding=True))
     with pytest.raises(oc.UsageError, match="dpop_key"):
         oc.dpop_binding_required(profile=None, dpop_key=None, require_dpop_binding=True)
+
+
+@pytest.mark.parametrize(
+    "poll",
+    [
+        lambda: oc.device_poll_flow(SERVER, CLIENT, DEVICE, require_dpop_binding=True),
+        lambda: oc.backchannel_token_flow(SERVER, CLIENT, CIBA, require_dpop_binding=True),
+    ],
+    ids=["device", "ciba"],
+)
+def test_requiring_binding_on_a_poll_without_a_key_fails_before_any_wait(
+    poll: Any,
+) -> None:
+    with pytest.raises(oc.UsageError, match="dpop_key"):
+        next(poll())
+
+
+def test_a_pending_poll_is_not_refused_only_the_token_is() -> None:
+    """authorization_pending is the user's pace, not a binding question: the poll goes on."""
+    flow = device_poll(True)
+    step = next(flow)
+    assert isinstance(step, oc.Wait)
+    step = flow.send(T0)
+    assert isinstance(step, oc.Send)
+    pending = oc.HttpResponse(
+        400,
+        {"content-type": "application/json"},
+        json.dumps({"error": "authorization_pending"}).encode(),
+        T0,
+    )
+    step = flow.send(pending)
+    assert isinstance(step, oc.Wait)
+    assert isinstance(flow.send(T0 + dt.timedelta(seconds=5)), oc.Send)
+    with pytest.raises(oc.TokenBindingError):
+        flow.send(answer("Bearer"))
 
 
 def test_fapi2_with_a_dpop_key_requires_binding_and_nothing_else_does() -> None:

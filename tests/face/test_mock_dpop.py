@@ -594,3 +594,31 @@ def test_fapi2_refuses_a_bearer_answer_before_anyone_uses_it(
             fapi_refresh.refresh(
                 oc.Token("x", refresh_token=str(server.issue_token("fapi-app")["refresh_token"]))
             )
+
+
+def test_require_dpop_binding_covers_device_and_ciba_polling(
+    transport: Urllib3Transport,
+) -> None:
+    """A server that ignores the proof answers Bearer to the polls: refused like the others.
+
+    ``poll_device`` and ``poll_backchannel`` run the one poll loop
+    (``oauth2_core.polling.poll_flow``), which checks the binding before the token
+    is returned.
+    """
+    with MockAuthorizationServer(clients=[FAPI_APP], device_interval=1, dpop=False) as server:
+        strict = OAuth2Client(
+            server.server_metadata(),
+            server.client("fapi-app", signing_key=SIGNING),
+            transport,
+            dpop_key=KEY,
+            require_dpop_binding=True,
+        )
+        auth = strict.device_authorization(scope="read")
+        server.approve_device(auth.user_code)
+        with pytest.raises(oc.TokenBindingError) as caught:
+            strict.poll_device(auth)
+        assert caught.value.token_type == "Bearer"
+        req = strict.backchannel_authentication(scope="openid", login_hint="alice")
+        server.approve_backchannel(req.auth_req_id)
+        with pytest.raises(oc.TokenBindingError):
+            strict.poll_backchannel(req)
