@@ -163,7 +163,8 @@ def step_up(
 
     Args:
         status: The response status.
-        challenges: The response's parsed ``WWW-Authenticate`` challenges.
+        challenges: The response's parsed ``WWW-Authenticate`` challenges
+            (Bearer or DPoP, RFC 9449 §7.1).
         asked: What the authorization of the refused token asked for.
         granted: The refused token's scope, when the server said.
         age: Seconds since the refused token's authorization, if known. A
@@ -177,7 +178,9 @@ def step_up(
         nothing more than ``asked`` (re-authorizing would loop; give the
         response to the caller).
     """
-    bearer = [c for c in challenges if c.scheme.lower() == "bearer" and c.error]
+    # RFC 9449 §7.1: a DPoP-bound token is refused with a DPoP challenge carrying
+    # the same error codes, so both schemes are read.
+    bearer = [c for c in challenges if c.scheme.lower() in ("bearer", "dpop") and c.error]
     if not bearer:
         return None
     challenge = bearer[0]

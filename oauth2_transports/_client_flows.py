@@ -96,6 +96,7 @@ class ClientFlows:
         validate_id_token: bool = True,
         profile: str | None = None,
         require_dpop_binding: bool = False,
+        dpop_nonces: DPoPNonces | None = None,
     ) -> None:
         if not isinstance(server, ServerMetadata):
             raise UsageError("server must be an oauth2_core.ServerMetadata")
@@ -122,7 +123,10 @@ class ClientFlows:
         self.retry = retry
         self.validate_id_token = validate_id_token
         self._jwks = JwksCache()
-        self._dpop_nonces = DPoPNonces()
+        if dpop_nonces is not None and not isinstance(dpop_nonces, DPoPNonces):
+            raise UsageError("dpop_nonces must be an oauth2_core.DPoPNonces")
+        # Per origin (RFC 9449 §8.2): a map shared with an auth hook loses nothing.
+        self._dpop_nonces = dpop_nonces if dpop_nonces is not None else DPoPNonces()
 
     def _token(
         self, build: Callable[[_dt.datetime], HttpRequest], *, retry: bool = False

@@ -123,6 +123,15 @@ class DPoPSigner:
         if key is not None:
             self.signing_key(None)  # a bad key fails now, not on the first request
 
+    @property
+    def nonces(self) -> DPoPNonces:
+        """The per-origin nonces this signer reads and keeps (RFC 9449 §8.2, §9).
+
+        The ``for_resource`` hooks hand the same map to their code exchange and
+        refreshes: one origin, one nonce, whoever learnt it.
+        """
+        return self._nonces
+
     def signing_key(self, client_key: object) -> SigningKey:
         """The key given to the hook, else ``client_key``, loaded (once) for signing.
 

@@ -40,6 +40,7 @@ from oauth2_core import (
 )
 from oauth2_transports._clock import Clock, utc_now
 from oauth2_transports._driver import arun, run
+from oauth2_transports._hooks import DPoPSigner, is_dpop
 from oauth2_transports._resource_session import (
     AskUser,
     ChainSettings,
@@ -73,8 +74,15 @@ class Decision(NamedTuple):
     ask: AccessRequest | None
 
 
-def _bearer(challenges: list[BearerChallenge]) -> BearerChallenge | None:
-    return next((c for c in challenges if c.scheme.lower() == "bearer"), None)
+def _challenge(challenges: list[BearerChallenge], sent: Token | None) -> BearerChallenge | None:
+    # RFC 9449 §7.1: a DPoP-bound token is refused with a DPoP challenge, which
+    # carries RFC 6750 §3.1's error codes (and RFC 9728's resource_metadata).
+    order = ("dpop", "bearer") if sent is not None and is_dpop(sent) else ("bearer", "dpop")
+    for scheme in order:
+        found = next((c for c in challenges if c.scheme.lower() == scheme), None)
+        if found is not None:
+            return found
+    return None
 
 
 class ResourceAuthorizer:
@@ -87,8 +95,12 @@ class ResourceAuthorizer:
         store: Where the token and the session are kept between runs.
         transport: Makes the sync transport (chain and refresh).
         async_transport: Makes the async transport (chain in async clients).
-        clock: Returns the current aware datetime: the token manager's, and
-            the age of an authorization for a repeated ``max_age`` step-up.
+        clock: Returns the current aware datetime: the token manager's (and
+            its client's: assertions, DPoP proofs), and the age of an
+            authorization for a repeated ``max_age`` step-up.
+        dpop: Signs the DPoP proofs of resource requests with
+            ``settings.dpop_key`` and keeps the per-origin nonces, which the
+            chain's code exchange and the manager's refreshes share.
     """
 
     def __init__(
@@ -100,6 +112,7 @@ class ResourceAuthorizer:
         transport: Callable[[], Transport],
         async_transport: Callable[[], AsyncTransport] | None = None,
         clock: Clock = utc_now,
+        dpop: DPoPSigner | None = None,
     ) -> None:
         if not callable(authorize):
             raise UsageError("authorize must be a function: (authorization_url) -> callback URL")
@@ -119,6 +132,7 @@ class ResourceAuthorizer:
         self._manager: TokenManager | None = None
         self._generation = 0
         self._clock = clock
+        self.dpop = dpop if dpop is not None else DPoPSigner(settings.dpop_key)
         self._authorized_at: datetime.datetime | None = None  # None: restored, unknown
         self._restored = store is None
         # One authorization at a time: threads share the lock, tasks of one loop theirs.
@@ -126,6 +140,11 @@ class ResourceAuthorizer:
         self._async_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+
+    @property
+    def clock(self) -> Clock:
+        """The clock that dates DPoP proofs and ages authorizations."""
+        return self._clock
 
     @property
     def session(self) -> Session | None:
@@ -184,7 +203,7 @@ class ResourceAuthorizer:
         if status not in (401, 403):
             return None
         challenges = [c for value in www_authenticate for c in parse_www_authenticate(value)]
-        bearer = _bearer(challenges)
+        bearer = _challenge(challenges, sent)
         session = self._session
         if sent is None:
             if status != 401 or (
@@ -264,11 +283,24 @@ class ResourceAuthorizer:
         if previous is not None and not resource_covers(previous.resource, url):
             previous = None
         return authorization_program(
-            self.settings, url, decision.challenge, previous=previous, ask=decision.ask
+            self.settings,
+            url,
+            decision.challenge,
+            previous=previous,
+            ask=decision.ask,
+            dpop_nonces=self.dpop.nonces,
         )
 
     def _install(self, session: Session, *, save: bool) -> None:
-        client = OAuth2Client(session.server, session.client, self._sync_transport())
+        # The key is the caller's, never stored: a restored token is refreshed with it.
+        client = OAuth2Client(
+            session.server,
+            session.client,
+            self._sync_transport(),
+            clock=self._clock,
+            dpop_key=self.settings.dpop_key,
+            dpop_nonces=self.dpop.nonces,
+        )
         manager = TokenManager(client, session.token, store=self._store, clock=self._clock)
         with self._lock:
             self._session, self._manager = session, manager

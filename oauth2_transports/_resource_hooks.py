@@ -13,7 +13,7 @@ resent.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from oauth2_core import (
     Client,
@@ -22,10 +22,18 @@ from oauth2_core import (
     UsageError,
     check_client_id_metadata_url,
 )
+from oauth2_core.dpop import DPoPKey
+from oauth2_core.dpop_nonce import DPOP_NONCE_FIELD
 from oauth2_core.endpoints import check_resource_url, is_loopback_host, url_origin
 from oauth2_transports._clock import Clock, utc_now
-from oauth2_transports._hooks import authorization_header
-from oauth2_transports._resource_auth import Authorize, ResourceAuthorizer
+from oauth2_transports._hooks import (
+    DPoPSigner,
+    RetryBudget,
+    authorization_header,
+    is_dpop,
+    next_retry,
+)
+from oauth2_transports._resource_auth import Authorize, Decision, ResourceAuthorizer
 from oauth2_transports._resource_session import ChainSettings
 from oauth2_transports._transport import AsyncTransport, Transport
 from oauth2_transports.store import TokenStore
@@ -45,14 +53,17 @@ if TYPE_CHECKING:
         store: TokenStore
         allow_insecure_http: bool
         clock: Clock
+        dpop_key: DPoPKey
 
 
 __all__ = [
     "FOR_RESOURCE_DOC",
     "async_flow",
+    "authorization_fields",
     "authorizer",
     "bearer",
     "check_request_url",
+    "next_step",
     "sync_flow",
 ]
 
@@ -112,6 +123,15 @@ FOR_RESOURCE_DOC = """Authorize on demand, starting from nothing but the resourc
                 ``extra``), so a restarted process neither registers nor
                 authorizes again.
             allow_insecure_http: Allow plain http to non-loopback hosts.
+            dpop_key: A private JWK (``oauth2_core.generate_dpop_key``) to
+                bind the tokens to (RFC 9449): the authorization names its
+                thumbprint (``dpop_jkt``, §10), the code exchange and every
+                refresh carry a proof (§5), and each resource request goes out
+                as ``Authorization: DPoP`` with a fresh proof (``ath``, §7.1);
+                a nonce challenge (§9) from the token endpoint or the
+                resource is answered once. The key is yours: it is never
+                stored; pass the same one to a restarted process whose
+                ``store=`` holds a bound token.
             clock: Returns the current aware datetime (inject for tests): the
                 token manager's clock, and the age of an authorization, so a
                 ``max_age`` asked for before is asked again once the last
@@ -150,6 +170,7 @@ def authorizer(
         "store",
         "allow_insecure_http",
         "clock",
+        "dpop_key",
     }
     unknown = sorted(set(options) - known)
     if unknown:
@@ -170,7 +191,10 @@ def authorizer(
         redirect_uri=options.get("redirect_uri"),
         issuer=options.get("issuer"),
         allow_insecure_http=insecure,
+        dpop_key=options.get("dpop_key"),
     )
+    # A bad key fails here, not on the first request.
+    dpop = DPoPSigner(settings.dpop_key)
     return ResourceAuthorizer(
         settings,
         options["authorize"],
@@ -178,6 +202,7 @@ def authorizer(
         transport=transport,
         async_transport=async_transport,
         clock=options.get("clock", utc_now),
+        dpop=dpop,
     )
 
 
@@ -214,27 +239,123 @@ def bearer(url: str, token: Token, *, allow_insecure_http: bool) -> str:
     return authorization_header(token)
 
 
+def authorization_fields(
+    authz: ResourceAuthorizer, method: str, url: str, token: Token
+) -> dict[str, str]:
+    """``Authorization`` (and ``DPoP``) for one send of a request with ``token``.
+
+    A Bearer token as RFC 6750 §2.1; a DPoP-bound one as RFC 9449 §7.1, with a
+    fresh proof (``ath``, the origin's last nonce) signed by the hook's
+    :class:`~oauth2_transports._hooks.DPoPSigner`, the Bearer hooks' own.
+
+    Raises:
+        UsageError: plain http to a non-loopback host, an unusable token, or
+            a DPoP-bound token and no ``dpop_key``.
+    """
+    insecure = authz.settings.allow_insecure_http
+    if not is_dpop(token):
+        return {"Authorization": bearer(url, token, allow_insecure_http=insecure)}
+    if not url.startswith("https://"):
+        check_resource_url(url, allow_insecure_http=insecure)
+    return authz.dpop.headers(
+        token, method, url, client_key=authz.settings.dpop_key, clock=authz.clock
+    )
+
+
+def next_step(
+    authz: ResourceAuthorizer,
+    budget: RetryBudget,
+    sent: Token | None,
+    url: str,
+    *,
+    status: int,
+    www_authenticate: list[str],
+    nonce_values: list[str],
+    resendable: bool,
+    resolved: bool,
+) -> Literal["nonce"] | Decision | None:
+    """What the answer to a request sent with ``sent`` calls for (RFC 9449 §9, RFC 9728).
+
+    The nonce of an answer to a DPoP request is kept for its origin.
+    ``"nonce"``: a nonce challenge, answered once per request by the Bearer
+    hooks' rule (:func:`~oauth2_transports._hooks.next_retry`): send again with
+    a new proof. A :class:`Decision`: authorize, refresh or step up, then send
+    again (once: not after ``resolved``). ``None``: give the answer to the caller.
+    """
+    dpop = sent is not None and is_dpop(sent)
+    if dpop:
+        authz.dpop.remember(url, nonce_values)
+    if not resendable:
+        return None
+    if (
+        dpop
+        and status == 401
+        and next_retry(
+            budget,
+            dpop=True,
+            www_authenticate=www_authenticate,
+            nonce_values=nonce_values,
+            can_refresh=False,
+        )
+        == "nonce"
+    ):
+        return "nonce"
+    if resolved:
+        return None
+    return authz.decide(status, www_authenticate, url, sent)
+
+
+def _sign(authz: ResourceAuthorizer, request: Any, url: str, token: Token) -> None:
+    request.headers.pop("DPoP", None)
+    request.headers.update(authorization_fields(authz, request.method, url, token))
+
+
+def _step(
+    authz: ResourceAuthorizer,
+    budget: RetryBudget,
+    sent: Token | None,
+    url: str,
+    response: Any,
+    *,
+    resendable: bool,
+    resolved: bool,
+) -> Literal["nonce"] | Decision | None:
+    headers = response.headers
+    return next_step(
+        authz,
+        budget,
+        sent,
+        url,
+        status=response.status_code,
+        www_authenticate=headers.get_list("www-authenticate"),
+        nonce_values=headers.get_list(DPOP_NONCE_FIELD),
+        resendable=resendable,
+        resolved=resolved,
+    )
+
+
 def sync_flow(
     authz: ResourceAuthorizer, request: Any, resendable: bool
 ) -> Generator[Any, Any, None]:
     """The httpx / httpx2 ``sync_auth_flow``."""
     url = str(request.url)
-    insecure = authz.settings.allow_insecure_http
-    check_request_url(url, allow_insecure_http=insecure)
+    check_request_url(url, allow_insecure_http=authz.settings.allow_insecure_http)
     generation, token = authz.token_for(url)
     if token is not None:
-        request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
+        _sign(authz, request, url, token)
     response = yield request
-    decision = authz.decide(
-        response.status_code, response.headers.get_list("www-authenticate"), url, token
-    )
-    if decision is None or not resendable:
-        return
-    fresh = authz.resolve(decision, url, generation, token)
-    if fresh is None:
-        return
-    request.headers["Authorization"] = bearer(url, fresh, allow_insecure_http=insecure)
-    yield request
+    budget, resolved = RetryBudget(), False
+    while (
+        step := _step(authz, budget, token, url, response, resendable=resendable, resolved=resolved)
+    ) is not None:
+        if step != "nonce":
+            fresh = authz.resolve(step, url, generation, token)
+            if fresh is None:
+                return
+            token, resolved = fresh, True
+        assert token is not None
+        _sign(authz, request, url, token)
+        response = yield request
 
 
 async def async_flow(
@@ -242,19 +363,20 @@ async def async_flow(
 ) -> AsyncGenerator[Any, Any]:
     """The httpx / httpx2 ``async_auth_flow``."""
     url = str(request.url)
-    insecure = authz.settings.allow_insecure_http
-    check_request_url(url, allow_insecure_http=insecure)
+    check_request_url(url, allow_insecure_http=authz.settings.allow_insecure_http)
     generation, token = await authz.atoken_for(url)
     if token is not None:
-        request.headers["Authorization"] = bearer(url, token, allow_insecure_http=insecure)
+        _sign(authz, request, url, token)
     response = yield request
-    decision = authz.decide(
-        response.status_code, response.headers.get_list("www-authenticate"), url, token
-    )
-    if decision is None or not resendable:
-        return
-    fresh = await authz.aresolve(decision, url, generation, token)
-    if fresh is None:
-        return
-    request.headers["Authorization"] = bearer(url, fresh, allow_insecure_http=insecure)
-    yield request
+    budget, resolved = RetryBudget(), False
+    while (
+        step := _step(authz, budget, token, url, response, resendable=resendable, resolved=resolved)
+    ) is not None:
+        if step != "nonce":
+            fresh = await authz.aresolve(step, url, generation, token)
+            if fresh is None:
+                return
+            token, resolved = fresh, True
+        assert token is not None
+        _sign(authz, request, url, token)
+        response = yield request

@@ -28,6 +28,7 @@ from oauth2_core import (
     BearerChallenge,
     Client,
     ClientRegistration,
+    DPoPNonces,
     OAuth2Error,
     ServerMetadata,
     Token,
@@ -45,6 +46,7 @@ from oauth2_core import (
     supports_client_id_metadata_document,
     wait_flow,
 )
+from oauth2_core.dpop import DPoPKey
 from oauth2_core.flows import step_flow
 from oauth2_core.resource_metadata import ResourceMetadata
 from oauth2_transports.store import TokenStore
@@ -75,7 +77,11 @@ Program = Generator[Any, Any, "Session"]
 
 @attrs.frozen
 class ChainSettings:
-    """How the chain finds its client and server (the ``for_resource`` arguments)."""
+    """How the chain finds its client and server (the ``for_resource`` arguments).
+
+    ``dpop_key``: the caller's DPoP key (RFC 9449), or ``None``; never shown
+    by ``repr``, never stored.
+    """
 
     client: Client | None
     client_metadata: Mapping[str, object] | None
@@ -83,6 +89,7 @@ class ChainSettings:
     redirect_uri: str | None
     issuer: str | None
     allow_insecure_http: bool
+    dpop_key: DPoPKey | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(repr=False)
@@ -170,8 +177,13 @@ def authorization_program(
     *,
     previous: Session | None,
     ask: AccessRequest | None,
+    dpop_nonces: DPoPNonces | None = None,
 ) -> Program:
     """The chain: discovery, a client, the user's consent, the token (RFC 9728, 7591, 8707).
+
+    With ``settings.dpop_key`` the code is bound to the key (``dpop_jkt``,
+    RFC 9449 §10) and the exchange carries a proof (§5), its nonce from and
+    into ``dpop_nonces`` (§8).
 
     Args:
         settings: The ``for_resource`` arguments.
@@ -181,6 +193,7 @@ def authorization_program(
             its resource, server and client; a fresh 401 discovers again and
             keeps its client when the issuer is the same.
         ask: What to ask for (a step-up); ``None``: the first request's scope.
+        dpop_nonces: The hook's per-origin DPoP nonces.
     """
     if previous is not None and ask is not None:
         rm = ResourceMetadata(previous.resource, authorization_servers=[previous.server.issuer])
@@ -213,13 +226,22 @@ def authorization_program(
             # The time comes from the driver's clock (a Wait(0) step): a JWT
             # client assertion (private_key_jwt) dates the push and the exchange.
             now = yield wait_flow(0)
-            where = yield authorization_url_flow(server, client, pending, now=now, **params)
+            where = yield authorization_url_flow(
+                server, client, pending, now=now, dpop_key=settings.dpop_key, **params
+            )
             callback = yield AskUser(where)
             now = yield wait_flow(0)
             # The core's exchange: callback checks (a signed JARM response
             # verified first), the code exchange, an ID token validated if any.
             token = yield exchange_code_flow(
-                server, client, pending, callback, now=now, resource=rm.resource
+                server,
+                client,
+                pending,
+                callback,
+                now=now,
+                dpop_key=settings.dpop_key,
+                dpop_nonces=dpop_nonces,
+                resource=rm.resource,
             )
         except OAuth2Error as exc:
             # A server that limits a client to its registered scope refuses a

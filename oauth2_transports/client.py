@@ -98,7 +98,10 @@ class OAuth2Client(ClientFlows):
             answer that is not ``DPoP``-bound is an ``oauth2_core.TokenBindingError``
             before anyone uses it; see ``oauth2_core.fapi``) and
             ``require_dpop_binding`` (``True``: that refusal without the profile;
-            RFC 9449 §5 otherwise lets a server answer ``Bearer``).
+            RFC 9449 §5 otherwise lets a server answer ``Bearer``) and
+            ``dpop_nonces`` (an ``oauth2_core.DPoPNonces`` to read and keep the
+            servers' DPoP nonces in, RFC 9449 §8.2, e.g. one shared with an
+            auth hook; default: the client's own).
     """
 
     def __init__(
