@@ -52,6 +52,17 @@ def test_insufficient_user_authentication_asks_for_acr_and_max_age() -> None:
     assert new.params() == {"scope": "read", "acr_values": "urn:mfa", "max_age": "5"}
 
 
+def test_a_dpop_challenge_steps_up_like_a_bearer_one() -> None:
+    """RFC 9449 §7.1: a DPoP-bound token is refused with a DPoP challenge, same error codes."""
+    ch = _challenges('DPoP algs="ES256", error="insufficient_scope", scope="mcp:admin"')
+    new = oc.step_up(403, ch, asked=oc.AccessRequest(scope="mcp:tools"), granted=("mcp:tools",))
+    assert new == oc.AccessRequest(scope=("mcp:tools", "mcp:admin"))
+    ch = _challenges('DPoP error="insufficient_user_authentication", acr_values="urn:mfa"')
+    assert oc.step_up(401, ch, asked=None) == oc.AccessRequest(acr_values=("urn:mfa",))
+    nonce = _challenges('DPoP error="use_dpop_nonce", error_description="x"')
+    assert oc.step_up(401, nonce, asked=oc.AccessRequest(scope="a")) is None
+
+
 @pytest.mark.parametrize(
     ("status", "header"),
     [
