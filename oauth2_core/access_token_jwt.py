@@ -296,7 +296,7 @@ def jwt_access_token_flow(
                     algorithms=algs,
                 ),
                 server=server,
-                cache=jwks_cache if jwks_cache is not None else JwksCache(),
+                cache=jwks_cache,
                 now=now,
                 allow_insecure_http=allow_insecure_http,
             )

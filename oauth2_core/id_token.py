@@ -334,7 +334,7 @@ def validate_id_token_flow(
                 algorithms=algs,
             ),
             server=server,
-            cache=jwks_cache if jwks_cache is not None else JwksCache(),
+            cache=jwks_cache,
             now=now,
             allow_insecure_http=client.allow_insecure_http,
         )

@@ -78,7 +78,7 @@ def authorization_response_flow(
                 leeway=leeway,
             ),
             server=server,
-            cache=jwks_cache if jwks_cache is not None else JwksCache(),
+            cache=jwks_cache,
             now=now,
             allow_insecure_http=client.allow_insecure_http,
         )

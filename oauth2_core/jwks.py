@@ -357,7 +357,7 @@ def verified_with_keys_flow(
     verify: Callable[[Mapping[str, object] | None], T],
     *,
     server: ServerMetadata,
-    cache: JwksCache,
+    cache: JwksCache | None,
     now: _dt.datetime,
     allow_insecure_http: bool = False,
 ) -> Flow[T]:
@@ -379,7 +379,8 @@ def verified_with_keys_flow(
     Args:
         verify: The sans-IO check, given the JWK set.
         server: The metadata with ``jwks_uri``.
-        cache: The server's JWK set cache; updated in place.
+        cache: The server's JWK set cache, updated in place (keep one per
+            server); ``None`` fetches the set for this call alone.
         now: The current time (aware), for the refetch interval.
         allow_insecure_http: Plain http to a non-loopback ``jwks_uri``.
 
@@ -390,6 +391,7 @@ def verified_with_keys_flow(
         IdTokenError: as ``verify``; ``"kid"`` when no key fits after the one refetch.
         EndpointError, MalformedResponseError, UsageError: as :func:`jwks_fetch_flow`.
     """
+    cache = cache if cache is not None else JwksCache()
     fetched = False
     while True:
         try:

@@ -215,7 +215,7 @@ def jwt_introspection_flow(
                 leeway=leeway,
             ),
             server=server,
-            cache=jwks_cache if jwks_cache is not None else JwksCache(),
+            cache=jwks_cache,
             now=response.received_at,
             allow_insecure_http=client.allow_insecure_http,
         )

@@ -160,7 +160,7 @@ def userinfo_response_flow(
                 expected_sub=expected_sub,
             ),
             server=server,
-            cache=jwks_cache if jwks_cache is not None else JwksCache(),
+            cache=jwks_cache,
             now=response.received_at,
             allow_insecure_http=client.allow_insecure_http,
         )
