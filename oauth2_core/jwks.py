@@ -363,18 +363,14 @@ def verified_with_keys_flow(
 ) -> Flow[T]:
     """Run ``verify`` with the server's JWK set, fetching the set when no key fits.
 
-    ``verify`` gets the cached set (``None`` before the first fetch) and raises
-    :class:`IdTokenError` with ``check == "kid"`` when no key of it fits the
-    JWS (:func:`oauth2_core.jws_verify.verify_jwt`). Then, if
-    :meth:`JwksCache.may_refetch` says yes at ``now``, the set is fetched
-    (:func:`jwks_fetch_flow`: a failed fetch counts against the interval) and
-    ``verify`` runs once more; a second ``"kid"`` failure, or one within the
-    interval, is raised as it is. Any other error is raised at once: only a
-    key the server may have rotated in (OpenID Connect Core §10.1.1) is worth
-    a request. Map ``IdTokenError`` to the caller's own error after this flow.
-
-    Closing the flow before its request is answered records nothing, so a
-    caller may probe for a cached key with ``next()`` and close it.
+    ``verify`` gets the cached set (``None`` before any fetch) and raises
+    :class:`IdTokenError` ``check="kid"`` when no key fits the JWS. Then, if
+    :meth:`JwksCache.may_refetch` allows it at ``now``, the set is fetched
+    (:func:`jwks_fetch_flow`, which records a failed fetch) and ``verify`` runs
+    once more (OpenID Connect Core §10.1.1, key rotation). Any other error, a
+    second ``"kid"``, or one within the interval is raised as it is; map it to
+    the caller's own error after this flow. Closed before its request is
+    answered, the flow records nothing (a probe for a cached key may close it).
 
     Args:
         verify: The sans-IO check, given the JWK set.
