@@ -187,6 +187,7 @@ _EXPORTS = {
         "jwks_fetch_flow",
         "jwks_request",
         "process_jwks_response",
+        "verified_with_keys_flow",
     ),
     "oauth2_core.logout": ("end_session_url",),
     "oauth2_core.metadata": ("ServerMetadata",),
@@ -408,6 +409,7 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.jwks import jwks_fetch_flow as jwks_fetch_flow
     from oauth2_core.jwks import jwks_request as jwks_request
     from oauth2_core.jwks import process_jwks_response as process_jwks_response
+    from oauth2_core.jwks import verified_with_keys_flow as verified_with_keys_flow
     from oauth2_core.jwt_introspection import (
         INTROSPECTION_JWT_MEDIA_TYPE as INTROSPECTION_JWT_MEDIA_TYPE,
     )

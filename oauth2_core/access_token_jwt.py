@@ -28,7 +28,7 @@ from oauth2_core._http import Flow
 from oauth2_core._params import scope_string
 from oauth2_core.client import Client
 from oauth2_core.errors import IdTokenError, InsufficientScopeError, InvalidTokenError, UsageError
-from oauth2_core.jwks import JwksCache, jwks_fetch_flow
+from oauth2_core.jwks import JwksCache, verified_with_keys_flow
 from oauth2_core.jws_verify import verify_jwt
 from oauth2_core.metadata import ServerMetadata
 
@@ -145,6 +145,25 @@ def validate_jwt_access_token(
         InsufficientScopeError: a required scope is missing (answer 403).
         UsageError: ``now``, ``leeway``, ``audience`` or ``scope`` invalid.
     """
+    audiences, required_scope = _arguments(token, issuer, audience, scope)
+    try:
+        return _checked(
+            token,
+            issuer=issuer,
+            audiences=audiences,
+            required_scope=required_scope,
+            jwks=jwks,
+            now=now,
+            leeway=leeway,
+            algorithms=None if algorithms is None else tuple(algorithms),
+        )
+    except IdTokenError as exc:
+        raise _invalid(exc) from None
+
+
+def _arguments(
+    token: object, issuer: object, audience: object, scope: object
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(token, str):
         raise UsageError("the access token must be a string")
     if not isinstance(issuer, str) or not issuer:
@@ -152,19 +171,31 @@ def validate_jwt_access_token(
     audiences = _names(audience, "audience")
     if not audiences:
         raise UsageError("audience must name this resource server (RFC 9068 §4)")
-    required_scope = _names(scope, "scope")
-    try:
-        verified = verify_jwt(
-            token,
-            # verify_jwt uses the client only for HMAC, which allowed=None never accepts.
-            client=Client("resource-server"),
-            jwks=jwks,
-            allowed=None if algorithms is None else tuple(algorithms),
-            now=now,
-            leeway=leeway,
-        )
-    except IdTokenError as exc:
-        raise InvalidTokenError(_DESCRIPTIONS.get(exc.check, "invalid"), check=exc.check) from None
+    return audiences, _names(scope, "scope")
+
+
+def _checked(
+    token: str,
+    *,
+    issuer: str,
+    audiences: tuple[str, ...],
+    required_scope: tuple[str, ...],
+    jwks: Mapping[str, Any] | None,
+    now: _dt.datetime,
+    leeway: float,
+    algorithms: tuple[str, ...] | None,
+) -> AccessTokenClaims:
+    # The checks of validate_jwt_access_token; the verifier's IdTokenError passes
+    # through unmapped, so that jwt_access_token_flow can refetch on "kid".
+    verified = verify_jwt(
+        token,
+        # verify_jwt uses the client only for HMAC, which allowed=None never accepts.
+        client=Client("resource-server"),
+        jwks=jwks,
+        allowed=algorithms,
+        now=now,
+        leeway=leeway,
+    )
     typ = verified.header.get("typ")
     if not isinstance(typ, str) or typ.lower() not in _TYPES:
         raise InvalidTokenError("not a JWT access token (typ must be at+jwt)", check="typ")
@@ -212,6 +243,10 @@ _DESCRIPTIONS = {
 }
 
 
+def _invalid(exc: IdTokenError) -> InvalidTokenError:
+    return InvalidTokenError(_DESCRIPTIONS.get(exc.check, "invalid"), check=exc.check)
+
+
 def jwt_access_token_flow(
     token: str,
     *,
@@ -245,23 +280,26 @@ def jwt_access_token_flow(
         InvalidTokenError, InsufficientScopeError: as :func:`validate_jwt_access_token`.
         EndpointError, MalformedResponseError: the JWK set could not be fetched.
     """
-    cache = jwks_cache if jwks_cache is not None else JwksCache()
+    audiences, required_scope = _arguments(token, server.issuer, audience, scope)
     algs = tuple(algorithms) if algorithms is not None else None
-    fetched = False
-    while True:
-        try:
-            return validate_jwt_access_token(
-                token,
-                issuer=server.issuer,
-                audience=audience,
-                jwks=cache.jwks,
+    try:
+        return (
+            yield from verified_with_keys_flow(
+                lambda keys: _checked(
+                    token,
+                    issuer=server.issuer,
+                    audiences=audiences,
+                    required_scope=required_scope,
+                    jwks=keys,
+                    now=now,
+                    leeway=leeway,
+                    algorithms=algs,
+                ),
+                server=server,
+                cache=jwks_cache,
                 now=now,
-                scope=scope,
-                leeway=leeway,
-                algorithms=algs,
+                allow_insecure_http=allow_insecure_http,
             )
-        except InvalidTokenError as exc:
-            if exc.check != "kid" or fetched or not cache.may_refetch(now):
-                raise
-        yield from jwks_fetch_flow(server, cache, now=now, allow_insecure_http=allow_insecure_http)
-        fetched = True
+        )
+    except IdTokenError as exc:
+        raise _invalid(exc) from None

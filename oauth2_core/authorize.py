@@ -430,13 +430,7 @@ def parse_callback(
         AuthorizationError: the server redirected with ``error``.
         UsageError: the argument is not a URL, string or mapping.
     """
-    pairs = _callback_pairs(callback_url_or_params)
-    params: dict[str, str] = {}
-    for key, value in pairs:
-        if key in params:
-            # RFC 6749 §3.1: parameters MUST NOT be included more than once.
-            raise CallbackValidationError(f"callback parameter {key!r} appears more than once")
-        params[key] = value
+    params = callback_params(callback_url_or_params)
     signed = client is not None and client.authorization_signed_response_alg is not None
     if jwks is not None or signed or "response" in params:
         # JARM §2.4: verify the JWT before anything is read from the response.
@@ -449,6 +443,32 @@ def parse_callback(
             now=now,
             leeway=leeway,
         )
+    return code_from_params(params, server=server, pending=pending)
+
+
+def callback_params(callback_url_or_params: object) -> dict[str, str]:
+    """A redirect's parameters, each at most once (RFC 6749 §3.1); for the JARM flow too.
+
+    Raises:
+        CallbackValidationError, UsageError: as :func:`parse_callback`.
+    """
+    params: dict[str, str] = {}
+    for key, value in _callback_pairs(callback_url_or_params):
+        if key in params:
+            # RFC 6749 §3.1: parameters MUST NOT be included more than once.
+            raise CallbackValidationError(f"callback parameter {key!r} appears more than once")
+        params[key] = value
+    return params
+
+
+def code_from_params(
+    params: Mapping[str, str], *, server: ServerMetadata, pending: PendingAuthorization
+) -> AuthorizationCode:
+    """:func:`parse_callback`'s ``state``, ``iss``, ``error``, ``code`` checks (RFC 6749 §4.1.2).
+
+    Raises:
+        CallbackValidationError, AuthorizationError: as :func:`parse_callback`.
+    """
     state = params.get("state")
     if state is None:
         raise CallbackValidationError("callback has no 'state'; it does not answer this request")

@@ -33,9 +33,9 @@ from oauth2_core._http import Flow
 from oauth2_core._params import scope_string
 from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import Client
-from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
+from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.jose import EXTRA_HINT, b64url_encode, require_jwt
-from oauth2_core.jwks import HMAC_ALGS, JwksCache, jwks_fetch_flow
+from oauth2_core.jwks import HMAC_ALGS, JwksCache, verified_with_keys_flow
 from oauth2_core.jws_verify import MAX_LEEWAY as MAX_LEEWAY
 from oauth2_core.jws_verify import fail, numeric_date_claim, verify_jwt
 from oauth2_core.metadata import ServerMetadata
@@ -318,30 +318,27 @@ def validate_id_token_flow(
         IdTokenError: as :func:`validate_id_token`.
         EndpointError, MalformedResponseError: the JWK set could not be fetched.
     """
-    cache = jwks_cache if jwks_cache is not None else JwksCache()
     algs = tuple(algorithms) if algorithms is not None else None
-    fetched = False
-    while True:
-        try:
-            return validate_id_token(
+    return (
+        yield from verified_with_keys_flow(
+            lambda keys: validate_id_token(
                 id_token,
                 server=server,
                 client=client,
-                jwks=cache.jwks,
+                jwks=keys,
                 nonce=nonce,
                 now=now,
                 leeway=leeway,
                 max_age=max_age,
                 access_token=access_token,
                 algorithms=algs,
-            )
-        except IdTokenError as exc:
-            if exc.check != "kid" or fetched or not cache.may_refetch(now):
-                raise
-        yield from jwks_fetch_flow(
-            server, cache, now=now, allow_insecure_http=client.allow_insecure_http
+            ),
+            server=server,
+            cache=jwks_cache,
+            now=now,
+            allow_insecure_http=client.allow_insecure_http,
         )
-        fetched = True
+    )
 
 
 def id_token_flow(

@@ -40,6 +40,8 @@ __all__ = ["JARM_RESPONSE_MODES", "verify_authorization_response"]
 
 #: The response modes of JARM §2.3 (``jwt`` is the default mode's JWT variant).
 JARM_RESPONSE_MODES = frozenset({"jwt", "query.jwt", "fragment.jwt", "form_post.jwt"})
+# The authorization response's own parameters (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207 iss).
+_STRING_PARAMS = frozenset({"code", "state", "iss", "error", "error_description", "error_uri"})
 
 
 def verify_authorization_response(
@@ -73,7 +75,8 @@ def verify_authorization_response(
 
     Raises:
         IdTokenError: a failed check, named by ``.check`` (``format``, ``alg``,
-            ``crit``, ``kid``, ``signature``, ``exp``, ``iss``, ``aud``, ...);
+            ``crit``, ``kid``, ``signature``, ``exp``, ``iss``, ``aud``, or a
+            ``code`` / ``state`` / ``error*`` claim that is not a string);
             ``"kid"`` means fetch the JWK set again; an encrypted (JWE) response
             fails ``format``. ``parse_callback`` turns it into a
             :class:`CallbackValidationError`.
@@ -120,11 +123,7 @@ def signed_response_params(
             (the :class:`IdTokenError` is the ``__cause__``).
         UsageError: no ``jwks`` / ``now``, or no client to check ``aud`` against.
     """
-    token = params.get("response")
-    if token is None:
-        raise CallbackValidationError(
-            "callback has no signed 'response' (JARM) but one is required"
-        )
+    token = signed_response(params)
     if jwks is None or now is None:
         raise UsageError(
             "the callback is a signed authorization response (JARM): pass jwks= (the "
@@ -139,20 +138,56 @@ def signed_response_params(
             token, server=server, client=client, jwks=jwks, now=now, leeway=leeway
         )
     except IdTokenError as exc:
+        raise failed_check(exc) from exc
+
+
+def signed_response(params: Mapping[str, str]) -> str:
+    """The callback's ``response`` JWT (JARM §2.3).
+
+    Raises:
+        CallbackValidationError: the callback has none.
+    """
+    token = params.get("response")
+    if token is None:
         raise CallbackValidationError(
-            f"the signed authorization response (JARM) failed its {exc.check!r} check"
-        ) from exc
+            "callback has no signed 'response' (JARM) but one is required"
+        )
+    return token
+
+
+def failed_check(exc: IdTokenError) -> CallbackValidationError:
+    """The :class:`CallbackValidationError` of a JARM response that failed ``exc.check``.
+
+    Raise it ``from exc``: the :class:`IdTokenError` is the ``__cause__``.
+    """
+    return CallbackValidationError(
+        f"the signed authorization response (JARM) failed its {exc.check!r} check"
+    )
 
 
 def response_params(claims: Mapping[str, Any]) -> dict[str, str]:
     """The response parameters among verified JARM claims, as strings.
 
     ``aud`` / ``exp`` / ``iat`` / ``nbf`` / ``jti`` describe the JWT, not the
-    response; other non-string values are kept as JSON text.
+    response. JARM §2.1 carries the authorization response's parameters
+    (``code``, ``state``, ``iss``, ``error``, ``error_description``,
+    ``error_uri``), which RFC 6749 §4.1.2 defines as strings: another type is
+    a failed check named after the claim, never its JSON text (a ``state`` of
+    ``123`` must not match a pending ``"123"``). Other non-string values are
+    kept as JSON text.
+
+    Raises:
+        IdTokenError: a response parameter that is not a string (``.check``
+            names it).
     """
     params: dict[str, str] = {}
     for name, value in claims.items():
         if name in ("aud", "exp", "iat", "nbf", "jti"):
             continue
-        params[name] = value if isinstance(value, str) else json.dumps(value)
+        if isinstance(value, str):
+            params[name] = value
+        elif name in _STRING_PARAMS:
+            fail(name, f"{name} must be a string (JARM §2.1, RFC 6749 §4.1.2)")
+        else:
+            params[name] = json.dumps(value)
     return params

@@ -14,12 +14,15 @@ from oauth2_core._http import Flow
 from oauth2_core.authorize import (
     AuthorizationCode,
     PendingAuthorization,
+    callback_params,
+    code_from_params,
     is_signed_callback,
     parse_callback,
 )
 from oauth2_core.client import Client
-from oauth2_core.errors import CallbackValidationError, IdTokenError
-from oauth2_core.jwks import JwksCache, jwks_fetch_flow
+from oauth2_core.errors import IdTokenError
+from oauth2_core.jarm import failed_check, signed_response, verify_authorization_response
+from oauth2_core.jwks import JwksCache, verified_with_keys_flow
 from oauth2_core.metadata import ServerMetadata
 
 __all__ = ["authorization_response_flow"]
@@ -56,30 +59,29 @@ def authorization_response_flow(
         The checked code. Next: ``authorization_code_grant_request``.
 
     Raises:
-        CallbackValidationError: a failed check (the JWT's, or state / iss).
+        CallbackValidationError: a failed check (the JWT's, with the
+            :class:`IdTokenError` as ``__cause__``, or state / iss).
         AuthorizationError: the (signed) response carries ``error``.
     """
     if not require_signed and not is_signed_callback(callback):
         return parse_callback(callback, server=server, pending=pending)
-    cache = jwks_cache if jwks_cache is not None else JwksCache()
-    fetched = False
-    while True:
-        try:
-            return parse_callback(
-                callback,
+    # parse_callback's steps, with the JWT verified by the one refetch-on-unknown-kid loop.
+    token = signed_response(callback_params(callback))
+    try:
+        params = yield from verified_with_keys_flow(
+            lambda keys: verify_authorization_response(
+                token,
                 server=server,
-                pending=pending,
                 client=client,
-                jwks=cache.jwks if cache.jwks is not None else {"keys": []},
+                jwks=keys,
                 now=now,
                 leeway=leeway,
-            )
-        except CallbackValidationError as exc:
-            cause = exc.__cause__
-            unknown_key = isinstance(cause, IdTokenError) and cause.check == "kid"
-            if not unknown_key or fetched or not cache.may_refetch(now):
-                raise
-        yield from jwks_fetch_flow(
-            server, cache, now=now, allow_insecure_http=client.allow_insecure_http
+            ),
+            server=server,
+            cache=jwks_cache,
+            now=now,
+            allow_insecure_http=client.allow_insecure_http,
         )
-        fetched = True
+    except IdTokenError as exc:
+        raise failed_check(exc) from exc
+    return code_from_params(params, server=server, pending=pending)

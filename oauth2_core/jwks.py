@@ -8,7 +8,10 @@
 * the JWK set as a step pair, :func:`jwks_request` and
   :func:`process_jwks_response`, key selection (:func:`matching_keys`) and a
   small :class:`JwksCache` that says when to fetch the set again (an unknown
-  ``kid`` after the server rotated its keys).
+  ``kid`` after the server rotated its keys);
+* :func:`verified_with_keys_flow`, the one "verify with the cached set, fetch
+  it once more on an unknown ``kid``" loop of every verifier flow (ID tokens,
+  signed UserInfo, JARM, RFC 9701, RFC 9068).
 
 Nothing here needs PyJWT: these are plain dicts.
 """
@@ -20,12 +23,12 @@ import datetime as _dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core._parse import parse_body, raise_for_error, require_object
 from oauth2_core.endpoints import check_endpoint
-from oauth2_core.errors import MalformedResponseError, UsageError
+from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
 from oauth2_core.metadata import ServerMetadata
 
 # The other names here (alg tables, jwk_fits_alg, matching_keys, ...) serve the
@@ -36,7 +39,10 @@ __all__ = [
     "jwks_fetch_flow",
     "jwks_request",
     "process_jwks_response",
+    "verified_with_keys_flow",
 ]
+
+T = TypeVar("T")
 
 HMAC_ALGS: Mapping[str, Callable[[], Any]] = {
     "HS256": hashlib.sha256,
@@ -345,3 +351,49 @@ def jwks_fetch_flow(
         cache.record_failed_fetch(response.received_at)
         raise
     cache.update(jwks, fetched_at=response.received_at)
+
+
+def verified_with_keys_flow(
+    verify: Callable[[Mapping[str, object] | None], T],
+    *,
+    server: ServerMetadata,
+    cache: JwksCache | None,
+    now: _dt.datetime,
+    allow_insecure_http: bool = False,
+) -> Flow[T]:
+    """Run ``verify`` with the server's JWK set, fetching the set when no key fits.
+
+    ``verify`` gets the cached set (``None`` before any fetch) and raises
+    :class:`IdTokenError` ``check="kid"`` when no key fits the JWS. Then, if
+    :meth:`JwksCache.may_refetch` allows it at ``now``, the set is fetched
+    (:func:`jwks_fetch_flow`, which records a failed fetch) and ``verify`` runs
+    once more (OpenID Connect Core §10.1.1, key rotation). Any other error, a
+    second ``"kid"``, or one within the interval is raised as it is; map it to
+    the caller's own error after this flow. Closed before its request is
+    answered, the flow records nothing (a probe for a cached key may close it).
+
+    Args:
+        verify: The sans-IO check, given the JWK set.
+        server: The metadata with ``jwks_uri``.
+        cache: The server's JWK set cache, updated in place (keep one per
+            server); ``None`` fetches the set for this call alone.
+        now: The current time (aware), for the refetch interval.
+        allow_insecure_http: Plain http to a non-loopback ``jwks_uri``.
+
+    Returns:
+        What ``verify`` returns.
+
+    Raises:
+        IdTokenError: as ``verify``; ``"kid"`` when no key fits after the one refetch.
+        EndpointError, MalformedResponseError, UsageError: as :func:`jwks_fetch_flow`.
+    """
+    cache = cache if cache is not None else JwksCache()
+    fetched = False
+    while True:
+        try:
+            return verify(cache.jwks)
+        except IdTokenError as exc:
+            if exc.check != "kid" or fetched or not cache.may_refetch(now):
+                raise
+        yield from jwks_fetch_flow(server, cache, now=now, allow_insecure_http=allow_insecure_http)
+        fetched = True

@@ -24,14 +24,14 @@ from typing import Any
 
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core.client import Client
-from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
+from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
 from oauth2_core.introspection import (
     Introspection,
     introspection_from_object,
     process_introspection_response,
 )
-from oauth2_core.jwks import JwksCache, jwks_fetch_flow
+from oauth2_core.jwks import JwksCache, verified_with_keys_flow
 from oauth2_core.jws_verify import fail, verify_jwt
 from oauth2_core.metadata import ServerMetadata
 
@@ -205,21 +205,18 @@ def jwt_introspection_flow(
         As :func:`process_jwt_introspection_response`.
     """
     response = yield Send(request)
-    cache = jwks_cache if jwks_cache is not None else JwksCache()
-    fetched = False
-    while True:
-        try:
-            return process_jwt_introspection_response(
+    return (
+        yield from verified_with_keys_flow(
+            lambda keys: process_jwt_introspection_response(
                 response,
                 server=server,
                 client=client,
-                jwks=cache.jwks if cache.jwks is not None else {"keys": []},
+                jwks=keys,
                 leeway=leeway,
-            )
-        except IdTokenError as exc:
-            if exc.check != "kid" or fetched or not cache.may_refetch(response.received_at):
-                raise
-        yield from jwks_fetch_flow(
-            server, cache, now=response.received_at, allow_insecure_http=client.allow_insecure_http
+            ),
+            server=server,
+            cache=jwks_cache,
+            now=response.received_at,
+            allow_insecure_http=client.allow_insecure_http,
         )
-        fetched = True
+    )

@@ -29,9 +29,9 @@ from oauth2_core._http import Flow, HttpResponse, Send
 from oauth2_core.client import Client
 from oauth2_core.dpop import DPoPKey, dpop_send_flow
 from oauth2_core.dpop_nonce import DPoPNonces
-from oauth2_core.errors import IdTokenError, MalformedResponseError, UsageError
+from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.id_token_refresh import previous_id_token_claims
-from oauth2_core.jwks import JwksCache, jwks_fetch_flow
+from oauth2_core.jwks import JwksCache, verified_with_keys_flow
 from oauth2_core.jws_verify import fail, verify_jwt
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.token import Token
@@ -147,27 +147,24 @@ def userinfo_response_flow(
         raise MalformedResponseError(
             "the signed userinfo answer is not ASCII", status=response.status
         ) from None
-    cache = jwks_cache if jwks_cache is not None else JwksCache()
-    fetched = False
-    while True:
-        try:
-            return validate_signed_userinfo(
+    # The answer's own stamp is "now" here: the core reads no clock.
+    return (
+        yield from verified_with_keys_flow(
+            lambda keys: validate_signed_userinfo(
                 text,
                 server=server,
                 client=client,
-                jwks=cache.jwks,
+                jwks=keys,
                 now=response.received_at,
                 algorithms=algorithms,
                 expected_sub=expected_sub,
-            )
-        except IdTokenError as exc:
-            # The answer's own stamp is "now" here: the core reads no clock.
-            if exc.check != "kid" or fetched or not cache.may_refetch(response.received_at):
-                raise
-        yield from jwks_fetch_flow(
-            server, cache, now=response.received_at, allow_insecure_http=client.allow_insecure_http
+            ),
+            server=server,
+            cache=jwks_cache,
+            now=response.received_at,
+            allow_insecure_http=client.allow_insecure_http,
         )
-        fetched = True
+    )
 
 
 def userinfo_flow(

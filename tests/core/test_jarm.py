@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oauth2_core as oc
+from oauth2_core import testing as scripted
 from oauth2_core.testing import json_response
 
 ISSUER = "https://accounts.example.com"
@@ -225,6 +226,67 @@ def test_flow_refetches_once_after_key_rotation_then_fails() -> None:
     )
     with pytest.raises(oc.CallbackValidationError):
         drive(flow, [json_response(200, {"keys": [jwk(OTHER, "old")]}, received_at=NOW)])
+
+
+def test_flow_refetches_once_on_unknown_kid_and_not_within_the_interval() -> None:
+    """After key rotation: one fetch of the set; then a made-up kid inside the interval: none."""
+    cache = oc.JwksCache(
+        {"keys": [jwk(OTHER, "old")]},
+        fetched_at=NOW - dt.timedelta(seconds=60),
+        min_refetch_interval=30,
+    )
+
+    def flow(kid: str) -> Any:
+        return oc.authorization_response_flow(
+            {"response": signed(claims(), kid=kid)},
+            server=SERVER,
+            client=CLIENT,
+            pending=PENDING,
+            now=NOW,
+            jwks_cache=cache,
+        )
+
+    driven = scripted.drive(flow("k1"), [json_response(200, JWKS, received_at=NOW)])
+    assert driven.result.code == CODE
+    assert [r.url for r in driven.requests] == [ISSUER + "/jwks"]
+    with pytest.raises(oc.CallbackValidationError) as info:
+        scripted.drive(flow("made-up"), [])  # the set is fresh: no request
+    assert check_of(info) == "kid"
+
+
+@pytest.mark.parametrize(
+    "name", ["code", "state", "iss", "error", "error_description", "error_uri"]
+)
+@pytest.mark.parametrize("value", [123, True, ["x"], {"x": 1}])
+def test_a_response_parameter_that_is_not_a_string_is_refused(name: str, value: object) -> None:
+    """JARM §2.1 carries RFC 6749 §4.1.2's parameters, strings: never their JSON text."""
+    body = claims(code=None, error="access_denied") if name.startswith("error") else claims()
+    body[name] = value
+    # PyJWT's encode refuses a non-string iss: sign the JSON payload as a plain JWS.
+    token = jwt.api_jws.encode(json.dumps(body).encode(), KEY, "ES256", {"kid": "k1"})
+    with pytest.raises(oc.CallbackValidationError) as info:
+        parse({"response": token})
+    assert check_of(info) == name
+    assert repr(value) not in str(info.value)
+
+
+def test_a_numeric_state_does_not_match_its_json_text() -> None:
+    """*audit*: a state of 123 became "123" and matched a pending state "123"."""
+    pending = oc.new_pending_authorization(CLIENT, state="123")
+    with pytest.raises(oc.CallbackValidationError) as info:
+        parse({"response": signed(claims(state=123))}, pending=pending)
+    assert check_of(info) == "state"
+    flow: Any = oc.authorization_response_flow(
+        {"response": signed(claims(state=123))},
+        server=SERVER,
+        client=CLIENT,
+        pending=pending,
+        now=NOW,
+        jwks_cache=oc.JwksCache(JWKS),
+    )
+    with pytest.raises(oc.CallbackValidationError) as info:
+        scripted.drive(flow, [])
+    assert check_of(info) == "state"
 
 
 def test_flow_checks_a_plain_callback_without_any_request() -> None:

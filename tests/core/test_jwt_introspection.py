@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oauth2_core as oc
+from oauth2_core import testing as scripted
 from oauth2_core.testing import json_response
 
 ISSUER = "https://as.example.com/"
@@ -197,6 +198,41 @@ def test_flow_fetches_the_key_set_when_needed() -> None:
     # The next answer is verified with the cached keys: one request only.
     flow = oc.jwt_introspection_flow(request, server=SERVER, client=CLIENT, jwks_cache=cache)
     assert len(drive(flow, [answer(signed(EXAMPLE))])[1]) == 1
+
+
+def test_flow_refetches_once_on_unknown_kid_and_not_within_the_interval() -> None:
+    """After key rotation: one fetch of the set; then a made-up kid inside the interval: none."""
+    request = oc.jwt_introspection_request(SERVER, CLIENT, "tok")
+    cache = oc.JwksCache(
+        {"keys": [jwk(OTHER, "old")]},
+        fetched_at=NOW - dt.timedelta(seconds=60),
+        min_refetch_interval=30,
+    )
+
+    def flow() -> Any:
+        return oc.jwt_introspection_flow(request, server=SERVER, client=CLIENT, jwks_cache=cache)
+
+    driven = scripted.drive(
+        flow(), [answer(signed(EXAMPLE)), json_response(200, JWKS, received_at=NOW)]
+    )
+    assert driven.result.active
+    assert [r.url for r in driven.requests] == [SERVER.introspection_endpoint, SERVER.jwks_uri]
+    with pytest.raises(oc.IdTokenError) as info:
+        # Only the introspection answer is scripted: a JWK set fetch would fail drive().
+        scripted.drive(flow(), [answer(signed(EXAMPLE, kid="made-up"))])
+    assert info.value.check == "kid"
+
+
+def test_flow_refetches_at_most_once_for_a_kid_still_unknown() -> None:
+    request = oc.jwt_introspection_request(SERVER, CLIENT, "tok")
+    cache = oc.JwksCache(JWKS, min_refetch_interval=0)
+    flow: Any = oc.jwt_introspection_flow(request, server=SERVER, client=CLIENT, jwks_cache=cache)
+    with pytest.raises(oc.IdTokenError) as info:
+        scripted.drive(
+            flow,
+            [answer(signed(EXAMPLE, kid="made-up")), json_response(200, JWKS, received_at=NOW)],
+        )
+    assert info.value.check == "kid"
 
 
 def test_flow_refuses_a_plain_answer_without_fetching_keys() -> None:
