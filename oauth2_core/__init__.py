@@ -33,19 +33,14 @@ _EXPORTS = {
         "jwt_access_token_flow",
         "validate_jwt_access_token",
     ),
-    "oauth2_core.authorize": (
-        "AuthorizationCode",
-        "PendingAuthorization",
-        "authorization_url",
-        "new_pending_authorization",
-        "parse_callback",
-    ),
+    "oauth2_core.authorize": ("authorization_url",),
     "oauth2_core.bearer": (
         "BearerChallenge",
         "bearer_authorize",
         "parse_bearer_challenge",
         "parse_www_authenticate",
     ),
+    "oauth2_core.callback": ("AuthorizationCode", "parse_callback"),
     "oauth2_core.ciba": (
         "BackchannelAuthentication",
         "CIBA_GRANT_TYPE",
@@ -197,6 +192,7 @@ _EXPORTS = {
         "process_pushed_authorization_response",
         "pushed_authorization_request",
     ),
+    "oauth2_core.pending": ("PendingAuthorization", "new_pending_authorization"),
     "oauth2_core.pkce": (
         "code_challenge",
         "generate_code_verifier",
@@ -278,15 +274,13 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
     from oauth2_core.access_token_jwt import AccessTokenClaims as AccessTokenClaims
     from oauth2_core.access_token_jwt import jwt_access_token_flow as jwt_access_token_flow
     from oauth2_core.access_token_jwt import validate_jwt_access_token as validate_jwt_access_token
-    from oauth2_core.authorize import AuthorizationCode as AuthorizationCode
-    from oauth2_core.authorize import PendingAuthorization as PendingAuthorization
     from oauth2_core.authorize import authorization_url as authorization_url
-    from oauth2_core.authorize import new_pending_authorization as new_pending_authorization
-    from oauth2_core.authorize import parse_callback as parse_callback
     from oauth2_core.bearer import BearerChallenge as BearerChallenge
     from oauth2_core.bearer import bearer_authorize as bearer_authorize
     from oauth2_core.bearer import parse_bearer_challenge as parse_bearer_challenge
     from oauth2_core.bearer import parse_www_authenticate as parse_www_authenticate
+    from oauth2_core.callback import AuthorizationCode as AuthorizationCode
+    from oauth2_core.callback import parse_callback as parse_callback
     from oauth2_core.ciba import CIBA_GRANT_TYPE as CIBA_GRANT_TYPE
     from oauth2_core.ciba import BackchannelAuthentication as BackchannelAuthentication
     from oauth2_core.ciba import (
@@ -428,6 +422,8 @@ if typing.TYPE_CHECKING:  # the table above, as imports (`X as X`: an explicit r
         process_pushed_authorization_response as process_pushed_authorization_response,
     )
     from oauth2_core.par import pushed_authorization_request as pushed_authorization_request
+    from oauth2_core.pending import PendingAuthorization as PendingAuthorization
+    from oauth2_core.pending import new_pending_authorization as new_pending_authorization
     from oauth2_core.pkce import code_challenge as code_challenge
     from oauth2_core.pkce import generate_code_verifier as generate_code_verifier
     from oauth2_core.redaction import redact as redact

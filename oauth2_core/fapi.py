@@ -26,11 +26,11 @@ from collections.abc import Iterable
 
 import attrs
 
-from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import MTLS_AUTH_METHODS, Client
 from oauth2_core.errors import TokenBindingError, UsageError
 from oauth2_core.jose import load_signing_key
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 from oauth2_core.token import Token, normalize_token_type
 
 __all__ = [

@@ -30,7 +30,7 @@ from typing import TypeVar, cast
 import attrs
 
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send, TimedFlow, wait_flow
-from oauth2_core.authorize import PendingAuthorization, parse_callback
+from oauth2_core.callback import parse_callback
 from oauth2_core.ciba import BackchannelAuthentication, backchannel_poll_flow
 from oauth2_core.client import Client
 from oauth2_core.dpop import DPoPKey, dpop_send_flow
@@ -44,6 +44,7 @@ from oauth2_core.introspection import Introspection, process_introspection_respo
 from oauth2_core.jarm_flow import authorization_response_flow
 from oauth2_core.jwks import JwksCache
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 from oauth2_core.retry import RetryPolicy, retry_dated_flow
 from oauth2_core.revocation import process_revocation_response
 from oauth2_core.token import Token, process_refresh_response, process_token_response

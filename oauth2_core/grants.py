@@ -14,11 +14,12 @@ from collections.abc import Mapping
 
 from oauth2_core._http import Headers, HttpRequest
 from oauth2_core._params import Params, add_params, encode_form, scope_string
-from oauth2_core.authorize import AuthorizationCode, PendingAuthorization
+from oauth2_core.callback import AuthorizationCode
 from oauth2_core.client import Client
 from oauth2_core.client_auth import authenticate
 from oauth2_core.errors import UsageError
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 from oauth2_core.token import Token
 
 __all__ = [

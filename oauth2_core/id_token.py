@@ -31,7 +31,6 @@ import attrs
 
 from oauth2_core._http import Flow
 from oauth2_core._params import scope_string
-from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import Client
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.jose import EXTRA_HINT, b64url_encode, require_jwt
@@ -39,6 +38,7 @@ from oauth2_core.jwks import HMAC_ALGS, JwksCache, verified_with_keys_flow
 from oauth2_core.jws_verify import MAX_LEEWAY as MAX_LEEWAY
 from oauth2_core.jws_verify import fail, numeric_date_claim, verify_jwt
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 from oauth2_core.token import Token
 
 __all__ = [

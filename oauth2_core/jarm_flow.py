@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as _dt
 
 from oauth2_core._http import Flow
-from oauth2_core.authorize import (
+from oauth2_core.callback import (
     AuthorizationCode,
-    PendingAuthorization,
     callback_params,
     code_from_params,
     is_signed_callback,
@@ -24,6 +23,7 @@ from oauth2_core.errors import IdTokenError
 from oauth2_core.jarm import failed_check, signed_response, verify_authorization_response
 from oauth2_core.jwks import JwksCache, verified_with_keys_flow
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 
 __all__ = ["authorization_response_flow"]
 

@@ -23,13 +23,14 @@ from oauth2_core._parse import (
     raise_for_error,
     require_object,
 )
-from oauth2_core.authorize import PendingAuthorization, authorization_params, authorization_url
+from oauth2_core.authorize import authorization_params, authorization_url
 from oauth2_core.client import Client
 from oauth2_core.dpop import DPoPKey, dpop_jkt
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
 from oauth2_core.jar import request_object_params
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 from oauth2_core.token import MAX_EXPIRES_IN
 
 __all__ = [

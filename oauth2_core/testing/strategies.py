@@ -35,9 +35,9 @@ import attrs
 from hypothesis import strategies as st
 
 from oauth2_core._http import HttpResponse
-from oauth2_core.authorize import PendingAuthorization
 from oauth2_core.client import Client
 from oauth2_core.metadata import ServerMetadata
+from oauth2_core.pending import PendingAuthorization
 from oauth2_core.token import Token
 
 __all__ = [

@@ -48,6 +48,12 @@ NOT_REEXPORTED: dict[str, frozenset[str]] = {
         }
     ),
     "oauth2_core.id_token_refresh": frozenset({"previous_id_token_claims"}),
+    # The request's parameters, for the URL, request objects and PAR (one credential rule).
+    "oauth2_core.authorize": frozenset({"CREDENTIAL_PARAMS", "authorization_params"}),
+    # The callback's reading steps, shared by parse_callback and the JARM flow.
+    "oauth2_core.callback": frozenset(
+        {"callback_params", "code_from_params", "is_signed_callback"}
+    ),
     # The one reader of DPoP nonces (issue 13): used by the core's flows and the auth hooks.
     "oauth2_core.dpop_nonce": frozenset(
         {
