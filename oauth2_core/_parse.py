@@ -24,9 +24,21 @@ from oauth2_core.errors import (
     printable,
 )
 
-__all__ = ["add_seconds", "describe_body", "optional_str", "parse_body", "raise_for_error"]
+__all__ = [
+    "MAX_EXPIRES_IN",
+    "add_seconds",
+    "describe_body",
+    "optional_seconds",
+    "optional_str",
+    "parse_body",
+    "raise_for_error",
+    "seconds_value",
+]
 
 _MAX_DEPTH = 64
+#: The largest duration taken from a server (``expires_in`` and the like), in
+#: seconds, either sign: 2**31 - 1; anything beyond is clamped (DESIGN §7).
+MAX_EXPIRES_IN = 2**31 - 1
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -125,6 +137,28 @@ def optional_str(data: Mapping[str, object], name: str, *, status: int) -> str |
             status=status,
         )
     return value
+
+
+def seconds_value(value: object, name: str, *, status: int) -> float:
+    """A member holding seconds: a number or numeric string, clamped to ±``MAX_EXPIRES_IN``.
+
+    Raises:
+        MalformedResponseError: not a number (non-numeric, NaN, infinite), naming ``name``.
+    """
+    seconds = finite_number(value)
+    if seconds is None:
+        raise MalformedResponseError(
+            f"member {name!r} must be a number of seconds", field=name, status=status
+        )
+    return max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+
+
+def optional_seconds(data: Mapping[str, object], name: str, *, status: int) -> float | None:
+    """:func:`seconds_value` of a member, or ``None`` when absent, ``null`` or ``""``."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    return seconds_value(value, name, status=status)
 
 
 def _retry_after(response: HttpResponse) -> float | None:

@@ -21,13 +21,12 @@ one nonce retry of ``dpop_send_flow`` and the caller's ``DPoPNonces``.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
 
 from oauth2_core._http import HttpRequest, HttpResponse, TimedFlow
 from oauth2_core._params import Params, scope_string
 from oauth2_core._parse import (
     add_seconds,
-    finite_number,
+    optional_seconds,
     optional_str,
     parse_body,
     raise_for_error,
@@ -45,7 +44,7 @@ from oauth2_core.errors import BackchannelExpiredError, MalformedResponseError, 
 from oauth2_core.grants import endpoint_request
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.polling import Pending, SlowDown, poll_flow, process_poll_response
-from oauth2_core.token import MAX_EXPIRES_IN, Token
+from oauth2_core.token import Token
 
 __all__ = [
     "CIBA_GRANT_TYPE",
@@ -137,18 +136,6 @@ def backchannel_authentication_request(
     )
 
 
-def _seconds(data: Mapping[str, object], name: str, status: int) -> float | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    seconds = finite_number(value)
-    if seconds is None:
-        raise MalformedResponseError(
-            f"member {name!r} must be a number of seconds", field=name, status=status
-        )
-    return max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
-
-
 def process_backchannel_authentication_response(
     response: HttpResponse,
 ) -> BackchannelAuthentication:
@@ -178,14 +165,14 @@ def process_backchannel_authentication_response(
             field="auth_req_id",
             status=status,
         )
-    expires_in = _seconds(data, "expires_in", status)
+    expires_in = optional_seconds(data, "expires_in", status=status)
     if expires_in is None:
         raise MalformedResponseError(
             "backchannel authentication response has no member 'expires_in'",
             field="expires_in",
             status=status,
         )
-    interval = _seconds(data, "interval", status)
+    interval = optional_seconds(data, "interval", status=status)
     received = response.received_at
     return BackchannelAuthentication(
         auth_req_id,

@@ -18,7 +18,7 @@ from oauth2_core._http import HttpRequest, HttpResponse
 from oauth2_core._params import Params, scope_string
 from oauth2_core._parse import (
     add_seconds,
-    finite_number,
+    optional_seconds,
     optional_str,
     parse_body,
     raise_for_error,
@@ -29,7 +29,6 @@ from oauth2_core.client import Client
 from oauth2_core.errors import MalformedResponseError, UsageError
 from oauth2_core.grants import endpoint_request
 from oauth2_core.metadata import ServerMetadata
-from oauth2_core.token import MAX_EXPIRES_IN
 
 __all__ = [
     "DeviceAuthorization",
@@ -197,18 +196,6 @@ def _required_str(data: Mapping[str, object], name: str, status: int) -> str:
     return value
 
 
-def _seconds(data: Mapping[str, object], name: str, status: int) -> float | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    seconds = finite_number(value)
-    if seconds is None:
-        raise MalformedResponseError(
-            f"member {name!r} must be a number of seconds", field=name, status=status
-        )
-    return max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
-
-
 def process_device_authorization_response(response: HttpResponse) -> DeviceAuthorization:
     """Read a device authorization answer (RFC 8628 §3.2).
 
@@ -237,14 +224,14 @@ def process_device_authorization_response(response: HttpResponse) -> DeviceAutho
     else:
         verification_uri = _required_str(data, "verification_uri", status)
     complete = optional_str(data, "verification_uri_complete", status=status) or None
-    expires_in = _seconds(data, "expires_in", status)
+    expires_in = optional_seconds(data, "expires_in", status=status)
     if expires_in is None:
         raise MalformedResponseError(
             "device authorization response has no member 'expires_in'",
             field="expires_in",
             status=status,
         )
-    interval = _seconds(data, "interval", status)
+    interval = optional_seconds(data, "interval", status=status)
     received = response.received_at
     return DeviceAuthorization(
         device_code,

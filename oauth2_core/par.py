@@ -17,7 +17,7 @@ import attrs
 from oauth2_core._http import Flow, HttpRequest, HttpResponse, Send
 from oauth2_core._parse import (
     add_seconds,
-    finite_number,
+    optional_seconds,
     optional_str,
     parse_body,
     raise_for_error,
@@ -31,7 +31,6 @@ from oauth2_core.grants import endpoint_request
 from oauth2_core.jar import request_object_params
 from oauth2_core.metadata import ServerMetadata
 from oauth2_core.pending import PendingAuthorization
-from oauth2_core.token import MAX_EXPIRES_IN
 
 __all__ = [
     "PushedAuthorization",
@@ -132,16 +131,8 @@ def process_pushed_authorization_response(response: HttpResponse) -> PushedAutho
             field="request_uri",
             status=status,
         )
-    raw = data.get("expires_in")
-    expires_at: _dt.datetime | None = None
-    if raw is not None and raw != "":
-        seconds = finite_number(raw)
-        if seconds is None:
-            raise MalformedResponseError(
-                "member 'expires_in' must be a number of seconds", field="expires_in", status=status
-            )
-        seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
-        expires_at = add_seconds(response.received_at, seconds)
+    seconds = optional_seconds(data, "expires_in", status=status)
+    expires_at = None if seconds is None else add_seconds(response.received_at, seconds)
     return PushedAuthorization(request_uri=request_uri, expires_at=expires_at)
 
 

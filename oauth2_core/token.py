@@ -25,12 +25,13 @@ import attrs
 
 from oauth2_core._http import HttpResponse
 from oauth2_core._parse import (
+    MAX_EXPIRES_IN,
     add_seconds,
-    finite_number,
     optional_str,
     parse_body,
     raise_for_error,
     require_object,
+    seconds_value,
 )
 from oauth2_core.errors import MalformedResponseError, UsageError, printable
 
@@ -42,7 +43,6 @@ __all__ = [
     "token_scheme",
 ]
 
-MAX_EXPIRES_IN = 2**31 - 1
 _STANDARD = frozenset(
     {"access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"}
 )
@@ -341,14 +341,7 @@ def _expires_at(data: Mapping[str, object], response: HttpResponse) -> _dt.datet
     if type(value) is int and -MAX_EXPIRES_IN <= value <= MAX_EXPIRES_IN:
         seconds = value  # the usual answer, a JSON integer in range: nothing to check
     else:
-        seconds = finite_number(value)
-        if seconds is None:
-            raise MalformedResponseError(
-                f"member {name!r} must be a number of seconds",
-                field=name,
-                status=response.status,
-            )
-        seconds = max(min(seconds, float(MAX_EXPIRES_IN)), -float(MAX_EXPIRES_IN))
+        seconds = seconds_value(value, name, status=response.status)
     return add_seconds(response.received_at, seconds)
 
 
