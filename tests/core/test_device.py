@@ -10,32 +10,13 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from poll_steps import first_poll, reply
 
 import oauth2_core as oc
 from oauth2_core.device import MIN_INTERVAL
 from oauth2_core.testing import RECEIVED_AT, json_response
 
 T0 = RECEIVED_AT  # the scripted answers arrive then
-
-
-def _polled(flow: oc.TimedFlow[oc.Token], step: oc.Send | oc.Wait, clock: dt.datetime) -> oc.Send:
-    """Answer the flow's ``Wait`` steps as a driver whose clock reads ``clock`` plus the
-    time waited; return the next ``Send``, its ``delay`` the time waited before it."""
-    waited = 0.0
-    while isinstance(step, oc.Wait):
-        waited += step.seconds
-        step = flow.send(clock + dt.timedelta(seconds=waited))
-    return oc.Send(step.request, delay=step.delay + waited)
-
-
-def first_poll(flow: oc.TimedFlow[oc.Token], start: dt.datetime = T0) -> oc.Send:
-    """Start the flow: its first wait is measured from ``start``."""
-    return _polled(flow, next(flow), start)
-
-
-def reply(flow: oc.TimedFlow[oc.Token], response: oc.HttpResponse) -> oc.Send:
-    """Answer the poll with ``response``; the next wait is measured from its ``received_at``."""
-    return _polled(flow, flow.send(response), response.received_at)
 
 
 SERVER = oc.ServerMetadata(
@@ -327,7 +308,7 @@ def drive(
     sends: list[oc.Send] = []
     now = T0
     try:
-        step = first_poll(flow)
+        step = first_poll(flow, T0)
         for kind, lag in answers:
             sends.append(step)
             now = now + seconds(step.delay + lag)
@@ -386,7 +367,7 @@ def test_flow_deadline_is_exclusive() -> None:
 def test_flow_gives_up_before_the_first_poll_when_it_cannot_be_in_time() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(expires_in=3))
     with pytest.raises(oc.DeviceCodeExpiredError) as info:
-        first_poll(flow)
+        first_poll(flow, T0)
     assert info.value.status is None
 
 
@@ -417,7 +398,7 @@ def test_flow_ends_on_errors(code: str, exc_type: type[oc.EndpointError]) -> Non
 def test_flow_honours_retry_after_on_503() -> None:
     """A 503 with Retry-After delays the next poll; the interval itself is unchanged."""
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    first = first_poll(flow)
+    first = first_poll(flow, T0)
     at = T0 + seconds(first.delay)
     unavailable = oc.HttpResponse(503, {"retry-after": "30"}, b"", at)
     second = reply(flow, unavailable)
@@ -432,14 +413,14 @@ def test_flow_honours_retry_after_on_503() -> None:
 
 def test_flow_short_retry_after_still_waits_the_interval() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    first_poll(flow)
+    first_poll(flow, T0)
     step = reply(flow, oc.HttpResponse(429, {"retry-after": "1"}, b"", T0 + seconds(5)))
     assert step.delay == 5.0
 
 
 def test_flow_503_without_retry_after_is_an_error() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    first_poll(flow)
+    first_poll(flow, T0)
     with pytest.raises(oc.EndpointError) as info:
         reply(flow, oc.HttpResponse(503, {}, b"", T0 + seconds(5)))
     assert info.value.status == 503
@@ -447,7 +428,7 @@ def test_flow_503_without_retry_after_is_an_error() -> None:
 
 def test_flow_builds_a_fresh_request_each_poll() -> None:
     flow = oc.device_poll_flow(SERVER, CONFIDENTIAL, authorization(), foo="bar")
-    first = first_poll(flow)
+    first = first_poll(flow, T0)
     second = reply(flow, error("authorization_pending", at=T0 + seconds(5)))
     assert first.request == second.request
     assert ("foo", "bar") in parse_qsl(first.request.body.decode())
@@ -482,7 +463,7 @@ def test_property_device_polling(
     answers = iter(script)
     outcome: object = None
     try:
-        step = first_poll(flow)
+        step = first_poll(flow, T0)
         while True:
             assert step.delay == expected_delay
             assert step.delay >= expected_interval

@@ -12,30 +12,11 @@ from urllib.parse import parse_qsl
 
 import jwt
 import pytest
+from poll_steps import first_poll, reply
 
 import oauth2_core as oc
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def _polled(flow: oc.TimedFlow[oc.Token], step: oc.Send | oc.Wait, clock: dt.datetime) -> oc.Send:
-    """Answer the flow's ``Wait`` steps as a driver whose clock reads ``clock`` plus the
-    time waited; return the next ``Send``, its ``delay`` the time waited before it."""
-    waited = 0.0
-    while isinstance(step, oc.Wait):
-        waited += step.seconds
-        step = flow.send(clock + dt.timedelta(seconds=waited))
-    return oc.Send(step.request, delay=step.delay + waited)
-
-
-def first_poll(flow: oc.TimedFlow[oc.Token], start: dt.datetime = T0) -> oc.Send:
-    """Start the flow: its first wait is measured from ``start``."""
-    return _polled(flow, next(flow), start)
-
-
-def reply(flow: oc.TimedFlow[oc.Token], response: oc.HttpResponse) -> oc.Send:
-    """Answer the poll with ``response``; the next wait is measured from its ``received_at``."""
-    return _polled(flow, flow.send(response), response.received_at)
 
 
 SERVER = oc.ServerMetadata(
@@ -84,7 +65,7 @@ def at(seconds: float) -> dt.datetime:
 def test_every_poll_carries_a_fresh_proof_and_the_latest_nonce() -> None:
     """Proofs on every poll; use_dpop_nonce is retried at once; DPoP-Nonce is carried on."""
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY)
-    sends = [first_poll(flow)]
+    sends = [first_poll(flow, T0)]
     sends.append(reply(flow, answer(400, NONCE_ERROR, at(6), **{"dpop-nonce": "n1"})))
     sends.append(reply(flow, answer(400, {"error": "authorization_pending"}, at(7))))
     sends.append(
@@ -116,14 +97,14 @@ def test_every_poll_carries_a_fresh_proof_and_the_latest_nonce() -> None:
 
 def test_a_known_nonce_goes_into_the_first_poll() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY, dpop_nonce="n0")
-    _, claims = proof_of(first_poll(flow))
+    _, claims = proof_of(first_poll(flow, T0))
     assert claims["nonce"] == "n0"
     flow.close()
 
 
 def test_a_second_nonce_demand_in_a_row_is_an_error_not_a_loop() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY)
-    first_poll(flow)
+    first_poll(flow, T0)
     reply(flow, answer(400, NONCE_ERROR, at(6), **{"dpop-nonce": "n1"}))
     with pytest.raises(oc.EndpointError) as caught:
         reply(flow, answer(400, NONCE_ERROR, at(7), **{"dpop-nonce": "n2"}))
@@ -132,7 +113,7 @@ def test_a_second_nonce_demand_in_a_row_is_an_error_not_a_loop() -> None:
 
 def test_refusing_the_nonce_just_sent_is_an_error() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY, dpop_nonce="n1")
-    first_poll(flow)
+    first_poll(flow, T0)
     with pytest.raises(oc.EndpointError) as caught:
         reply(flow, answer(400, NONCE_ERROR, at(6), **{"dpop-nonce": "n1"}))
     assert caught.value.error == "use_dpop_nonce"
@@ -141,7 +122,7 @@ def test_refusing_the_nonce_just_sent_is_an_error() -> None:
 def test_a_nonce_change_later_is_retried_again() -> None:
     """Once per nonce change: a rotated nonce after a normal answer gets its own retry."""
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY)
-    first_poll(flow)
+    first_poll(flow, T0)
     reply(flow, answer(400, NONCE_ERROR, at(6), **{"dpop-nonce": "n1"}))
     third = reply(flow, answer(400, {"error": "authorization_pending"}, at(7)))
     assert third.delay == 5.0
@@ -153,7 +134,7 @@ def test_a_nonce_change_later_is_retried_again() -> None:
 
 def test_a_malformed_nonce_header_is_ignored() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY, dpop_nonce="n0")
-    first_poll(flow)
+    first_poll(flow, T0)
     pending = answer(400, {"error": "authorization_pending"}, at(6), **{"dpop-nonce": 'bad"'})
     assert proof_of(reply(flow, pending))[1]["nonce"] == "n0"
     flow.close()
@@ -161,7 +142,7 @@ def test_a_malformed_nonce_header_is_ignored() -> None:
 
 def test_slow_down_and_denial_still_work_with_dpop() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY)
-    first_poll(flow)
+    first_poll(flow, T0)
     assert reply(flow, answer(400, {"error": "slow_down"}, at(6))).delay == 10.0
     with pytest.raises(oc.AccessDeniedError):
         reply(flow, answer(400, {"error": "access_denied"}, at(16)))
@@ -171,7 +152,7 @@ def test_the_proof_and_the_client_assertion_share_the_send_time() -> None:
     secret = "a-client-secret-that-is-long-enough-for-hs256"
     client = oc.Client("app", secret, auth_method="client_secret_jwt")
     flow = oc.device_poll_flow(SERVER, client, authorization(), dpop_key=KEY)
-    first = first_poll(flow)
+    first = first_poll(flow, T0)
     assertion = dict(parse_qsl(first.request.body.decode()))["client_assertion"]
     assertion_iat = jwt.decode(
         assertion,
@@ -198,7 +179,7 @@ def test_the_known_nonce_of_the_token_endpoint_origin_is_used_and_kept() -> None
     nonces = oc.DPoPNonces()
     nonces.set("https://as.example.com/other-path", "n0")  # same origin as the token endpoint
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization(), dpop_key=KEY, dpop_nonces=nonces)
-    assert proof_of(first_poll(flow))[1]["nonce"] == "n0"
+    assert proof_of(first_poll(flow, T0))[1]["nonce"] == "n0"
     reply(flow, answer(400, {"error": "authorization_pending"}, at(6), **{"dpop-nonce": "n5"}))
     assert nonces.get("https://as.example.com:443/") == "n5"
     flow.close()
@@ -215,7 +196,7 @@ def test_a_symmetric_key_is_refused() -> None:
 
 def test_without_a_key_no_proof_is_sent() -> None:
     flow = oc.device_poll_flow(SERVER, PUBLIC, authorization())
-    first = first_poll(flow)
+    first = first_poll(flow, T0)
     assert first.request.headers.get("dpop") is None
     # A nonce demand without DPoP is just an error answer.
     with pytest.raises(oc.EndpointError):

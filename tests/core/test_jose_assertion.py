@@ -19,31 +19,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
+from poll_steps import first_poll, reply
 
 import oauth2_core as oc
 from oauth2_core.jose import b64url_decode, b64url_encode, load_signing_key
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def _polled(flow: oc.TimedFlow[oc.Token], step: oc.Send | oc.Wait, clock: dt.datetime) -> oc.Send:
-    """Answer the flow's ``Wait`` steps as a driver whose clock reads ``clock`` plus the
-    time waited; return the next ``Send``, its ``delay`` the time waited before it."""
-    waited = 0.0
-    while isinstance(step, oc.Wait):
-        waited += step.seconds
-        step = flow.send(clock + dt.timedelta(seconds=waited))
-    return oc.Send(step.request, delay=step.delay + waited)
-
-
-def first_poll(flow: oc.TimedFlow[oc.Token], start: dt.datetime = T0) -> oc.Send:
-    """Start the flow: its first wait is measured from ``start``."""
-    return _polled(flow, next(flow), start)
-
-
-def reply(flow: oc.TimedFlow[oc.Token], response: oc.HttpResponse) -> oc.Send:
-    """Answer the poll with ``response``; the next wait is measured from its ``received_at``."""
-    return _polled(flow, flow.send(response), response.received_at)
 
 
 ISSUER = "https://as.example.com"
@@ -286,7 +267,7 @@ def test_device_polls_are_dated_by_the_previous_answer() -> None:
         issued_at=T0,
     )
     flow = oc.device_poll_flow(SERVER, client, auth)
-    first = first_poll(flow)
+    first = first_poll(flow, T0)
     iat = decode(form(first.request)["client_assertion"], EC_KEY.public_key(), "ES256")["iat"]
     assert iat == int(T0.timestamp()) + 5
     pending = oc.HttpResponse(
