@@ -279,12 +279,16 @@ class TokenState:
         except UsageError:
             return False
 
+    def _settling_now(self) -> _dt.datetime:
+        """The manager's clock, or the wall clock if it broke: a flight must always settle."""
+        try:
+            return self._now()
+        except Exception:
+            return utc_now()
+
     def _postpone(self, flight: Flight, seconds: float) -> None:
         """End a refresh-window flight that got nothing: look again ``seconds`` later."""
-        try:
-            now = self._now()
-        except Exception:
-            now = utc_now()
+        now = self._settling_now()
         with self._state:
             self._retry_at = _plus(now, seconds)
         self._settle(flight, None)
@@ -333,10 +337,7 @@ class TokenState:
 
         ``issued``: the token came from the token endpoint (not from the store).
         """
-        try:
-            now = self._now()
-        except Exception:  # never leave waiters hanging on a clock that broke
-            now = utc_now()
+        now = self._settling_now()
         if issued and token is not None:
             warn_unpresentable(token)
         with self._state:
@@ -357,10 +358,7 @@ class TokenState:
         failure = refresh_failure(exc) if isinstance(exc, Exception) else None
         if failure is not None and flight.proactive:
             # The token is still valid: nobody fails now; a later call tries again.
-            try:
-                now = self._now()
-            except Exception:
-                now = utc_now()
+            now = self._settling_now()
             with self._state:
                 self._failures += 1
                 delay = retry_delay(self._failures)
@@ -374,10 +372,7 @@ class TokenState:
             )
         elif isinstance(failure, TokenRefreshError):
             # The token is expired: callers fail now; the next attempt waits too.
-            try:
-                now = self._now()
-            except Exception:
-                now = utc_now()
+            now = self._settling_now()
             with self._state:
                 self._failures += 1
                 self._failed = (failure, now, _plus(now, retry_delay(self._failures)))
