@@ -293,6 +293,13 @@ class TokenState:
             self._retry_at = _plus(now, seconds)
         self._settle(flight, None)
 
+    def _load_quietly(self) -> Token | None:
+        """The stored token, or ``None`` (no store, or it failed: the refresh reports that)."""
+        try:
+            return self._store.load() if self._store is not None else None
+        except Exception:
+            return None
+
     def _adoptable_quietly(self, stored: Token | None, stale: Token | None) -> bool:
         """:meth:`_adoptable`, false instead of raising (a flight must always settle)."""
         try:

@@ -207,13 +207,6 @@ class TokenManager(TokenState):
             raise save_error
         return new
 
-    def _load_quietly(self) -> Token | None:
-        """The stored token, or ``None`` (no store, or it failed: the refresh reports that)."""
-        try:
-            return self._store.load() if self._store is not None else None
-        except Exception:
-            return None
-
     def _obtain(
         self, stale: Token | None, *, proactive: bool
     ) -> tuple[Token, bool, Exception | None] | None:
@@ -376,12 +369,9 @@ class AsyncTokenManager(TokenState):
         gated = None if flight.proactive else self._gated_failure()
         if gated is not None:
             # Waiting after a failed refresh: only a token another process stored helps.
-            stored: Token | None = None
-            if self._store is not None:
-                try:
-                    stored = await asyncio.to_thread(self._store.load)
-                except Exception:
-                    stored = None
+            stored = (
+                await asyncio.to_thread(self._load_quietly) if self._store is not None else None
+            )
             if self._adoptable_quietly(stored, stale):
                 self._settle(flight, stored)
             else:
